@@ -1,0 +1,85 @@
+"""dagrad's autograd: tensors and scalars that record a dynamic graph, reverse-mode backward.
+
+Names follow PyTorch, so ``import autograd`` replaces ``import torch`` in lecture code::
+
+    import autograd
+    x = autograd.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    x.grad            # tensor([ 2., -4.,  6.])
+"""
+
+from autograd.tensor import (  # noqa: I001  (tensor must load before the ops and function)
+    Tensor,
+    arange,
+    as_dtype,
+    bool_,
+    default_generator,
+    eye,
+    float16,
+    float32,
+    float64,
+    full,
+    int8,
+    int16,
+    int32,
+    int64,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    randn_like,
+    tensor,
+    uint8,
+    zeros,
+    zeros_like,
+)
+from autograd.function import Function
+from autograd.engine import backward, grad
+from autograd.grad_mode import (
+    detect_anomaly,
+    enable_grad,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from autograd.ops.activation import log_softmax, relu, sigmoid, softmax, tanh
+from autograd.ops.arithmetic import add, div, mul, neg, pow, sub
+from autograd.ops.indexing import index
+from autograd.ops.linalg import matmul
+from autograd.ops.pointwise import abs, clamp, exp, log, maximum, minimum, sqrt, where
+from autograd.ops.reduce import max, mean, min, sum, unbroadcast, var
+from autograd.ops.shape import (
+    cat,
+    clone,
+    expand,
+    flatten,
+    pad,
+    permute,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+    view,
+)
+from autograd.scalar import Scalar
+from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from autograd import functional
+
+clip = clamp
+
+__all__ = [
+    "Function", "GradcheckError", "Scalar", "Tensor", "abs", "add", "arange", "as_dtype", "backward",
+    "bool_", "cat", "clamp", "clip", "clone", "default_generator", "detect_anomaly", "div", "enable_grad",
+    "exp", "expand", "eye", "flatten", "float16", "float32", "float64", "full", "functional", "grad",
+    "gradcheck", "gradgradcheck", "index", "int8", "int16", "int32", "int64", "is_anomaly_enabled",
+    "is_grad_enabled", "log", "log_softmax", "manual_seed", "matmul", "max", "maximum", "mean", "min",
+    "minimum", "mul", "neg", "no_grad", "ones", "ones_like", "pad", "permute", "pow", "rand", "randint",
+    "randn", "randn_like", "relu", "reshape", "set_grad_enabled", "sigmoid", "softmax", "sqrt",
+    "squeeze", "stack", "sub", "sum", "tanh", "tensor", "transpose", "uint8", "unbroadcast",
+    "unsqueeze", "var", "view", "where", "zeros", "zeros_like",
+]

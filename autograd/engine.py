@@ -1,0 +1,191 @@
+"""The reverse-mode engine: one iterative traversal shared by ``Tensor`` and ``Scalar``.
+
+The graph is made of *nodes*. A node is anything with this small protocol:
+
+- ``_parents``: a tuple with one entry per input of the op that made the node; each entry is
+  the parent node that should receive a gradient, or ``None`` when that input needs none.
+  Leaves have ``()``.
+- ``_receive(grad, accumulate)``: called once per pass with the *total* gradient that reached
+  the node. It runs hooks and, for leaves (or every ``Scalar``), stores the gradient when
+  ``accumulate`` is true. It returns the (possibly hook-replaced) gradient.
+- ``_backward(grad)``: the vector-Jacobian product: a tuple of gradients, one per parent.
+- ``_release()``: free what was saved for backward (called unless ``retain_graph``).
+
+For tensors the nodes are the ``Function`` instances in ``grad_fn`` plus the leaf tensors;
+for scalars every ``Scalar`` is its own node. Both run through :func:`run_backward`.
+
+The order is found with dependency counts (no recursion, so a chain of 100,000 ops is
+fine): a node runs only after every node that feeds it a gradient has run, so its gradient
+is complete; inputs used twice (``a + a``) simply receive two contributions that add up.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+
+def _count_consumers(roots: Iterable[Any]) -> dict[Any, int]:
+    """Map every node reachable from ``roots`` to the number of edges that lead into it."""
+    deps: dict[Any, int] = {}
+    stack = list(roots)
+    for node in stack:
+        deps.setdefault(node, 0)
+    while stack:
+        node = stack.pop()
+        for parent in node._parents:
+            if parent is None:
+                continue
+            if parent in deps:
+                deps[parent] += 1
+            else:
+                deps[parent] = 1
+                stack.append(parent)
+    return deps
+
+
+def run_backward(
+    roots: Sequence[tuple[Any, Any]],
+    retain_graph: bool,
+    accumulate: bool = True,
+    capture: dict[Any, int] | None = None,
+) -> dict[int, Any]:
+    """Propagate gradients from ``roots`` (pairs of node and its gradient) to the leaves.
+
+    With ``accumulate`` leaves keep their gradient in ``.grad``; ``capture`` maps nodes whose
+    total gradient the caller wants (``autograd.grad``) to a position, and the result maps
+    each position to that gradient. Grad mode (``create_graph``) is the caller's business.
+    """
+    deps = _count_consumers(node for node, _ in roots)
+    pending: dict[Any, Any] = {}
+    for node, grad in roots:
+        pending[node] = pending[node] + grad if node in pending else grad
+    captured: dict[int, Any] = {}
+    ready = [node for node in pending if deps[node] == 0]
+    while ready:
+        node = ready.pop()
+        grad = pending.pop(node, None)
+        parents = node._parents
+        if grad is not None:
+            grad = node._receive(grad, accumulate)
+            if capture is not None and node in capture:
+                captured[capture[node]] = grad
+            if parents:
+                grads = node._backward(grad)
+                for parent, g in zip(parents, grads):
+                    if parent is None or g is None:
+                        continue
+                    if parent in pending:
+                        pending[parent] = pending[parent] + g
+                    else:
+                        pending[parent] = g
+        if parents and not retain_graph:
+            node._release()
+        for parent in parents:
+            if parent is not None:
+                left = deps[parent] - 1
+                deps[parent] = left
+                if left == 0:
+                    ready.append(parent)
+    return captured
+
+
+# ---------------------------------------------------------------- the public entry points
+# (Tensor-specific: building root gradients, checking arguments, grad mode for create_graph.)
+
+
+def _root_grad(t: Any, grad: Any, position: str) -> Any:
+    from autograd.tensor import Tensor
+
+    if not t.requires_grad:
+        raise RuntimeError(
+            f"{position} does not require grad and has no grad_fn, so there is nothing to "
+            "differentiate: create the leaves with requires_grad=True (and not under no_grad())"
+        )
+    if grad is None:
+        if t.data.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for one-element outputs, but {position} has "
+                f"shape {tuple(t.shape)}: pass gradient= (dL/d{position}, same shape), or reduce "
+                "it first, e.g. y.sum().backward()"
+            )
+        return Tensor._make(np.ones(t.shape, dtype=t.dtype))
+    grad = grad if isinstance(grad, Tensor) else Tensor._make(np.asarray(grad, dtype=t.dtype))
+    if grad.shape != t.shape:
+        raise RuntimeError(
+            f"gradient for {position} has shape {tuple(grad.shape)} but {position} has shape "
+            f"{tuple(t.shape)}; they must match"
+        )
+    return grad if grad.dtype == t.dtype else grad.to(t.dtype)
+
+
+def _node(t: Any) -> Any:
+    return t.grad_fn if t.grad_fn is not None else t
+
+
+def backward(
+    tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+) -> None:
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (see ``Tensor.backward``)."""
+    from autograd.grad_mode import set_grad_enabled
+
+    tensors, grads = _as_list(tensors), _as_list(grad_tensors, len(_as_list(tensors)))
+    if retain_graph is None:
+        retain_graph = create_graph
+    with set_grad_enabled(create_graph):
+        roots = [(_node(t), _root_grad(t, g, "the output")) for t, g in zip(tensors, grads)]
+        run_backward(roots, retain_graph, accumulate=True)
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple:
+    """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``.
+
+    With ``create_graph=True`` the returned gradients are part of a graph themselves, so they
+    can be differentiated again (Hessian-vector products, gradient penalties).
+    """
+    from autograd.grad_mode import set_grad_enabled
+
+    outputs = _as_list(outputs)
+    single = not isinstance(inputs, (list, tuple))
+    inputs = _as_list(inputs)
+    grad_outputs = _as_list(grad_outputs, len(outputs))
+    if retain_graph is None:
+        retain_graph = create_graph
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"input {i} of grad() does not require grad; create it with requires_grad=True")
+    capture = {}
+    for i, t in enumerate(inputs):
+        capture.setdefault(_node(t), i)
+    with set_grad_enabled(create_graph):
+        roots = [(_node(t), _root_grad(t, g, f"output {i}")) for i, (t, g) in enumerate(zip(outputs, grad_outputs))]
+        found = run_backward(roots, retain_graph, accumulate=False, capture=capture)
+    result = []
+    for i, t in enumerate(inputs):
+        g = found.get(capture[_node(t)])
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"input {i} (shape {tuple(t.shape)}) was not used to compute the outputs; pass "
+                "allow_unused=True to get None for it"
+            )
+        if g is not None and not create_graph:
+            g = g.detach()
+        result.append(g)
+    return tuple(result) if not single else (result[0],)
+
+
+def _as_list(value: Any, n: int | None = None) -> list:
+    if n is not None and value is None:
+        return [None] * n
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    if n is not None and len(items) != n:
+        raise ValueError(f"got {len(items)} gradient(s) for {n} output(s)")
+    return items

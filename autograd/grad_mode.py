@@ -1,0 +1,106 @@
+"""Grad modes: ``no_grad``, ``enable_grad``, ``set_grad_enabled`` and ``detect_anomaly``.
+
+Each is a context manager and a decorator, and the state is thread-local, as in PyTorch:
+turning gradients off in one thread does not affect another.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _State(threading.local):
+    """Per-thread switches read by ``Function.apply`` on every op."""
+
+    grad_enabled = True
+    anomaly = False
+
+
+_state = _State()
+
+
+def is_grad_enabled() -> bool:
+    """Return True when operations are being recorded for backward."""
+    return _state.grad_enabled
+
+
+def is_anomaly_enabled() -> bool:
+    """Return True inside ``detect_anomaly()``."""
+    return _state.anomaly
+
+
+class _Mode:
+    """A context manager (and decorator) that sets one thread-local switch and restores it."""
+
+    attr = "grad_enabled"
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self.prev: list[bool] = []
+
+    def __enter__(self) -> None:
+        self.prev.append(getattr(_state, self.attr))
+        setattr(_state, self.attr, self.mode)
+
+    def __exit__(self, *exc: object) -> None:
+        setattr(_state, self.attr, self.prev.pop())
+
+    def __call__(self, fn: F) -> F:
+        """Use the mode as a decorator: every call of ``fn`` runs inside it."""
+
+        attr, mode = self.attr, self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            prev = getattr(_state, attr)  # a local, so threads and recursion stay independent
+            setattr(_state, attr, mode)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                setattr(_state, attr, prev)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class set_grad_enabled(_Mode):
+    """Turn recording on (``True``) or off (``False``) while the block runs.
+
+    >>> with set_grad_enabled(False):
+    ...     y = x * 2          # y.requires_grad is False
+    """
+
+
+
+class no_grad(_Mode):
+    """Run the block without recording a graph (inference, optimizer updates).
+
+    >>> with no_grad():
+    ...     w -= lr * w.grad   # in-place update of a leaf
+    """
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(_Mode):
+    """Record a graph inside the block even when an outer ``no_grad`` is active."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+class detect_anomaly(_Mode):
+    """Debug mode: remember where each op was created and check backward for NaN/Inf.
+
+    A NaN or Inf produced by an op's backward raises ``RuntimeError`` naming the op and
+    showing the line of user code that created it in the forward pass. Slow: debugging only.
+    """
+
+    attr = "anomaly"
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__(mode)

@@ -1,0 +1,127 @@
+"""Activations: sigmoid, tanh, relu, softmax, log_softmax — all numerically stable."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd.function import Function
+from autograd.tensor import Tensor
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-x). Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        e = np.exp(-np.abs(x.data))  # never overflows: the exponent is <= 0
+        y = np.where(x.data >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = y (1 - y): the local gradient needs only the output
+        (y,) = ctx.saved_tensors
+        return grad * y * (1 - y)
+
+
+class Tanh(Function):
+    """y = tanh(x). Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x.data)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = 1 - y^2
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y * y)
+
+
+class ReLU(Function):
+    """y = max(x, 0). Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        positive = x.data > 0
+        ctx.save_for_backward(positive)
+        return np.maximum(x.data, 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = 1 where x > 0, else 0: the Jacobian is diagonal, so multiply elementwise
+        (positive,) = ctx.saved_tensors
+        return grad * positive
+
+
+class Softmax(Function):
+    """y_i = e^(x_i - max) / sum_j e^(x_j - max) along ``dim``. Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        e = np.exp(x.data - np.max(x.data, axis=dim, keepdims=True))
+        y = e / np.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dx = y * (g - sum(g * y)): the Jacobian diag(y) - y y^T applied without forming it
+        (y,) = ctx.saved_tensors
+        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None
+
+
+class LogSoftmax(Function):
+    """y = x - max - log(sum e^(x - max)) along ``dim``. Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        shifted = x.data - np.max(x.data, axis=dim, keepdims=True)
+        y = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dx = g - softmax(x) * sum(g), with softmax(x) = e^y
+        (y,) = ctx.saved_tensors
+        return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None
+
+
+def _dim(x: Tensor, dim: int, name: str) -> int:
+    from autograd.ops.reduce import normalize_dims
+
+    if dim is None:
+        raise TypeError(f"{name}() needs dim: the dimension that should sum to one, e.g. dim=-1")
+    (d,) = normalize_dims(dim, x.ndim) or (None,)
+    return d
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """Logistic sigmoid, stable for large |x|."""
+    return Sigmoid.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    return Tanh.apply(x)
+
+
+def relu(x: Tensor) -> Tensor:
+    """Rectified linear unit max(x, 0)."""
+    return ReLU.apply(x)
+
+
+def softmax(x: Tensor, dim: int) -> Tensor:
+    """Softmax along ``dim`` (subtracts the max first, so it never overflows)."""
+    return Softmax.apply(x, _dim(x, dim, "softmax"))
+
+
+def log_softmax(x: Tensor, dim: int) -> Tensor:
+    """Log of softmax along ``dim``, computed stably (log-sum-exp)."""
+    return LogSoftmax.apply(x, _dim(x, dim, "log_softmax"))

@@ -1,0 +1,163 @@
+"""Arithmetic with numpy broadcasting: add, sub, mul, div, neg, pow.
+
+Each backward multiplies the upstream gradient by the local derivative and then calls
+``unbroadcast`` to sum it back to the input's shape (the adjoint of broadcasting is sum).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd.function import Function
+from autograd.ops.reduce import unbroadcast
+from autograd.tensor import Tensor, lift
+
+
+class Add(Function):
+    """z = x + y. Shapes: x, y broadcastable -> z (broadcast shape)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.x_like, ctx.y_like = (x.shape, x.dtype), (y.shape, y.dtype)
+        return x.data + y.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dz/dx = 1, dz/dy = 1: an add gate copies the upstream gradient to both inputs
+        x_needs, y_needs = ctx.needs_input_grad
+        return (
+            unbroadcast(grad, *ctx.x_like) if x_needs else None,
+            unbroadcast(grad, *ctx.y_like) if y_needs else None,
+        )
+
+
+class Sub(Function):
+    """z = x - y. Shapes: x, y broadcastable -> z (broadcast shape)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.x_like, ctx.y_like = (x.shape, x.dtype), (y.shape, y.dtype)
+        return x.data - y.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dz/dx = 1, dz/dy = -1
+        x_needs, y_needs = ctx.needs_input_grad
+        return (
+            unbroadcast(grad, *ctx.x_like) if x_needs else None,
+            unbroadcast(-grad, *ctx.y_like) if y_needs else None,
+        )
+
+
+class Mul(Function):
+    """z = x * y. Shapes: x, y broadcastable -> z (broadcast shape)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x.data * y.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dz/dx = y, dz/dy = x: a multiply gate swaps its inputs
+        x, y = ctx.saved_tensors
+        x_needs, y_needs = ctx.needs_input_grad
+        return (
+            unbroadcast(grad * y, x.shape, x.dtype) if x_needs else None,
+            unbroadcast(grad * x, y.shape, y.dtype) if y_needs else None,
+        )
+
+
+class Div(Function):
+    """z = x / y. Shapes: x, y broadcastable -> z (broadcast shape)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        z = x.data / y.data
+        if x.dtype.kind in "iub" and y.dtype.kind in "iub":
+            z = z.astype(np.float32)  # int / int gives the default float dtype, as PyTorch
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dz/dx = 1 / y, dz/dy = -x / y^2
+        x, y = ctx.saved_tensors
+        x_needs, y_needs = ctx.needs_input_grad
+        return (
+            unbroadcast(grad / y, x.shape, x.dtype) if x_needs else None,
+            unbroadcast(-grad * x / (y * y), y.shape, y.dtype) if y_needs else None,
+        )
+
+
+class Neg(Function):
+    """y = -x. Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = -1
+        return -grad
+
+
+class Pow(Function):
+    """z = x ** y. Shapes: x, y broadcastable -> z (broadcast shape)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        z = np.power(x.data, y.data)
+        ctx.save_for_backward(x, y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dz/dx = y * x^(y-1) (0 where y == 0);  dz/dy = z * log(x) (0 where x == 0, y >= 0)
+        x, y, z = ctx.saved_tensors
+        x_needs, y_needs = ctx.needs_input_grad
+        gx = gy = None
+        if x_needs:
+            local = y * x ** (y - 1)
+            if np.any(y.data == 0):
+                local = local * (y.data != 0)
+            gx = unbroadcast(grad * local, x.shape, x.dtype)
+        if y_needs:
+            at_zero = (x.data == 0) & (y.data >= 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                safe_x = x if not at_zero.any() else x + at_zero  # log(1) = 0 where masked
+                gy = unbroadcast(grad * z * safe_x.log(), y.shape, y.dtype)
+        return gx, gy
+
+
+def add(x: Tensor, y: Tensor | float, alpha: float = 1) -> Tensor:
+    """x + alpha * y, broadcasting."""
+    x, y = lift(x, y)
+    return Add.apply(x, y if alpha == 1 else y * alpha)
+
+
+def sub(x: Tensor, y: Tensor | float, alpha: float = 1) -> Tensor:
+    """x - alpha * y, broadcasting."""
+    x, y = lift(x, y)
+    return Sub.apply(x, y if alpha == 1 else y * alpha)
+
+
+def mul(x: Tensor, y: Tensor | float) -> Tensor:
+    """Elementwise product, broadcasting."""
+    return Mul.apply(*lift(x, y))
+
+
+def div(x: Tensor, y: Tensor | float) -> Tensor:
+    """Elementwise true division, broadcasting."""
+    return Div.apply(*lift(x, y))
+
+
+def neg(x: Tensor) -> Tensor:
+    """Elementwise negation."""
+    return Neg.apply(x)
+
+
+def pow(x: Tensor | float, y: Tensor | float) -> Tensor:
+    """Elementwise power ``x ** y``; either side may be a number."""
+    return Pow.apply(*lift(x, y))

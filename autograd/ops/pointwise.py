@@ -1,0 +1,202 @@
+"""Elementwise math: exp, log, sqrt, abs, clamp, maximum, minimum, where."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd.function import Function
+from autograd.ops.reduce import unbroadcast
+from autograd.tensor import Tensor, lift
+
+
+class Exp(Function):
+    """y = e^x. Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp(x.data)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = e^x = y
+        (y,) = ctx.saved_tensors
+        return grad * y
+
+
+class Log(Function):
+    """y = ln(x). Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = 1 / x
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Sqrt(Function):
+    """y = sqrt(x). Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore"):
+            y = np.sqrt(x.data)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = 1 / (2 sqrt(x)) = 1 / (2 y)
+        (y,) = ctx.saved_tensors
+        return grad / (y * 2)
+
+
+class Abs(Function):
+    """y = |x|. Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(np.sign(x.data))
+        return np.abs(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = sign(x) (0 at 0, as PyTorch)
+        (sign,) = ctx.saved_tensors
+        return grad * sign
+
+
+class Clamp(Function):
+    """y = min(max(x, low), high). Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        inside = np.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x.data >= low
+        if high is not None:
+            inside &= x.data <= high
+        ctx.save_for_backward(inside)
+        return np.clip(x.data, low, high).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = 1 where low <= x <= high, else 0
+        (inside,) = ctx.saved_tensors
+        return grad * inside, None, None
+
+
+class Maximum(Function):
+    """z = max(x, y) elementwise; ties split the gradient. Shapes: broadcastable -> z."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.maximum(x.data, y.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dz/dx = 1 where x > y, 1/2 where x == y, else 0 (and the mirror for y)
+        x, y = ctx.saved_tensors
+        share = (x.data > y.data) + 0.5 * (x.data == y.data)
+        x_needs, y_needs = ctx.needs_input_grad
+        return (
+            unbroadcast(grad * share.astype(grad.dtype), x.shape, x.dtype) if x_needs else None,
+            unbroadcast(grad * (1 - share).astype(grad.dtype), y.shape, y.dtype) if y_needs else None,
+        )
+
+
+class Minimum(Function):
+    """z = min(x, y) elementwise; ties split the gradient. Shapes: broadcastable -> z."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.minimum(x.data, y.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dz/dx = 1 where x < y, 1/2 where x == y, else 0 (and the mirror for y)
+        x, y = ctx.saved_tensors
+        share = (x.data < y.data) + 0.5 * (x.data == y.data)
+        x_needs, y_needs = ctx.needs_input_grad
+        return (
+            unbroadcast(grad * share.astype(grad.dtype), x.shape, x.dtype) if x_needs else None,
+            unbroadcast(grad * (1 - share).astype(grad.dtype), y.shape, y.dtype) if y_needs else None,
+        )
+
+
+class Where(Function):
+    """z = x where cond else y. Shapes: cond, x, y broadcastable -> z."""
+
+    @staticmethod
+    def forward(ctx, cond, x, y):
+        ctx.save_for_backward(cond)
+        ctx.x_like, ctx.y_like = (x.shape, x.dtype), (y.shape, y.dtype)
+        return np.where(cond, x.data, y.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dz/dx = cond, dz/dy = not cond
+        (cond,) = ctx.saved_tensors
+        _, x_needs, y_needs = ctx.needs_input_grad
+        return (
+            None,
+            unbroadcast(grad * cond, *ctx.x_like) if x_needs else None,
+            unbroadcast(grad * ~cond, *ctx.y_like) if y_needs else None,
+        )
+
+
+def exp(x: Tensor) -> Tensor:
+    """Elementwise e^x."""
+    return Exp.apply(x)
+
+
+def log(x: Tensor) -> Tensor:
+    """Elementwise natural logarithm."""
+    return Log.apply(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    """Elementwise square root."""
+    return Sqrt.apply(x)
+
+
+def abs(x: Tensor) -> Tensor:
+    """Elementwise absolute value."""
+    return Abs.apply(x)
+
+
+def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
+    """Limit every element to ``[min, max]`` (either bound may be None)."""
+    if min is None and max is None:
+        raise ValueError("clamp() needs at least one of min or max")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        raise TypeError("clamp() takes numbers for min and max; use maximum()/minimum() for tensors")
+    return Clamp.apply(x, min, max)
+
+
+def maximum(x: Tensor, y: Tensor | float) -> Tensor:
+    """Elementwise maximum of two tensors (broadcasting)."""
+    return Maximum.apply(*lift(x, y))
+
+
+def minimum(x: Tensor, y: Tensor | float) -> Tensor:
+    """Elementwise minimum of two tensors (broadcasting)."""
+    return Minimum.apply(*lift(x, y))
+
+
+def where(condition: Tensor, x: Tensor | float, y: Tensor | float) -> Tensor:
+    """Choose ``x`` where ``condition`` is true and ``y`` elsewhere (broadcasting)."""
+    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where() needs a boolean condition, got dtype {cond.dtype}")
+    x, y = lift(x, y)
+    return Where.apply(cond, x, y)

@@ -1,0 +1,222 @@
+"""Reductions: sum, mean, var, max/min, and ``unbroadcast`` (the adjoint of broadcasting).
+
+Broadcasting copies an input along new or size-1 dimensions, so its vector-Jacobian product
+adds the copies back up: every op that broadcasts calls ``unbroadcast`` in its backward.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from autograd.function import Function
+from autograd.tensor import Tensor
+
+
+def normalize_dims(dim: int | tuple[int, ...] | list[int] | None, ndim: int) -> tuple[int, ...]:
+    """Turn ``dim`` (None = all, an int, or a tuple; negatives allowed) into sorted axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    out = []
+    n = ndim or 1  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
+    for d in dims:
+        if not -n <= d < n:
+            raise IndexError(
+                f"Dimension out of range: got dim={d} for a tensor with {ndim} dimension(s) "
+                f"(expected to be in range [{-n}, {n - 1}])"
+            )
+        out.append(d % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"dim {dim} names the same dimension twice")
+    return tuple(sorted(out)) if ndim else ()
+
+
+def _kept_shape(shape: tuple[int, ...], dims: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` with every reduced dimension set to 1 (the keepdim=True shape)."""
+    return tuple(1 if i in dims else n for i, n in enumerate(shape))
+
+
+def unbroadcast(grad: Tensor, shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
+    """Sum ``grad`` down to an input's ``shape`` and cast it to the input's ``dtype``.
+
+    Shapes: grad (broadcast shape) -> shape. Leading dimensions that broadcasting added are
+    summed away; dimensions where the input has size 1 are summed with keepdim.
+    """
+    if grad.shape != shape:
+        lead = grad.ndim - len(shape)
+        dims = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+        )
+        if dims:
+            grad = grad.sum(dims, keepdim=True)
+        grad = grad.reshape(shape)
+    if grad.dtype != dtype:
+        grad = grad.to(dtype)
+    return grad
+
+
+class Sum(Function):
+    """y = sum of x over ``dims``. Shapes: x (*) -> y (* without dims, or 1s with keepdim)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        return np.sum(x.data, axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx_i = 1: every summed element receives the upstream gradient
+        if not ctx.keepdim:
+            grad = grad.reshape(_kept_shape(ctx.shape, ctx.dims))
+        return grad.expand(ctx.shape), None, None
+
+
+class Mean(Function):
+    """y = mean of x over ``dims``. Shapes: x (*) -> y (* reduced)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        ctx.count = int(np.prod([x.shape[d] for d in dims]))
+        return np.mean(x.data, axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx_i = 1/n
+        if not ctx.keepdim:
+            grad = grad.reshape(_kept_shape(ctx.shape, ctx.dims))
+        return grad.expand(ctx.shape) / ctx.count, None, None
+
+
+class Var(Function):
+    """y = sum((x - mean)^2) / (n - correction) over ``dims``. Shapes: x (*) -> y (* reduced)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, correction, keepdim):
+        ctx.save_for_backward(x)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        ctx.denominator = int(np.prod([x.shape[d] for d in dims])) - correction
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.var(x.data, axis=dims, ddof=correction, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx_i = 2 (x_i - mean) / (n - correction)
+        (x,) = ctx.saved_tensors
+        if not ctx.keepdim:
+            grad = grad.reshape(_kept_shape(x.shape, ctx.dims))
+        centered = x - x.mean(ctx.dims, keepdim=True)
+        return grad * centered * (2.0 / ctx.denominator), None, None, None
+
+
+class Amax(Function):
+    """y = max (or min) of x over ``dims``; ties share the gradient equally (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, largest):
+        if x.numel() == 0:
+            raise RuntimeError(f"max()/min() of an empty tensor of shape {x.shape}")
+        y = (np.max if largest else np.min)(x.data, axis=dims, keepdims=True)
+        hits = x.data == y
+        ctx.save_for_backward(hits / hits.sum(axis=dims, keepdims=True))
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return y if keepdim else np.squeeze(y, axis=dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx_i = 1/k for the k elements equal to the max, 0 elsewhere
+        (share,) = ctx.saved_tensors
+        if not ctx.keepdim:
+            grad = grad.reshape(_kept_shape(share.shape, ctx.dims))
+        return grad * share.astype(grad.dtype), None, None, None
+
+
+class TakeAlongDim(Function):
+    """y = x at one index per slice along ``dim`` (the values of ``max(dim)``/``min(dim)``).
+
+    Shapes: x (*, n, *), index (*, *) of ints -> y (*, *) (or (*, 1, *) with keepdim).
+    """
+
+    @staticmethod
+    def forward(ctx, x, index, dim, keepdim):
+        kept = np.expand_dims(index, dim)
+        positions = np.arange(x.shape[dim]).reshape((-1,) + (1,) * (x.ndim - 1 - dim))
+        ctx.save_for_backward(positions == kept)  # one-hot of the chosen elements
+        ctx.dim, ctx.keepdim = dim, keepdim
+        y = np.take_along_axis(x.data, kept, axis=dim)
+        return y if keepdim else np.squeeze(y, dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = one-hot at the chosen index
+        (onehot,) = ctx.saved_tensors
+        if not ctx.keepdim:
+            grad = grad.unsqueeze(ctx.dim)
+        return grad * onehot.astype(grad.dtype), None, None, None
+
+
+class MaxResult(NamedTuple):
+    """``(values, indices)`` as returned by ``max(dim)``/``min(dim)``, like PyTorch's."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def sum(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
+    """Sum of elements over ``dim`` (all when None)."""
+    return Sum.apply(x, normalize_dims(dim, x.ndim), keepdim)
+
+
+def mean(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
+    """Mean over ``dim`` (all when None)."""
+    if x.dtype.kind not in "fc":
+        raise TypeError(f"mean() needs a floating-point tensor, got {x.dtype}; use x.float()")
+    return Mean.apply(x, normalize_dims(dim, x.ndim), keepdim)
+
+
+def var(
+    x: Tensor,
+    dim: int | tuple[int, ...] | None = None,
+    unbiased: bool = True,
+    keepdim: bool = False,
+    *,
+    correction: int | None = None,
+) -> Tensor:
+    """Variance over ``dim``; unbiased (divides by n - 1) by default, as PyTorch."""
+    if correction is None:
+        correction = 1 if unbiased else 0
+    return Var.apply(x, normalize_dims(dim, x.ndim), correction, keepdim)
+
+
+def _extreme(x, dim, keepdim, largest):
+    if dim is None:
+        return Amax.apply(x, normalize_dims(None, x.ndim), False, largest)
+    (d,) = normalize_dims(dim, x.ndim) or (0,)
+    if x.ndim == 0:
+        return MaxResult(x * 1, Tensor._make(np.array(0)))
+    if x.shape[d] == 0:
+        raise IndexError(f"max()/min() over dim {dim} of size 0 in a tensor of shape {x.shape}")
+    index = (np.argmax if largest else np.argmin)(x.data, axis=d)
+    values = TakeAlongDim.apply(x, index, d, keepdim)
+    indices = Tensor._make(np.expand_dims(index, d) if keepdim else index)
+    return MaxResult(values, indices)
+
+
+def max(x: Tensor, dim: int | None = None, keepdim: bool = False):
+    """Largest element; with ``dim``, a ``(values, indices)`` pair along that dimension."""
+    if isinstance(dim, Tensor):
+        from autograd.ops.pointwise import maximum
+
+        return maximum(x, dim)
+    return _extreme(x, dim, keepdim, True)
+
+
+def min(x: Tensor, dim: int | None = None, keepdim: bool = False):
+    """Smallest element; with ``dim``, a ``(values, indices)`` pair along that dimension."""
+    if isinstance(dim, Tensor):
+        from autograd.ops.pointwise import minimum
+
+        return minimum(x, dim)
+    return _extreme(x, dim, keepdim, False)

@@ -1,0 +1,291 @@
+"""Shape ops: reshape/view/flatten/squeeze/unsqueeze, transpose, permute, expand, cast, pad,
+cat, stack. Their backward only moves gradients around: it applies the inverse movement."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from autograd.function import Function
+from autograd.ops.reduce import normalize_dims, unbroadcast
+from autograd.tensor import Tensor, as_dtype
+
+
+class Reshape(Function):
+    """y = x with a new shape (same elements, row-major order). Shapes: x (*) -> y (shape)."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return x.data.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # the inverse reshape
+        return grad.reshape(ctx.shape), None
+
+
+class Transpose(Function):
+    """y = x with dimensions ``dim0`` and ``dim1`` swapped."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dim0, dim1):
+        ctx.dims = (dim0, dim1)
+        return np.swapaxes(x.data, dim0, dim1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # swapping back is its own inverse
+        return grad.transpose(*ctx.dims), None, None
+
+
+class Permute(Function):
+    """y = x with dimensions reordered: y.shape[i] = x.shape[dims[i]]."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.inverse = tuple(np.argsort(dims))
+        return np.transpose(x.data, dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # the inverse permutation
+        return grad.permute(ctx.inverse), None
+
+
+class Expand(Function):
+    """y = x broadcast to ``shape`` without copying. Shapes: x (*) -> y (shape)."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.x_like = (x.shape, x.dtype)
+        return np.broadcast_to(x.data, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # the adjoint of broadcasting is summing the copies
+        return unbroadcast(grad, *ctx.x_like), None
+
+
+class Cast(Function):
+    """y = x converted to ``dtype``. Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.dtype = x.dtype
+        return x.data.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = 1; the gradient goes back to the input's dtype
+        return grad.to(ctx.dtype), None
+
+
+class Clone(Function):
+    """y = a copy of x with its own memory. Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.data.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = 1
+        return grad
+
+
+class Pad(Function):
+    """y = x with constant ``value`` borders. ``widths`` holds (before, after) per dimension."""
+
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        ctx.inner = tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))
+        return np.pad(x.data, widths, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # the border does not depend on x: cut the gradient back to the inner region
+        return grad[ctx.inner], None, None
+
+
+class Cat(Function):
+    """y = the inputs joined along ``dim``. Shapes: (*, n_i, *) each -> (*, sum n_i, *)."""
+
+    @staticmethod
+    def forward(ctx, *xs, dim):
+        ctx.dim = dim
+        ctx.bounds = np.cumsum([0] + [x.shape[dim] for x in xs])
+        return np.concatenate([x.data for x in xs], axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # each input gets back its own slab of the gradient
+        lead = (slice(None),) * ctx.dim
+        return tuple(
+            grad[lead + (slice(int(a), int(b)),)] if need else None
+            for a, b, need in zip(ctx.bounds[:-1], ctx.bounds[1:], ctx.needs_input_grad)
+        )
+
+
+def _shape_arg(shape: tuple) -> tuple[int, ...]:
+    """Accept ``f(2, 3)`` as well as ``f((2, 3))``, as PyTorch does."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def _resolve_shape(x: Tensor, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Fill in one ``-1`` and check that the number of elements matches."""
+    if shape.count(-1) > 1:
+        raise ValueError(f"only one dimension can be -1, got shape {shape}")
+    known = int(np.prod([n for n in shape if n != -1]))
+    if -1 in shape:
+        if known == 0 or x.numel() % known:
+            raise ValueError(f"shape {shape} is invalid for a tensor of shape {x.shape} ({x.numel()} elements)")
+        shape = tuple(x.numel() // known if n == -1 else n for n in shape)
+    if int(np.prod(shape)) != x.numel() or any(n < 0 for n in shape):
+        raise ValueError(f"shape {shape} is invalid for a tensor of shape {x.shape} ({x.numel()} elements)")
+    return shape
+
+
+def reshape(x: Tensor, *shape: int) -> Tensor:
+    """Same elements in a new shape; one dimension may be -1 (inferred)."""
+    return Reshape.apply(x, _resolve_shape(x, _shape_arg(shape)))
+
+
+def view(x: Tensor, *shape: int) -> Tensor:
+    """Like ``reshape`` but guaranteed to share memory; raises when that needs a copy."""
+    shape = _resolve_shape(x, _shape_arg(shape))
+    try:
+        np.reshape(x.data, shape, copy=False)
+    except ValueError:
+        raise RuntimeError(
+            f"view{shape} of a tensor of shape {x.shape} would need a copy because its memory "
+            "is not contiguous (e.g. after transpose); use reshape() instead"
+        ) from None
+    return Reshape.apply(x, shape)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim..end_dim`` into one."""
+    if x.ndim == 0:
+        return reshape(x, 1)
+    start, end = normalize_dims(start_dim, x.ndim)[0], normalize_dims(end_dim, x.ndim)[0]
+    if start > end:
+        raise ValueError(f"flatten() has start_dim={start_dim} after end_dim={end_dim}")
+    shape = x.shape[:start] + (int(np.prod(x.shape[start : end + 1])),) + x.shape[end + 1 :]
+    return Reshape.apply(x, shape)
+
+
+def squeeze(x: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
+    """Remove dimensions of size 1 (all of them, or those in ``dim`` that have size 1)."""
+    dims = normalize_dims(dim, x.ndim)
+    return Reshape.apply(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at ``dim`` (``-1`` appends)."""
+    if not -x.ndim - 1 <= dim <= x.ndim:
+        raise IndexError(f"unsqueeze dim {dim} out of range for {x.ndim}-d tensor (allowed {-x.ndim - 1}..{x.ndim})")
+    dim = dim % (x.ndim + 1)
+    return Reshape.apply(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions."""
+    d0, d1 = (normalize_dims(d, x.ndim)[0] if x.ndim else 0 for d in (dim0, dim1))
+    return Transpose.apply(x, d0, d1)
+
+
+def permute(x: Tensor, *dims: int) -> Tensor:
+    """Reorder all dimensions: ``x.permute(2, 0, 1)``."""
+    dims = _shape_arg(dims)
+    if len(dims) != x.ndim or sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+        raise ValueError(f"permute{dims} must list each of the {x.ndim} dimensions of shape {x.shape} once")
+    return Permute.apply(x, tuple(d % x.ndim for d in dims))
+
+
+def expand(x: Tensor, *sizes: int) -> Tensor:
+    """Broadcast to a larger shape without copying; -1 keeps a dimension's size."""
+    sizes = _shape_arg(sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand{sizes} has fewer dimensions than the tensor's shape {x.shape}")
+    shape = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+    for i, n in enumerate(x.shape):
+        if n != 1 and n != shape[lead + i]:
+            raise ValueError(
+                f"expand{sizes}: dimension {i} of size {n} can only expand from size 1 (tensor shape {x.shape})"
+            )
+    return Expand.apply(x, shape)
+
+
+def to_dtype(x: Tensor, dtype) -> Tensor:
+    """Convert to ``dtype`` (a differentiable cast between float types)."""
+    dtype = as_dtype(dtype)
+    if dtype == x.dtype:
+        return x
+    return Cast.apply(x, dtype)
+
+
+def clone(x: Tensor) -> Tensor:
+    """A copy with its own memory; the gradient flows through."""
+    return Clone.apply(x)
+
+
+def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Pad the last dimensions: ``pad = (left, right, top, bottom, ...)`` as in PyTorch.
+
+    Pairs start from the last dimension. Only ``mode='constant'`` is built in.
+    """
+    if mode != "constant":
+        raise ValueError(f"pad(mode={mode!r}) is not available; supported modes: 'constant'")
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(
+            f"pad {pad} must hold (before, after) pairs for at most {x.ndim} dimensions (tensor shape {x.shape})"
+        )
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad {pad} has a negative width; only non-negative padding is supported")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return Pad.apply(x, tuple(widths), value)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension ``dim``."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat() needs at least one tensor")
+    first = tensors[0]
+    if first.ndim == 0:
+        raise ValueError("cat() cannot join 0-d tensors; use stack() to add a dimension")
+    (d,) = normalize_dims(dim, first.ndim) or (0,)
+    for i, t in enumerate(tensors):
+        if t.ndim != first.ndim or t.shape[:d] + t.shape[d + 1 :] != first.shape[:d] + first.shape[d + 1 :]:
+            raise ValueError(
+                f"cat(dim={dim}): tensor {i} has shape {t.shape} but tensor 0 has shape {first.shape}; "
+                "all shapes must match except along dim"
+            )
+    return Cat.apply(*tensors, dim=d)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dimension ``dim``."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack() needs at least one tensor")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack(): tensor {i} has shape {t.shape} but tensor 0 has shape {tensors[0].shape}")
+    return cat([unsqueeze(t, dim) for t in tensors], dim)

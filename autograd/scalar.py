@@ -1,0 +1,232 @@
+"""``Scalar``: one Python float that records the operations applied to it (micrograd-like).
+
+It exists for the lecture's scalar circuits: pure-Python floats are far cheaper than 0-d
+numpy arrays. Every ``Scalar`` is a graph node of its own and runs through the same engine
+traversal as tensors (``autograd/engine.py``). After ``backward()`` every node, leaf or not,
+holds its gradient in ``.grad``, so the whole circuit can be read (or drawn) with values
+above the wires and gradients below.
+
+Each op below is a forward one-liner plus a small module-level backward function that
+returns (upstream x local gradient) for each parent — no closures, so building a graph
+allocates only the node and its parents tuple.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+from autograd.engine import run_backward
+
+Number = int | float
+
+
+class Scalar:
+    """A float node: ``.data`` (value), ``.grad`` (dL/d this), ``.backward()``.
+
+    >>> w, x = Scalar(2.0), Scalar(-1.0)
+    >>> L = (w * x + 1).sigmoid()
+    >>> L.backward(); w.grad
+    """
+
+    __slots__ = ("data", "grad", "_parents", "_back", "_aux", "label")
+
+    def __init__(
+        self,
+        data: Number,
+        _parents: tuple = (),
+        _back: Callable | None = None,
+        _aux: float = 0.0,
+        label: str = "",
+    ) -> None:
+        self.data = float(data)
+        self.grad = 0.0
+        self._parents = _parents
+        self._back = _back
+        self._aux = _aux  # the constant of ops like x * 3 or x ** 2
+        self.label = label
+
+    @property
+    def op(self) -> str:
+        """The name of the operation that produced this node ('' for a leaf)."""
+        return _OP_NAMES.get(self._back, "")
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a value you created (not the result of an op)."""
+        return not self._parents
+
+    def __repr__(self) -> str:
+        name = f"{self.label}=" if self.label else ""
+        return f"Scalar({name}{self.data:.4g}, grad={self.grad:.4g})"
+
+    # ---- arithmetic: a Scalar operand becomes a parent, a number becomes _aux
+    def __add__(self, other: Scalar | Number) -> Scalar:
+        if type(other) is Scalar:
+            return Scalar(self.data + other.data, (self, other), _add_back)
+        return Scalar(self.data + other, (self,), _pass_back)
+
+    __radd__ = __add__
+
+    def __mul__(self, other: Scalar | Number) -> Scalar:
+        if type(other) is Scalar:
+            return Scalar(self.data * other.data, (self, other), _mul_back)
+        return Scalar(self.data * other, (self,), _scale_back, other)
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> Scalar:
+        return Scalar(-self.data, (self,), _scale_back, -1.0)
+
+    def __sub__(self, other: Scalar | Number) -> Scalar:
+        if type(other) is Scalar:
+            return Scalar(self.data - other.data, (self, other), _sub_back)
+        return Scalar(self.data - other, (self,), _pass_back)
+
+    def __rsub__(self, other: Number) -> Scalar:
+        return Scalar(other - self.data, (self,), _scale_back, -1.0)
+
+    def __truediv__(self, other: Scalar | Number) -> Scalar:
+        if type(other) is Scalar:
+            return Scalar(self.data / other.data, (self, other), _div_back)
+        return Scalar(self.data / other, (self,), _scale_back, 1.0 / other)
+
+    def __rtruediv__(self, other: Number) -> Scalar:
+        return Scalar(other / self.data, (self,), _rdiv_back, other)
+
+    def __pow__(self, exponent: Number) -> Scalar:
+        if isinstance(exponent, Scalar):
+            raise TypeError("Scalar ** Scalar is not supported; use exp(b * log(a)) for a variable exponent")
+        return Scalar(self.data**exponent, (self,), _pow_back, exponent)
+
+    # ---- functions
+    def exp(self) -> Scalar:
+        """e^x."""
+        return Scalar(math.exp(self.data), (self,), _exp_back)
+
+    def log(self) -> Scalar:
+        """Natural logarithm."""
+        return Scalar(math.log(self.data), (self,), _log_back)
+
+    def tanh(self) -> Scalar:
+        """Hyperbolic tangent."""
+        return Scalar(math.tanh(self.data), (self,), _tanh_back)
+
+    def sigmoid(self) -> Scalar:
+        """Logistic sigmoid, stable for large |x|."""
+        x = self.data
+        if x >= 0:
+            s = 1.0 / (1.0 + math.exp(-x))
+        else:
+            e = math.exp(x)
+            s = e / (1.0 + e)
+        return Scalar(s, (self,), _sigmoid_back)
+
+    def relu(self) -> Scalar:
+        """max(x, 0)."""
+        return Scalar(self.data if self.data > 0 else 0.0, (self,), _relu_back)
+
+    # ---- backward
+    def backward(self) -> None:
+        """Compute dself/dnode for every node of the graph; each node adds it to ``.grad``."""
+        run_backward([(self, 1.0)], retain_graph=True, accumulate=True)
+
+    def zero_grad(self) -> None:
+        """Set ``.grad`` to 0 on this node and every node it depends on."""
+        stack, seen = [self], {id(self)}
+        while stack:
+            node = stack.pop()
+            node.grad = 0.0
+            for p in node._parents:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append(p)
+
+    # engine node protocol (autograd/engine.py)
+    def _receive(self, grad: float, accumulate: bool) -> float:
+        self.grad += grad
+        return grad
+
+    def _backward(self, grad: float) -> tuple:
+        return self._back(self, grad)
+
+    def _release(self) -> None:
+        pass
+
+
+# Each backward gets the node and the upstream gradient g and returns g * local gradient
+# for each parent. ``n.data`` is the node's own output; parents are read from n._parents.
+
+
+def _add_back(n: Scalar, g: float) -> tuple:  # z = x + y: dz/dx = dz/dy = 1
+    return g, g
+
+
+def _pass_back(n: Scalar, g: float) -> tuple:  # z = x + c: dz/dx = 1
+    return (g,)
+
+
+def _sub_back(n: Scalar, g: float) -> tuple:  # z = x - y: dz/dx = 1, dz/dy = -1
+    return g, -g
+
+
+def _mul_back(n: Scalar, g: float) -> tuple:  # z = x * y: dz/dx = y, dz/dy = x
+    x, y = n._parents
+    return g * y.data, g * x.data
+
+
+def _scale_back(n: Scalar, g: float) -> tuple:  # z = c * x: dz/dx = c
+    return (g * n._aux,)
+
+
+def _div_back(n: Scalar, g: float) -> tuple:  # z = x / y: dz/dx = 1/y, dz/dy = -z/y
+    x, y = n._parents
+    return g / y.data, -g * n.data / y.data
+
+
+def _rdiv_back(n: Scalar, g: float) -> tuple:  # z = c / x: dz/dx = -c / x^2
+    (x,) = n._parents
+    return (-g * n._aux / (x.data * x.data),)
+
+
+def _pow_back(n: Scalar, g: float) -> tuple:  # z = x^p: dz/dx = p x^(p-1)
+    (x,) = n._parents
+    p = n._aux
+    return (g * p * x.data ** (p - 1) if p != 0 else 0.0,)
+
+
+def _exp_back(n: Scalar, g: float) -> tuple:  # z = e^x: dz/dx = z
+    return (g * n.data,)
+
+
+def _log_back(n: Scalar, g: float) -> tuple:  # z = ln x: dz/dx = 1/x
+    return (g / n._parents[0].data,)
+
+
+def _tanh_back(n: Scalar, g: float) -> tuple:  # z = tanh x: dz/dx = 1 - z^2
+    return (g * (1.0 - n.data * n.data),)
+
+
+def _sigmoid_back(n: Scalar, g: float) -> tuple:  # z = sigmoid x: dz/dx = z (1 - z)
+    return (g * n.data * (1.0 - n.data),)
+
+
+def _relu_back(n: Scalar, g: float) -> tuple:  # z = max(x, 0): dz/dx = 1 if x > 0
+    return (g if n.data > 0 else 0.0,)
+
+
+_OP_NAMES = {
+    _add_back: "+",
+    _pass_back: "+",
+    _sub_back: "-",
+    _mul_back: "*",
+    _scale_back: "*",
+    _div_back: "/",
+    _rdiv_back: "/",
+    _pow_back: "**",
+    _exp_back: "exp",
+    _log_back: "log",
+    _tanh_back: "tanh",
+    _sigmoid_back: "sigmoid",
+    _relu_back: "relu",
+}

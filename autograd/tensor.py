@@ -1,0 +1,793 @@
+"""``Tensor``: a numpy array that records the operations applied to it.
+
+A tensor made by an op on inputs that require grad gets ``grad_fn``, the op's ``Function``
+instance, which links to its inputs' nodes; that chain is the dynamic computation graph.
+Leaves (tensors you create) have ``grad_fn=None`` and receive ``.grad`` after ``backward()``.
+
+Operator methods below are one-liners over the functions in ``autograd/ops``; the maths and
+the vector-Jacobian products live there, next to each other.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from autograd.grad_mode import _state
+
+float16, float32, float64 = np.float16, np.float32, np.float64
+int8, int16, int32, int64, uint8 = np.int8, np.int16, np.int32, np.int64, np.uint8
+bool_ = np.bool_
+_DTYPE_NAMES = {"float": float32, "double": float64, "long": int64, "int": int32, "bool": bool_, "half": float16}
+
+
+def as_dtype(dtype: Any) -> np.dtype:
+    """Accept ``autograd.float32``, ``np.float32``, ``'float32'`` or ``float`` as a dtype."""
+    if dtype is bool:
+        return np.dtype(np.bool_)
+    if dtype is float:
+        return np.dtype(np.float32)
+    if dtype is int:
+        return np.dtype(np.int64)
+    if isinstance(dtype, str) and dtype in _DTYPE_NAMES:
+        return np.dtype(_DTYPE_NAMES[dtype])
+    return np.dtype(dtype)
+
+
+def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Convert user data to an array with PyTorch's dtype defaults (floats -> float32)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
+        data = _nested(data)
+    if dtype is not None:
+        return np.array(data, dtype=as_dtype(dtype))
+    if isinstance(data, np.ndarray):
+        arr = data.copy()
+    else:
+        arr = np.array(data)
+        if arr.dtype == np.float64:  # Python floats: the default dtype is float32, as PyTorch
+            arr = arr.astype(np.float32)
+    if arr.dtype.kind == "i" and arr.dtype != np.int64 and not isinstance(data, np.ndarray):
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"cannot make a tensor from data of dtype {arr.dtype} ({type(data).__name__})")
+    return arr
+
+
+def _flat(data: Any) -> Iterator[Any]:
+    for d in data:
+        if isinstance(d, (list, tuple)):
+            yield from _flat(d)
+        else:
+            yield d
+
+
+def _nested(data: Any) -> Any:
+    if isinstance(data, (list, tuple)):
+        return [_nested(d) for d in data]
+    return data.data if isinstance(data, Tensor) else data
+
+
+def lift(x: Any, y: Any) -> tuple[Tensor, Tensor]:
+    """Make both operands Tensors; a Python number takes the other operand's dtype.
+
+    Integer tensors combined with a Python float become float32, as in PyTorch.
+    """
+    if isinstance(x, Tensor) and isinstance(y, Tensor):
+        return x, y
+    if isinstance(x, Tensor):
+        return x, _constant(y, x.dtype)
+    if isinstance(y, Tensor):
+        return _constant(x, y.dtype), y
+    return _constant(x, None), _constant(y, None)
+
+
+def _constant(value: Any, like: np.dtype | None) -> Tensor:
+    if isinstance(value, np.ndarray):
+        return Tensor._make(value)
+    if isinstance(value, (bool, int, float, np.number, np.bool_)):
+        if like is None:
+            return Tensor._make(_to_array(value))
+        if isinstance(value, (float, np.floating)) and like.kind not in "fc":
+            return Tensor._make(np.array(value, dtype=np.float32))
+        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and like.kind == "b":
+            return Tensor._make(np.array(value, dtype=np.int64))
+        return Tensor._make(np.array(value, dtype=like))
+    if isinstance(value, (list, tuple)):
+        return Tensor._make(_to_array(value, like if like is not None and like.kind in "fc" else None))
+    raise TypeError(f"unsupported operand of type {type(value).__name__} for a Tensor operation")
+
+
+class _HookHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        """Stop calling the hook."""
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class Tensor:
+    """An n-dimensional array (numpy-backed) that can record operations for autograd.
+
+    Make one with ``autograd.tensor(data, requires_grad=True)`` or a factory (``zeros``,
+    ``randn``, ...). ``.data`` is the numpy array, ``.grad`` the gradient after ``backward()``.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "__weakref__")
+    __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
+
+    # A leaf tensor is itself an engine node (autograd/engine.py); it has no parents.
+    _parents: tuple = ()
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        self.data = _to_array(data, dtype)
+        self.grad: Tensor | None = None
+        self.grad_fn = None
+        self._vc = [0]
+        self._hooks: list | None = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data: np.ndarray, grad_fn: Any = None, vc: list | None = None) -> Tensor:
+        """Wrap an array without copying (internal fast path used by every op)."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.grad_fn = grad_fn
+        t.requires_grad = grad_fn is not None
+        t._vc = [0] if vc is None else vc
+        t._hooks = None
+        return t
+
+    # ---------------------------------------------------------------- attributes
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The dimensions, a tuple of ints (PyTorch's ``torch.Size``)."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The numpy dtype of the elements."""
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (they keep ``.grad``)."""
+        return self.grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor (or a view sharing its memory) has had."""
+        return self._vc[0]
+
+    @property
+    def T(self) -> Tensor:
+        """Dimensions reversed (the transpose of a matrix)."""
+        return self.permute(tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dimensions swapped (a batch of transposed matrices)."""
+        return self.transpose(-2, -1)
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The shape, or the size of one dimension."""
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self) -> int:
+        """Number of dimensions."""
+        return self.ndim
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return int(self.data.size)
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        """The values as (nested) Python lists."""
+        return self.data.tolist()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying numpy array (shares memory)."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
+            )
+        return self.data
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.data)
+
+    __hash__ = object.__hash__  # __eq__ is elementwise, identity stays the hash
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        extra = []
+        if self.data.size == 0:
+            extra.append(f"size={self.shape}")
+        if self.dtype not in (np.float32, np.int64, np.bool_):
+            extra.append(f"dtype=autograd.{self.dtype}")
+        if self.grad_fn is not None:
+            extra.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extra) + ")"
+
+    # ---------------------------------------------------------------- autograd
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Start (or stop) recording operations on this leaf tensor, in place."""
+        if not self.is_leaf:
+            raise RuntimeError(
+                "requires_grad_() can only change leaf tensors; this one was produced by "
+                f"{self.grad_fn!r}. Use detach() to get a new leaf."
+            )
+        if requires_grad and self.dtype.kind not in "fc":
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got dtype {self.dtype}; "
+                "convert first, e.g. x.float() or autograd.tensor(data, dtype=autograd.float32)"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing the same data, cut off from the graph."""
+        return Tensor._make(self.data, None, self._vc)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            self.grad_fn._retained = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True when ``retain_grad()`` was called on this non-leaf tensor."""
+        return self.grad_fn is not None and self.grad_fn._retained is not None
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _HookHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        owner = self if self.grad_fn is None else self.grad_fn
+        if owner._hooks is None:
+            owner._hooks = []
+        owner._hooks.append(hook)
+        return _HookHandle(owner._hooks, hook)
+
+    def backward(
+        self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Compute the gradient of this tensor with respect to every leaf that requires grad.
+
+        ``gradient`` is dL/d(self) and may be omitted for a one-element tensor (it is 1).
+        Leaves accumulate into ``.grad``; call ``zero_()`` or set ``.grad = None`` between steps.
+        """
+        from autograd.engine import backward
+
+        backward(self, gradient, retain_graph, create_graph)
+
+    # engine node protocol for a leaf (see autograd/engine.py)
+    def _receive(self, grad: Tensor, accumulate: bool) -> Tensor:
+        if self._hooks:
+            for hook in self._hooks:
+                new = hook(grad)
+                if new is not None:
+                    grad = new
+        if accumulate:
+            self._accumulate(grad)
+        return grad
+
+    def _accumulate(self, grad: Tensor) -> None:
+        """Add ``grad`` into ``.grad`` (kept attached to the graph only under create_graph)."""
+        if _state.grad_enabled:  # create_graph=True: the gradient itself is differentiable
+            self.grad = grad if self.grad is None else self.grad + grad
+        elif self.grad is None:
+            self.grad = Tensor._make(np.array(grad.data, dtype=self.dtype, copy=True))
+        else:
+            np.add(self.grad.data, grad.data, out=self.grad.data)
+            self.grad._vc[0] += 1
+
+    # ---------------------------------------------------------------- in place
+    def _check_inplace(self, name: str, *others: Any) -> None:
+        if _state.grad_enabled and (
+            self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
+        ):
+            what = "a leaf tensor that requires grad" if self.is_leaf and self.requires_grad else "a tensor in the graph"
+            raise RuntimeError(
+                f"{name}: in-place operation on {what} while gradients are recorded. Use the "
+                f"out-of-place form (x = x + y), or wrap the update in `with autograd.no_grad():`"
+            )
+
+    def _set_data(self, new: np.ndarray) -> Tensor:
+        if new.shape != self.shape:
+            raise ValueError(f"in-place result of shape {new.shape} does not fit tensor of shape {self.shape}")
+        self.data[...] = new
+        self._vc[0] += 1
+        return self
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        """In-place ``self += alpha * other``."""
+        self._check_inplace("add_", other)
+        return self._set_data(self.data + alpha * _data(other))
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        """In-place ``self -= alpha * other``."""
+        self._check_inplace("sub_", other)
+        return self._set_data(self.data - alpha * _data(other))
+
+    def mul_(self, other: Any) -> Tensor:
+        """In-place ``self *= other``."""
+        self._check_inplace("mul_", other)
+        return self._set_data(self.data * _data(other))
+
+    def div_(self, other: Any) -> Tensor:
+        """In-place ``self /= other``."""
+        self._check_inplace("div_", other)
+        return self._set_data(self.data / _data(other))
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros in place."""
+        self._check_inplace("zero_")
+        return self._set_data(np.zeros_like(self.data))
+
+    def fill_(self, value: float) -> Tensor:
+        """Fill with ``value`` in place."""
+        self._check_inplace("fill_")
+        return self._set_data(np.full_like(self.data, value))
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src`` (broadcast to this shape) into this tensor in place."""
+        self._check_inplace("copy_", src)
+        return self._set_data(np.broadcast_to(np.asarray(_data(src), dtype=self.dtype), self.shape))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        from autograd.ops.indexing import normalize_index
+
+        self._check_inplace("__setitem__", value)
+        self.data[normalize_index(index)] = _data(value)
+        self._vc[0] += 1
+
+    def _inplace_or_new(self, name: str, other: Any, op: Callable[[Any, Any], Tensor]) -> Tensor:
+        # ``x += y``: in place when nothing is recorded (e.g. ``w -= lr * w.grad`` under
+        # no_grad); inside a recorded graph a non-leaf is rebound to the out-of-place result.
+        if not self.is_leaf and _state.grad_enabled:
+            return op(self, other)
+        getattr(self, name)(other)
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace_or_new("add_", other, Tensor.__add__)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace_or_new("sub_", other, Tensor.__sub__)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace_or_new("mul_", other, Tensor.__mul__)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace_or_new("div_", other, Tensor.__truediv__)
+
+    # ---------------------------------------------------------------- operators
+    def __add__(self, other: Any) -> Tensor:
+        return ops_arith.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops_arith.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops_arith.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops_arith.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops_arith.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops_arith.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops_arith.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops_arith.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return ops_arith.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return ops_arith.pow(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops_arith.neg(self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops_linalg.matmul(self, other if isinstance(other, Tensor) else Tensor(other))
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops_linalg.matmul(Tensor(other), self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops_index.index(self, index)
+
+    # comparisons: boolean tensors, never recorded
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._make(np.asarray(self.data == _data(other)))
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._make(np.asarray(self.data != _data(other)))
+
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data < _data(other)))
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data <= _data(other)))
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data > _data(other)))
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data >= _data(other)))
+
+    def __invert__(self) -> Tensor:
+        if self.dtype != np.bool_:
+            raise TypeError(f"~ needs a boolean tensor, got {self.dtype}")
+        return Tensor._make(~self.data)
+
+    def __and__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data & _data(other)))
+
+    def __or__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data | _data(other)))
+
+    # ---------------------------------------------------------------- methods
+    def add(self, other: Any, alpha: float = 1) -> Tensor:
+        """``self + alpha * other``."""
+        return ops_arith.add(self, other, alpha)
+
+    def sub(self, other: Any, alpha: float = 1) -> Tensor:
+        """``self - alpha * other``."""
+        return ops_arith.sub(self, other, alpha)
+
+    def mul(self, other: Any) -> Tensor:
+        """``self * other``."""
+        return ops_arith.mul(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        """``self / other``."""
+        return ops_arith.div(self, other)
+
+    def pow(self, exponent: Any) -> Tensor:
+        """``self ** exponent``."""
+        return ops_arith.pow(self, exponent)
+
+    def neg(self) -> Tensor:
+        """``-self``."""
+        return ops_arith.neg(self)
+
+    def matmul(self, other: Tensor) -> Tensor:
+        """``self @ other``."""
+        return self @ other
+
+    def exp(self) -> Tensor:
+        """Elementwise e^x."""
+        return ops_pointwise.exp(self)
+
+    def log(self) -> Tensor:
+        """Elementwise natural logarithm."""
+        return ops_pointwise.log(self)
+
+    def sqrt(self) -> Tensor:
+        """Elementwise square root."""
+        return ops_pointwise.sqrt(self)
+
+    def abs(self) -> Tensor:
+        """Elementwise |x|."""
+        return ops_pointwise.abs(self)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Limit values to ``[min, max]``."""
+        return ops_pointwise.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other: Any) -> Tensor:
+        """Elementwise maximum."""
+        return ops_pointwise.maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        """Elementwise minimum."""
+        return ops_pointwise.minimum(self, other)
+
+    def sigmoid(self) -> Tensor:
+        """Logistic sigmoid."""
+        return ops_act.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        """Hyperbolic tangent."""
+        return ops_act.tanh(self)
+
+    def relu(self) -> Tensor:
+        """max(x, 0)."""
+        return ops_act.relu(self)
+
+    def softmax(self, dim: int) -> Tensor:
+        """Softmax along ``dim``."""
+        return ops_act.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        """Log-softmax along ``dim``."""
+        return ops_act.log_softmax(self, dim)
+
+    def sum(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
+        """Sum over ``dim`` (all dimensions when None)."""
+        return ops_reduce.sum(self, dim, keepdim)
+
+    def mean(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
+        """Mean over ``dim`` (all dimensions when None)."""
+        return ops_reduce.mean(self, dim, keepdim)
+
+    def var(
+        self, dim: int | tuple[int, ...] | None = None, unbiased: bool = True, keepdim: bool = False, *, correction: int | None = None
+    ) -> Tensor:
+        """Variance over ``dim``, unbiased by default."""
+        return ops_reduce.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def max(self, dim: int | None = None, keepdim: bool = False):
+        """Largest value, or ``(values, indices)`` along ``dim``."""
+        return ops_reduce.max(self, dim, keepdim)
+
+    def min(self, dim: int | None = None, keepdim: bool = False):
+        """Smallest value, or ``(values, indices)`` along ``dim``."""
+        return ops_reduce.min(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Index of the largest value (flattened when ``dim`` is None)."""
+        return _arg(np.argmax, self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Index of the smallest value (flattened when ``dim`` is None)."""
+        return _arg(np.argmin, self, dim, keepdim)
+
+    def all(self) -> Tensor:
+        """True when every element is non-zero."""
+        return Tensor._make(np.asarray(self.data.all()))
+
+    def any(self) -> Tensor:
+        """True when some element is non-zero."""
+        return Tensor._make(np.asarray(self.data.any()))
+
+    def reshape(self, *shape: int) -> Tensor:
+        """Same elements, new shape (-1 infers one dimension)."""
+        return ops_shape.reshape(self, *shape)
+
+    def view(self, *shape: int) -> Tensor:
+        """Same memory, new shape."""
+        return ops_shape.view(self, *shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        """``view`` to another tensor's shape."""
+        return ops_shape.view(self, other.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge dimensions start_dim..end_dim."""
+        return ops_shape.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim: int | tuple[int, ...] | None = None) -> Tensor:
+        """Drop size-1 dimensions."""
+        return ops_shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert a size-1 dimension at ``dim``."""
+        return ops_shape.unsqueeze(self, dim)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        """Swap two dimensions."""
+        return ops_shape.transpose(self, dim0, dim1)
+
+    def permute(self, *dims: int) -> Tensor:
+        """Reorder all dimensions."""
+        return ops_shape.permute(self, *dims)
+
+    def expand(self, *sizes: int) -> Tensor:
+        """Broadcast to a larger shape without copying."""
+        return ops_shape.expand(self, *sizes)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        """``expand`` to another tensor's shape."""
+        return ops_shape.expand(self, other.shape)
+
+    def to(self, dtype: Any) -> Tensor:
+        """Convert to ``dtype`` (differentiable between float types)."""
+        return ops_shape.to_dtype(self, dtype)
+
+    def float(self) -> Tensor:
+        """Convert to float32."""
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        """Convert to float64."""
+        return self.to(np.float64)
+
+    def long(self) -> Tensor:
+        """Convert to int64."""
+        return self.to(np.int64)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """Convert to another tensor's dtype."""
+        return self.to(other.dtype)
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory that stays in the graph (gradient flows through)."""
+        return ops_shape.clone(self)
+
+    def contiguous(self) -> Tensor:
+        """A tensor with row-major memory (this one, when it already is)."""
+        return self if self.data.flags.c_contiguous else self.clone()
+
+
+def _data(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _arg(fn: Callable, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
+    if dim is None:
+        return Tensor._make(np.asarray(fn(x.data)))
+    return Tensor._make(np.asarray(fn(x.data, axis=dim, keepdims=keepdim)))
+
+
+# ------------------------------------------------------------------ factories
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the generator behind ``rand``/``randn``/``randint`` so results repeat."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+
+
+def default_generator() -> np.random.Generator:
+    """The numpy Generator used by the random factories (and by nn's initializers)."""
+    return _rng
+
+
+def _factory(data: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
+    t = Tensor._make(data if dtype is None else data.astype(as_dtype(dtype), copy=False))
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Make a leaf tensor from (nested) lists, numbers or a numpy array (copied).
+
+    Python floats become float32 (PyTorch's default), numpy float64 stays float64, ints int64.
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def zeros(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros (float32 by default)."""
+    return _factory(np.zeros(_size(size), np.float32), dtype, requires_grad)
+
+
+def ones(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones (float32 by default)."""
+    return _factory(np.ones(_size(size), np.float32), dtype, requires_grad)
+
+
+def full(size: Sequence[int], fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value`` (its dtype follows the value, as PyTorch)."""
+    return _factory(np.full(_size((size,)), _to_array(fill_value)), dtype, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The identity matrix, n x m."""
+    return _factory(np.eye(n, m, dtype=np.float32), dtype, requires_grad)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments."""
+    if end is None:
+        start, end = 0, start
+    data = np.arange(start, end, step)
+    if data.dtype == np.float64:
+        data = data.astype(np.float32)
+    return _factory(data, dtype, requires_grad)
+
+
+def rand(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) (seed with ``manual_seed``)."""
+    return _factory(_rng.random(_size(size), dtype=np.float32), dtype, requires_grad)
+
+
+def randn(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples (seed with ``manual_seed``)."""
+    return _factory(_rng.standard_normal(_size(size), dtype=np.float32), dtype, requires_grad)
+
+
+def randint(low: int, high: int, size: Sequence[int], dtype: Any = None) -> Tensor:
+    """Integers uniform in [low, high)."""
+    return _factory(_rng.integers(low, high, _size((size,))), dtype, False)
+
+
+def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with ``t``'s shape and dtype."""
+    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones with ``t``'s shape and dtype."""
+    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Normal samples with ``t``'s shape and dtype."""
+    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def _size(size: tuple) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    if any(not isinstance(n, (int, np.integer)) or n < 0 for n in size):
+        raise ValueError(f"sizes must be non-negative ints, got {size}")
+    return tuple(int(n) for n in size)
+
+
+# The op modules import Tensor from here, so they are imported after the class exists.
+from autograd.ops import activation as ops_act  # noqa: E402
+from autograd.ops import arithmetic as ops_arith  # noqa: E402
+from autograd.ops import indexing as ops_index  # noqa: E402
+from autograd.ops import linalg as ops_linalg  # noqa: E402
+from autograd.ops import pointwise as ops_pointwise  # noqa: E402
+from autograd.ops import reduce as ops_reduce  # noqa: E402
+from autograd.ops import shape as ops_shape  # noqa: E402
