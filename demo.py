@@ -22,9 +22,18 @@ def scalar_circuit() -> None:
     L = s3.sigmoid()
     L.backward()
     print("1. The lecture's sigmoid circuit on Scalar nodes (value | gradient dL/dnode)")
-    for name, node in [("w0", w0), ("x0", x0), ("w1", w1), ("x1", x1), ("w2", w2),
-                       ("s0 = w0*x0", s0), ("s1 = w1*x1", s1), ("s2 = s0+s1", s2),
-                       ("s3 = s2+w2", s3), ("L = sigmoid(s3)", L)]:
+    for name, node in [
+        ("w0", w0),
+        ("x0", x0),
+        ("w1", w1),
+        ("x1", x1),
+        ("w2", w2),
+        ("s0 = w0*x0", s0),
+        ("s1 = w1*x1", s1),
+        ("s2 = s0+s1", s2),
+        ("s3 = s2+w2", s3),
+        ("L = sigmoid(s3)", L),
+    ]:
         print(f"   {name:<16} {node.data:>7.2f} | {node.grad:>6.2f}")
     print(f"   sigmoid's local gradient from its output alone: (1 - L) * L = {(1 - L.data) * L.data:.2f}")
 
@@ -66,7 +75,7 @@ def tensor_examples() -> None:
     loss.backward()
     print(f"   loss = {loss.item():.4f}")
     for name, p in [("W1", W1), ("b1", b1), ("W2", W2), ("b2", b2)]:
-        print(f"   d loss/d {name}: shape {p.grad.shape} (same as {name}), norm {float((p.grad ** 2).sum().sqrt()):.4f}")
+        print(f"   d loss/d {name}: shape {p.grad.shape} (same as {name}), norm {float((p.grad**2).sum().sqrt()):.4f}")
 
 
 if __name__ == "__main__":

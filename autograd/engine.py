@@ -21,7 +21,8 @@ is complete; inputs used twice (``a + a``) simply receive two contributions that
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -65,29 +66,29 @@ def run_backward(
     ready = [node for node in pending if deps[node] == 0]
     while ready:
         node = ready.pop()
-        grad = pending.pop(node, None)
         parents = node._parents
-        if grad is not None:
+        grad = pending.pop(node, None)
+        if grad is None:  # nothing flowed here (e.g. every path to it was cut)
+            grads = (None,) * len(parents)
+        else:
             grad = node._receive(grad, accumulate)
             if capture is not None and node in capture:
                 captured[capture[node]] = grad
-            if parents:
-                grads = node._backward(grad)
-                for parent, g in zip(parents, grads):
-                    if parent is None or g is None:
-                        continue
-                    if parent in pending:
-                        pending[parent] = pending[parent] + g
-                    else:
-                        pending[parent] = g
+            grads = node._backward(grad) if parents else ()
+        for parent, g in zip(parents, grads):
+            if parent is None:
+                continue
+            if g is not None:
+                if parent in pending:
+                    pending[parent] = pending[parent] + g
+                else:
+                    pending[parent] = g
+            left = deps[parent] - 1
+            deps[parent] = left
+            if not left:
+                ready.append(parent)
         if parents and not retain_graph:
             node._release()
-        for parent in parents:
-            if parent is not None:
-                left = deps[parent] - 1
-                deps[parent] = left
-                if left == 0:
-                    ready.append(parent)
     return captured
 
 

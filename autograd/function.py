@@ -68,6 +68,8 @@ class Function:
     _retained: Any = None
     _trace: str | None = None
     _freed = False
+    _versions: list = []  # (index, version counter, version at save) per saved tensor
+    _out_index: int | None = None  # which saved value is the op's own output
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep tensors (or numpy arrays) for ``backward``.
@@ -77,28 +79,27 @@ class Function:
         correct under ``create_graph=True``. A tensor modified in place after it was saved
         makes backward raise an error instead of returning a wrong gradient.
         """
-        self._saved = values
-        self._versions = tuple(v._vc[0] if isinstance(v, Tensor) else 0 for v in values)
+        self._saved = values  # apply() records their versions once the node is kept
 
     @property
     def saved_tensors(self) -> tuple:
         """The values given to ``save_for_backward``, checked to be unmodified."""
         if self._freed:
             raise RuntimeError(_FREED.format(name=self.name()))
-        out = []
-        for i, v in enumerate(self._saved):
-            if isinstance(v, _SavedOutput):
-                v = self._output_tensor(v.data)
-            elif isinstance(v, Tensor) and v._vc[0] != self._versions[i]:
+        saved = self._saved
+        for i, counter, version in self._versions:
+            if counter[0] != version:
                 raise RuntimeError(
                     f"One of the tensors needed by {self.name()} for gradient computation was "
                     f"modified by an in-place operation: saved tensor {i} of shape "
-                    f"{tuple(v.shape)} is at version {v._vc[0]}; expected version "
-                    f"{self._versions[i]}. Use an out-of-place op (x = x * 2 instead of "
+                    f"{tuple(saved[i].shape)} is at version {counter[0]}; expected version "
+                    f"{version}. Use an out-of-place op (x = x * 2 instead of "
                     "x.mul_(2)) or clone() the tensor before changing it."
                 )
-            out.append(v)
-        return tuple(out)
+        if self._out_index is not None:
+            i = self._out_index
+            saved = saved[:i] + (self._output_tensor(saved[i].data),) + saved[i + 1 :]
+        return saved
 
     def _output_tensor(self, data: np.ndarray) -> Tensor:
         """The op's output as a Tensor whose grad_fn is this node (for double backward)."""
@@ -124,44 +125,43 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run ``forward`` on ``args`` and, when any input requires grad, record the node."""
         ctx = cls()
-        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        ctx.needs_input_grad = needs
-        enabled = _state.grad_enabled
-        record = enabled and True in needs
+        if not _state.grad_enabled:  # no_grad (and backward without create_graph): just compute
+            ctx.needs_input_grad = (False,) * len(args)
+            result = cls.forward(ctx, *args, **kwargs)
+            return Tensor._make(_array(result), None, args[0]._vc if ctx.is_view else None)
+        ctx.needs_input_grad = needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        if True not in needs:  # no input requires grad: compute without recording
+            _state.grad_enabled = False
+            try:
+                result = cls.forward(ctx, *args, **kwargs)
+            finally:
+                _state.grad_enabled = True
+            return Tensor._make(_array(result), None, args[0]._vc if ctx.is_view else None)
+
         _state.grad_enabled = False  # forward itself is never recorded
         try:
             result = cls.forward(ctx, *args, **kwargs)
         finally:
-            _state.grad_enabled = enabled
-        if isinstance(result, Tensor):
-            out_data = result.data
-        else:
-            out_data = np.asarray(result)
-        if cls.is_view and isinstance(args[0], Tensor):
-            out = Tensor._make(out_data, None, args[0]._vc)
-        else:
-            out = Tensor._make(out_data)
-        saved = ctx._saved
-        if saved and any(v is result for v in saved):
-            # The output was saved: keep its data, not the Tensor, to avoid a reference cycle.
-            ctx._saved = tuple(_SavedOutput(out_data) if v is result else v for v in saved)
-            ctx._out_vc, ctx._out_version = out._vc, out._vc[0]
-        if record:
-            if out_data.dtype.kind not in "fc":
-                raise TypeError(
-                    f"{cls.__name__} returned a {out_data.dtype} tensor from inputs that require "
-                    "grad; only floating-point outputs can be differentiated."
-                )
-            ctx._parents = tuple(
-                (a.grad_fn or a) if need else None for a, need in zip(args, needs)
+            _state.grad_enabled = True
+        out_data = _array(result)
+        if out_data.dtype.kind not in "fc":
+            raise TypeError(
+                f"{cls.__name__} returned a {out_data.dtype} tensor from inputs that require "
+                "grad; only floating-point outputs can be differentiated."
             )
-            ctx._meta = tuple((a.shape, a.dtype) if need else None for a, need in zip(args, needs))
-            out.requires_grad = True
-            out.grad_fn = ctx
-            if _state.anomaly:
-                ctx._trace = "".join(traceback.format_stack()[:-1])
-        else:
-            ctx._saved = None
+        out = Tensor._make(out_data, ctx, args[0]._vc if ctx.is_view else None)
+        ctx._parents = tuple([(a.grad_fn or a) if need else None for a, need in zip(args, needs)])
+        ctx._out_shape, ctx._out_dtype = out_data.shape, out_data.dtype
+        saved = ctx._saved
+        if saved:
+            ctx._versions = [(i, v._vc, v._vc[0]) for i, v in enumerate(saved) if isinstance(v, Tensor)]
+            for i, v in enumerate(saved):
+                if v is result:  # the output was saved: keep its data, not a Tensor (no cycle)
+                    ctx._saved = saved[:i] + (_SavedOutput(out_data),) + saved[i + 1 :]
+                    ctx._out_index, ctx._out_vc, ctx._out_version = i, out._vc, out._vc[0]
+                    break
+        if _state.anomaly:
+            ctx._trace = "".join(traceback.format_stack()[:-1])
         return out
 
     # ---- engine node protocol (see autograd/engine.py) ----
@@ -182,38 +182,45 @@ class Function:
         if self._freed:
             raise RuntimeError(_FREED.format(name=self.name()))
         grads = type(self).backward(self, grad)
-        if not isinstance(grads, tuple):
+        if type(grads) is not tuple:
             grads = (grads,)
-        if len(grads) != len(self._parents):
+        parents = self._parents
+        if len(grads) != len(parents):
             raise RuntimeError(
                 f"{type(self).__name__}.backward returned {len(grads)} gradient(s) but forward "
-                f"took {len(self._parents)} input(s); return one per input (None for inputs "
+                f"took {len(parents)} input(s); return one per input (None for inputs "
                 "that need no gradient)."
             )
-        out = []
-        for i, (g, meta) in enumerate(zip(grads, self._meta)):
-            if meta is None or g is None:
-                out.append(None)
+        for i, (g, parent) in enumerate(zip(grads, parents)):
+            if g is None or parent is None:
                 continue
-            if not isinstance(g, Tensor):
-                g = Tensor._make(np.asarray(g, dtype=meta[1]))
-            if g.shape != meta[0] or g.dtype != meta[1]:
+            if not isinstance(g, Tensor):  # a user's backward may return numpy arrays
+                grads = grads[:i] + (Tensor._make(np.asarray(g, dtype=parent._out_dtype)),) + grads[i + 1 :]
+                g = grads[i]
+            if g.data.shape != parent._out_shape or g.data.dtype != parent._out_dtype:
                 raise RuntimeError(
                     f"{type(self).__name__}.backward returned a gradient of shape "
                     f"{tuple(g.shape)} and dtype {g.dtype} for input {i}, which has shape "
-                    f"{tuple(meta[0])} and dtype {meta[1]}: a gradient must match its input "
-                    "(reduce broadcast dimensions with sum_to, cast with .to(dtype))."
+                    f"{tuple(parent._out_shape)} and dtype {parent._out_dtype}: a gradient must match "
+                    "its input (sum broadcast dimensions away with autograd.unbroadcast, cast with .to(dtype))."
                 )
-            if _state.anomaly and not np.all(np.isfinite(g.data)):
-                where = self._trace or "(created outside detect_anomaly)\n"
-                raise RuntimeError(
-                    f"{self.name()} returned NaN or Inf in its gradient for input {i}.\n"
-                    f"The op was created by:\n{where}"
-                )
-            out.append(g)
-        return tuple(out)
+        if _state.anomaly:
+            for i, g in enumerate(grads):
+                if g is not None and not np.all(np.isfinite(g.data)):
+                    where = self._trace or "(created outside detect_anomaly)\n"
+                    raise RuntimeError(
+                        f"{self.name()} returned NaN or Inf in its gradient for input {i}.\n"
+                        f"The op was created by:\n{where}"
+                    )
+        return grads
 
     def _release(self) -> None:
         self._saved = None
         self._freed = True
 
+
+def _array(result: Any) -> np.ndarray:
+    """forward's result as an ndarray (numpy returns scalars for 0-d results)."""
+    if type(result) is np.ndarray:
+        return result
+    return result.data if isinstance(result, Tensor) else np.asarray(result)

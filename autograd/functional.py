@@ -8,7 +8,8 @@ only ever needs the vector-Jacobian product.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -74,7 +75,6 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False) 
     With u a dummy cotangent, g(u) = u^T J is linear in u, so the gradient of g . v with respect
     to u is J v: two reverse passes give a forward-mode derivative.
     """
-    was_tuple = isinstance(inputs, (list, tuple))
     xs = _prepare(inputs, create_graph)
     if v is None:
         if any(x.numel() != 1 for x in xs):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,7 +73,6 @@ class set_grad_enabled(_Mode):
     >>> with set_grad_enabled(False):
     ...     y = x * 2          # y.requires_grad is False
     """
-
 
 
 class no_grad(_Mode):

@@ -9,7 +9,8 @@ check on the backward pass itself, i.e. on second derivatives.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,9 @@ def _differentiable(inputs: tuple) -> list[int]:
     return [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
 
 
-def _numeric_column(fn: Callable, inputs: tuple, x: Tensor, flat_index: int | None, direction: np.ndarray | None, eps: float) -> list[np.ndarray]:
+def _numeric_column(
+    fn: Callable, inputs: tuple, x: Tensor, flat_index: int | None, direction: np.ndarray | None, eps: float
+) -> list[np.ndarray]:
     """d(outputs)/d(x) along one element (or one direction), by central differences."""
     flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
     step = np.zeros_like(flat)
@@ -96,15 +99,18 @@ def _analytic_rows(fn: Callable, inputs: tuple, checked: list[int]) -> list[list
     """The Jacobian's rows per output, per checked input: rows[o][k] is (out_o.size, x_k.size)."""
     outs = _outputs(fn, inputs)
     result = []
-    for o, out in enumerate(outs):
+    for out in outs:
         jac = [np.zeros((out.numel(), inputs[i].numel())) for i in checked]
         if out.requires_grad:
             for r in range(out.numel()):
                 onehot = np.zeros(out.numel(), dtype=out.dtype)
                 onehot[r] = 1
                 grads = autograd_grad(
-                    out, [inputs[i] for i in checked], Tensor._make(onehot.reshape(out.shape)),
-                    retain_graph=True, allow_unused=True,
+                    out,
+                    [inputs[i] for i in checked],
+                    Tensor._make(onehot.reshape(out.shape)),
+                    retain_graph=True,
+                    allow_unused=True,
                 )
                 for k, g in enumerate(grads):
                     if g is not None:
@@ -128,12 +134,14 @@ def _check_full(fn: Callable, inputs: tuple, checked: list[int], eps: float, ato
                     raise GradcheckError(
                         f"Jacobian mismatch for output {o} with respect to input {i}, input element "
                         f"{tuple(int(v) for v in where)}, output element {r}:\n"
-                        f"numerical: {column[r]!r}\nanalytic:  {got[r]!r}\n"
+                        f"numerical: {float(column[r])!r}\nanalytic:  {float(got[r])!r}\n"
                         f"(atol={atol}, rtol={rtol}, eps={eps})"
                     )
 
 
-def _check_fast(fn: Callable, inputs: tuple, checked: list[int], eps: float, atol: float, rtol: float, seed: int) -> None:
+def _check_fast(
+    fn: Callable, inputs: tuple, checked: list[int], eps: float, atol: float, rtol: float, seed: int
+) -> None:
     rng = np.random.default_rng(seed)
     outs = _outputs(fn, inputs)
     for o, out in enumerate(outs):
@@ -141,8 +149,11 @@ def _check_fast(fn: Callable, inputs: tuple, checked: list[int], eps: float, ato
             continue
         u = rng.standard_normal(out.shape)  # a random output cotangent
         grads = autograd_grad(
-            out, [inputs[i] for i in checked], Tensor._make(u.astype(out.dtype)),
-            retain_graph=True, allow_unused=True,
+            out,
+            [inputs[i] for i in checked],
+            Tensor._make(u.astype(out.dtype)),
+            retain_graph=True,
+            allow_unused=True,
         )
         for k, i in enumerate(checked):
             x = inputs[i]
@@ -191,6 +202,12 @@ def gradgradcheck(
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(
-        first_derivative, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
-        fast_mode=fast_mode, raise_exception=raise_exception, seed=seed,
+        first_derivative,
+        inputs + tuple(grad_outputs),
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        fast_mode=fast_mode,
+        raise_exception=raise_exception,
+        seed=seed,
     )

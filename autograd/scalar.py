@@ -14,7 +14,7 @@ allocates only the node and its parents tuple.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 from autograd.engine import run_backward
 

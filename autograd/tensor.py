@@ -11,7 +11,8 @@ the vector-Jacobian products live there, next to each other.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -79,10 +80,17 @@ def lift(x: Any, y: Any) -> tuple[Tensor, Tensor]:
     if isinstance(x, Tensor) and isinstance(y, Tensor):
         return x, y
     if isinstance(x, Tensor):
-        return x, _constant(y, x.dtype)
+        return _promote_for(y, x), _constant(y, x.dtype)
     if isinstance(y, Tensor):
-        return _constant(x, y.dtype), y
+        return _constant(x, y.dtype), _promote_for(x, y)
     return _constant(x, None), _constant(y, None)
+
+
+def _promote_for(number: Any, t: Tensor) -> Tensor:
+    """An integer or bool tensor meeting a Python float becomes float32 (PyTorch's promotion)."""
+    if isinstance(number, (float, np.floating)) and t.dtype.kind in "iub":
+        return t.to(np.float32)
+    return t
 
 
 def _constant(value: Any, like: np.dtype | None) -> Tensor:
@@ -169,6 +177,15 @@ class Tensor:
         """True for tensors not produced by a recorded op (they keep ``.grad``)."""
         return self.grad_fn is None
 
+    # the shape and dtype a gradient for this tensor must have (engine check; Function has them too)
+    @property
+    def _out_shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def _out_dtype(self) -> np.dtype:
+        return self.data.dtype
+
     @property
     def _version(self) -> int:
         """How many in-place changes this tensor (or a view sharing its memory) has had."""
@@ -182,7 +199,11 @@ class Tensor:
     @property
     def mT(self) -> Tensor:
         """The last two dimensions swapped (a batch of transposed matrices)."""
-        return self.transpose(-2, -1)
+        if self.data.ndim < 2:
+            raise ValueError(f"mT needs at least 2 dimensions, got shape {self.shape}")
+        if not _state.grad_enabled:  # nothing to record: a numpy view sharing our version counter
+            return Tensor._make(np.swapaxes(self.data, -1, -2), None, self._vc)
+        return ops_shape.Transpose.apply(self, self.ndim - 2, self.ndim - 1)
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         """The shape, or the size of one dimension."""
@@ -209,9 +230,7 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         """The underlying numpy array (shares memory)."""
         if self.requires_grad:
-            raise RuntimeError(
-                "Can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
-            )
+            raise RuntimeError("Can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
         return self.data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
@@ -232,8 +251,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self.data.size != 1:
             raise RuntimeError(
-                f"Boolean value of a tensor with {self.data.size} elements is ambiguous; "
-                "use .any() or .all()"
+                f"Boolean value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
             )
         return bool(self.data)
 
@@ -343,7 +361,9 @@ class Tensor:
         if _state.grad_enabled and (
             self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
         ):
-            what = "a leaf tensor that requires grad" if self.is_leaf and self.requires_grad else "a tensor in the graph"
+            what = (
+                "a leaf tensor that requires grad" if self.is_leaf and self.requires_grad else "a tensor in the graph"
+            )
             raise RuntimeError(
                 f"{name}: in-place operation on {what} while gradients are recorded. Use the "
                 f"out-of-place form (x = x + y), or wrap the update in `with autograd.no_grad():`"
@@ -419,29 +439,47 @@ class Tensor:
         return self._inplace_or_new("div_", other, Tensor.__truediv__)
 
     # ---------------------------------------------------------------- operators
+    # With nothing to record (inside no_grad, and so inside every backward pass without
+    # create_graph) an arithmetic op is just its numpy expression: ``_plain`` returns the
+    # other operand as numpy data when that shortcut gives the same result as the op path.
+    def _plain(self, other: Any) -> Any:
+        if _state.grad_enabled or self.data.dtype.kind != "f":
+            return None
+        if isinstance(other, Tensor):
+            return other.data if other.data.dtype.kind == "f" else None
+        return other if type(other) in (float, int) else None
+
     def __add__(self, other: Any) -> Tensor:
-        return ops_arith.add(self, other)
+        o = self._plain(other)
+        return ops_arith.add(self, other) if o is None else _wrap(self.data + o)
 
     def __radd__(self, other: Any) -> Tensor:
-        return ops_arith.add(other, self)
+        o = self._plain(other)
+        return ops_arith.add(other, self) if o is None else _wrap(o + self.data)
 
     def __sub__(self, other: Any) -> Tensor:
-        return ops_arith.sub(self, other)
+        o = self._plain(other)
+        return ops_arith.sub(self, other) if o is None else _wrap(self.data - o)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return ops_arith.sub(other, self)
+        o = self._plain(other)
+        return ops_arith.sub(other, self) if o is None else _wrap(o - self.data)
 
     def __mul__(self, other: Any) -> Tensor:
-        return ops_arith.mul(self, other)
+        o = self._plain(other)
+        return ops_arith.mul(self, other) if o is None else _wrap(self.data * o)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return ops_arith.mul(other, self)
+        o = self._plain(other)
+        return ops_arith.mul(other, self) if o is None else _wrap(o * self.data)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return ops_arith.div(self, other)
+        o = self._plain(other)
+        return ops_arith.div(self, other) if o is None else _wrap(self.data / o)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return ops_arith.div(other, self)
+        o = self._plain(other)
+        return ops_arith.div(other, self) if o is None else _wrap(o / self.data)
 
     def __pow__(self, other: Any) -> Tensor:
         return ops_arith.pow(self, other)
@@ -450,7 +488,7 @@ class Tensor:
         return ops_arith.pow(other, self)
 
     def __neg__(self) -> Tensor:
-        return ops_arith.neg(self)
+        return ops_arith.neg(self) if _state.grad_enabled else _wrap(-self.data)
 
     def __matmul__(self, other: Any) -> Tensor:
         return ops_linalg.matmul(self, other if isinstance(other, Tensor) else Tensor(other))
@@ -579,7 +617,12 @@ class Tensor:
         return ops_reduce.mean(self, dim, keepdim)
 
     def var(
-        self, dim: int | tuple[int, ...] | None = None, unbiased: bool = True, keepdim: bool = False, *, correction: int | None = None
+        self,
+        dim: int | tuple[int, ...] | None = None,
+        unbiased: bool = True,
+        keepdim: bool = False,
+        *,
+        correction: int | None = None,
     ) -> Tensor:
         """Variance over ``dim``, unbiased by default."""
         return ops_reduce.var(self, dim, unbiased, keepdim, correction=correction)
@@ -677,6 +720,11 @@ class Tensor:
         return self if self.data.flags.c_contiguous else self.clone()
 
 
+def _wrap(result: Any) -> Tensor:
+    """A numpy result as a Tensor (numpy turns 0-d results into scalars; undo that)."""
+    return Tensor._make(result if type(result) is np.ndarray else np.asarray(result))
+
+
 def _data(value: Any) -> Any:
     return value.data if isinstance(value, Tensor) else value
 
@@ -735,7 +783,9 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     return _factory(np.eye(n, m, dtype=np.float32), dtype, requires_grad)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start: float, end: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments."""
     if end is None:
         start, end = 0, start

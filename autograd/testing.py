@@ -24,16 +24,20 @@ from autograd.tensor import Tensor
 __all__ = ["broadcastable_pair", "matmul_shapes", "shapes", "tensor_pair", "tensors"]
 
 
-def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4) -> st.SearchStrategy[tuple[int, ...]]:
+def shapes(
+    min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4
+) -> st.SearchStrategy[tuple[int, ...]]:
     """Array shapes, including 0-d ``()`` when ``min_dims`` is 0."""
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
 
 
-def broadcastable_pair(max_dims: int = 3, max_side: int = 4) -> st.SearchStrategy[tuple[tuple[int, ...], tuple[int, ...]]]:
+def broadcastable_pair(
+    max_dims: int = 3, max_side: int = 4
+) -> st.SearchStrategy[tuple[tuple[int, ...], tuple[int, ...]]]:
     """Two shapes that broadcast together (size-1 and missing leading dimensions included)."""
-    return hnp.mutually_broadcastable_shapes(
-        num_shapes=2, min_dims=0, max_dims=max_dims, max_side=max_side
-    ).map(lambda b: b.input_shapes)
+    return hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=max_dims, max_side=max_side).map(
+        lambda b: b.input_shapes
+    )
 
 
 @st.composite
@@ -58,7 +62,9 @@ def _values(shape: tuple[int, ...], low: float, high: float, away_from: float | 
     arrays = hnp.arrays(np.float64, shape, elements=elements)
     if away_from is not None:
         # keep values at least 0.1 from a kink (0 for abs/relu) so finite differences are valid
-        arrays = arrays.map(lambda a: np.where(np.abs(a - away_from) < 0.1, away_from + 0.1 * np.sign(a - away_from + 1e-12), a))
+        arrays = arrays.map(
+            lambda a: np.where(np.abs(a - away_from) < 0.1, away_from + 0.1 * np.sign(a - away_from + 1e-12), a)
+        )
     return arrays
 
 
@@ -81,7 +87,9 @@ def tensors(
 
 
 @st.composite
-def tensor_pair(draw: Any, shapes_strategy: st.SearchStrategy | None = None, low: float = -3.0, high: float = 3.0) -> tuple[Tensor, Tensor]:
+def tensor_pair(
+    draw: Any, shapes_strategy: st.SearchStrategy | None = None, low: float = -3.0, high: float = 3.0
+) -> tuple[Tensor, Tensor]:
     """Two float64 tensors whose shapes come from ``shapes_strategy`` (default: broadcastable)."""
     a_shape, b_shape = draw(shapes_strategy if shapes_strategy is not None else broadcastable_pair())
     return draw(tensors(a_shape, low, high)), draw(tensors(b_shape, low, high))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd.function import Function
+from autograd.grad_mode import is_grad_enabled
 from autograd.ops.reduce import unbroadcast
 from autograd.tensor import Tensor
 
@@ -36,14 +37,23 @@ class MatMul(Function):
             grad = grad.unsqueeze(-1)
         gx = gw = None
         if x_needs:  # dL/dx = dL/dy @ w^T
-            gx = unbroadcast(grad @ w2.mT, x2.shape, x.dtype).reshape(x.shape)
+            gx = unbroadcast(grad @ w2.mT, x2.shape, x.dtype)
         if w_needs:  # dL/dw = x^T @ dL/dy
-            gw = unbroadcast(x2.mT @ grad, w2.shape, w.dtype).reshape(w.shape)
-        return gx, gw
+            gw = unbroadcast(x2.mT @ grad, w2.shape, w.dtype)
+        return (gx if x.ndim > 1 or gx is None else gx.reshape(x.shape),
+                gw if w.ndim > 1 or gw is None else gw.reshape(w.shape))
 
 
 def matmul(x: Tensor, w: Tensor) -> Tensor:
     """Matrix product with numpy.matmul semantics (vectors, matrices, batches)."""
+    check_matmul(x, w)
+    if not is_grad_enabled():  # nothing to record: just the product
+        return Tensor._make(np.asarray(np.matmul(x.data, w.data)))
+    return MatMul.apply(x, w)
+
+
+def check_matmul(x: Tensor, w: Tensor) -> None:
+    """Raise a clear error unless ``x @ w`` is defined."""
     if x.ndim == 0 or w.ndim == 0:
         raise ValueError(f"matmul needs at least 1-d operands, got shapes {x.shape} and {w.shape}")
     inner_x = x.shape[-1]
@@ -54,8 +64,8 @@ def matmul(x: Tensor, w: Tensor) -> Tensor:
             f"first ({inner_x}) must equal the {'only' if w.ndim == 1 else 'second-to-last'} "
             f"dimension of the second ({inner_w})"
         )
-    try:
-        np.broadcast_shapes(x.shape[:-2], w.shape[:-2])
-    except ValueError:
-        raise ValueError(f"matmul batch dimensions of {x.shape} and {w.shape} do not broadcast") from None
-    return MatMul.apply(x, w)
+    if x.ndim > 2 or w.ndim > 2:
+        try:
+            np.broadcast_shapes(x.shape[:-2], w.shape[:-2])
+        except ValueError:
+            raise ValueError(f"matmul batch dimensions of {x.shape} and {w.shape} do not broadcast") from None

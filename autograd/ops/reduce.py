@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import math
+
 import numpy as np
 
 from autograd.function import Function
@@ -41,20 +43,31 @@ def _kept_shape(shape: tuple[int, ...], dims: tuple[int, ...]) -> tuple[int, ...
 def unbroadcast(grad: Tensor, shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
     """Sum ``grad`` down to an input's ``shape`` and cast it to the input's ``dtype``.
 
-    Shapes: grad (broadcast shape) -> shape. Leading dimensions that broadcasting added are
-    summed away; dimensions where the input has size 1 are summed with keepdim.
+    Shapes: grad (broadcast shape) -> shape. Call it in the backward of every op that
+    broadcasts its inputs; it returns ``grad`` itself when nothing was broadcast.
     """
-    if grad.shape != shape:
-        lead = grad.ndim - len(shape)
-        dims = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-        )
-        if dims:
-            grad = grad.sum(dims, keepdim=True)
-        grad = grad.reshape(shape)
-    if grad.dtype != dtype:
-        grad = grad.to(dtype)
-    return grad
+    if grad.data.shape == shape and grad.data.dtype == dtype:
+        return grad
+    return SumTo.apply(grad, shape, dtype)
+
+
+class SumTo(Function):
+    """y = x summed over the dimensions that broadcasting added or stretched, cast to dtype.
+
+    Shapes: x (broadcast shape) -> y (shape). The adjoint of broadcasting.
+    """
+
+    @staticmethod
+    def forward(ctx, x, shape, dtype):
+        lead = x.ndim - len(shape)
+        dims = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+        ctx.shape, ctx.dtype = x.shape, x.dtype
+        return np.sum(x.data, axis=dims, keepdims=True).reshape(shape).astype(dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # each copy made by broadcasting receives the gradient of the sum
+        return grad.expand(ctx.shape).to(ctx.dtype), None, None
 
 
 class Sum(Function):
@@ -79,7 +92,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        ctx.count = int(np.prod([x.shape[d] for d in dims]))
+        ctx.count = math.prod([x.shape[d] for d in dims])
         return np.mean(x.data, axis=dims, keepdims=keepdim)
 
     @staticmethod
@@ -97,7 +110,7 @@ class Var(Function):
     def forward(ctx, x, dims, correction, keepdim):
         ctx.save_for_backward(x)
         ctx.dims, ctx.keepdim = dims, keepdim
-        ctx.denominator = int(np.prod([x.shape[d] for d in dims])) - correction
+        ctx.denominator = math.prod([x.shape[d] for d in dims]) - correction
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.var(x.data, axis=dims, ddof=correction, keepdims=keepdim)
 
@@ -108,6 +121,9 @@ class Var(Function):
         if not ctx.keepdim:
             grad = grad.reshape(_kept_shape(x.shape, ctx.dims))
         centered = x - x.mean(ctx.dims, keepdim=True)
+        if ctx.denominator == 0:  # n == correction: (2 / 0) (x_i - mean) is nan at x_i == mean, else +-inf
+            local = np.where(centered.data == 0, np.nan, np.copysign(np.inf, centered.data))
+            return grad * local.astype(x.dtype), None, None, None
         return grad * centered * (2.0 / ctx.denominator), None, None, None
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import math
+
 import numpy as np
 
 from autograd.function import Function
@@ -109,6 +111,8 @@ class Pad(Function):
     @staticmethod
     def forward(ctx, x, widths, value):
         ctx.inner = tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))
+        if x.ndim == 0:  # nothing to pad (np.pad rejects 0-d arrays)
+            return x.data.copy()
         return np.pad(x.data, widths, mode="constant", constant_values=value)
 
     @staticmethod
@@ -122,17 +126,17 @@ class Cat(Function):
 
     @staticmethod
     def forward(ctx, *xs, dim):
-        ctx.dim = dim
+        ctx.dim, ctx.dtypes = dim, [x.dtype for x in xs]
         ctx.bounds = np.cumsum([0] + [x.shape[dim] for x in xs])
         return np.concatenate([x.data for x in xs], axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
-        # each input gets back its own slab of the gradient
+        # each input gets back its own slab of the gradient (in its own dtype, if cat promoted it)
         lead = (slice(None),) * ctx.dim
         return tuple(
-            grad[lead + (slice(int(a), int(b)),)] if need else None
-            for a, b, need in zip(ctx.bounds[:-1], ctx.bounds[1:], ctx.needs_input_grad)
+            grad[lead + (slice(int(a), int(b)),)].to(dtype) if need else None
+            for a, b, dtype, need in zip(ctx.bounds[:-1], ctx.bounds[1:], ctx.dtypes, ctx.needs_input_grad)
         )
 
 
@@ -140,26 +144,29 @@ def _shape_arg(shape: tuple) -> tuple[int, ...]:
     """Accept ``f(2, 3)`` as well as ``f((2, 3))``, as PyTorch does."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(int(n) for n in shape)
+    return tuple([int(n) for n in shape])
 
 
 def _resolve_shape(x: Tensor, shape: tuple[int, ...]) -> tuple[int, ...]:
     """Fill in one ``-1`` and check that the number of elements matches."""
     if shape.count(-1) > 1:
         raise ValueError(f"only one dimension can be -1, got shape {shape}")
-    known = int(np.prod([n for n in shape if n != -1]))
+    if shape == x.shape:
+        return shape
+    known = math.prod(n for n in shape if n != -1)
     if -1 in shape:
         if known == 0 or x.numel() % known:
             raise ValueError(f"shape {shape} is invalid for a tensor of shape {x.shape} ({x.numel()} elements)")
         shape = tuple(x.numel() // known if n == -1 else n for n in shape)
-    if int(np.prod(shape)) != x.numel() or any(n < 0 for n in shape):
+    if math.prod(shape) != x.numel() or any(n < 0 for n in shape):
         raise ValueError(f"shape {shape} is invalid for a tensor of shape {x.shape} ({x.numel()} elements)")
     return shape
 
 
 def reshape(x: Tensor, *shape: int) -> Tensor:
     """Same elements in a new shape; one dimension may be -1 (inferred)."""
-    return Reshape.apply(x, _resolve_shape(x, _shape_arg(shape)))
+    shape = _resolve_shape(x, _shape_arg(shape))
+    return x if shape == x.shape else Reshape.apply(x, shape)
 
 
 def view(x: Tensor, *shape: int) -> Tensor:
@@ -182,7 +189,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     start, end = normalize_dims(start_dim, x.ndim)[0], normalize_dims(end_dim, x.ndim)[0]
     if start > end:
         raise ValueError(f"flatten() has start_dim={start_dim} after end_dim={end_dim}")
-    shape = x.shape[:start] + (int(np.prod(x.shape[start : end + 1])),) + x.shape[end + 1 :]
+    shape = x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :]
     return Reshape.apply(x, shape)
 
 
@@ -202,7 +209,10 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
-    d0, d1 = (normalize_dims(d, x.ndim)[0] if x.ndim else 0 for d in (dim0, dim1))
+    if x.ndim == 0:  # dims 0 and -1 are allowed (as PyTorch); a 0-d tensor is its own transpose
+        normalize_dims(dim0, 0), normalize_dims(dim1, 0)
+        return Reshape.apply(x, ())
+    d0, d1 = (normalize_dims(d, x.ndim)[0] for d in (dim0, dim1))
     return Transpose.apply(x, d0, d1)
 
 

@@ -1,0 +1,506 @@
+"""The engine's contract: traversal, accumulation, graph freeing, errors, hooks, grad modes."""
+
+import gc
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+import autograd
+from autograd import Function, Scalar
+
+
+def leaf(values, dtype=autograd.float64):
+    return autograd.tensor(values, dtype=dtype, requires_grad=True)
+
+
+# ---------------------------------------------------------------- traversal
+
+
+def test_input_used_twice_accumulates():
+    a = leaf([1.0, 2.0])
+    (a + a).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [2.0, 2.0])
+    b = leaf(3.0)
+    (b * b).backward()
+    assert b.grad.item() == 6.0
+
+
+def test_diamond_graph():
+    # x -> (y1 = 2x, y2 = x^2) -> z = y1 * y2 = 2x^3 ; dz/dx = 6x^2
+    x = leaf(1.5)
+    y1, y2 = x * 2, x**2
+    (y1 * y2).backward()
+    assert x.grad.item() == pytest.approx(6 * 1.5**2)
+
+
+def test_deep_chain_has_no_recursion_limit_and_is_linear():
+    x = leaf(1.0)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+    s = Scalar(2.0)
+    z = s
+    for _ in range(100_000):
+        z = z + 1.0
+    z.backward()
+    assert s.grad == 1.0
+
+
+def test_leaf_gradients_accumulate_across_backward_calls():
+    x = leaf([1.0, -1.0])
+    for _ in range(3):
+        (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [9.0, 9.0])
+    x.grad = None
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_grad_has_leaf_shape_and_dtype():
+    x = autograd.randn(3, 4, requires_grad=True)
+    (x * autograd.tensor(2.0, dtype=autograd.float64)).sum().backward()
+    assert x.grad.shape == (3, 4) and x.grad.dtype == np.float32
+
+
+def test_shared_gradient_objects_are_not_aliased():
+    # Add passes the same gradient to both inputs; their .grad must be independent.
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    (a + b).sum().backward()
+    a.grad.zero_()
+    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
+
+
+def test_non_leaf_grad_not_kept_unless_retained():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    z = y * 3
+    y.retain_grad()
+    z.sum().backward()
+    np.testing.assert_array_equal(y.grad.data, [3.0, 3.0])
+    assert z.grad is None
+    assert y.retains_grad and not z.retains_grad
+
+
+def test_backward_from_a_leaf():
+    x = leaf(2.0)
+    x.backward()
+    assert x.grad.item() == 1.0
+
+
+# ---------------------------------------------------------------- freeing the graph
+
+
+def test_second_backward_through_freed_graph_raises():
+    x = leaf([1.0, 2.0])
+    y = (x.exp() * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_second_backward():
+    x = leaf([1.0, 2.0])
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.data.copy()
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, 2 * first)
+
+
+def test_saved_arrays_released_after_backward():
+    x = autograd.randn(50, 50, requires_grad=True)
+    h = x.sigmoid()
+    watch = weakref.ref(h.data)  # sigmoid saved its output array
+    loss = (h @ x).tanh().sum()
+    del h
+    gc.collect()
+    assert watch() is not None  # still needed: the graph holds it
+    loss.backward()
+    gc.collect()
+    assert watch() is None  # freed after backward, although `loss` (and its grad_fn) live on
+    assert loss.grad_fn is not None
+
+
+def test_saved_arrays_kept_with_retain_graph():
+    x = autograd.randn(5, requires_grad=True)
+    h = x.exp()
+    watch = weakref.ref(h.data)
+    loss = h.sum() * 2
+    del h
+    loss.backward(retain_graph=True)
+    gc.collect()
+    assert watch() is not None
+
+
+def test_graph_without_backward_is_freed_by_refcount():
+    x = autograd.randn(20, requires_grad=True)
+    y = x.sigmoid().exp().tanh()
+    watch = weakref.ref(y.grad_fn)
+    gc.disable()
+    try:
+        del y
+        assert watch() is None  # no reference cycles: freed at once, without the collector
+    finally:
+        gc.enable()
+
+
+# ---------------------------------------------------------------- errors
+
+
+def test_backward_on_non_scalar_needs_gradient():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"shape \(2,\).*gradient="):
+        (x * 2).backward()
+    (x * 2).backward(autograd.tensor([1.0, 10.0], dtype=autograd.float64))
+    np.testing.assert_array_equal(x.grad.data, [2.0, 20.0])
+
+
+def test_backward_gradient_shape_checked():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="has shape"):
+        (x * 2).backward(autograd.tensor([1.0, 2.0, 3.0]))
+
+
+def test_backward_on_tensor_without_grad():
+    x = autograd.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        x.sum().backward()
+
+
+def test_integer_tensors_cannot_require_grad():
+    with pytest.raises(TypeError, match="floating-point"):
+        autograd.tensor([1, 2, 3], requires_grad=True)
+    with pytest.raises(TypeError, match="floating-point"):
+        autograd.arange(3).requires_grad_()
+    with pytest.raises(TypeError):
+        autograd.tensor([True, False], requires_grad=True)
+
+
+def test_engine_checks_gradient_shape_and_names_op():
+    class BadShape(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.data * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad.sum()
+
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"BadShape.backward returned a gradient of shape \(\)"):
+        BadShape.apply(x).sum().backward()
+
+
+def test_engine_checks_gradient_dtype():
+    class BadDtype(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.data * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad.to(autograd.float32)
+
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="BadDtype.*dtype float32"):
+        BadDtype.apply(x).sum().backward()
+
+
+def test_engine_checks_number_of_gradients():
+    class TwoForOne(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.data
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, grad
+
+    with pytest.raises(RuntimeError, match="returned 2 gradient"):
+        TwoForOne.apply(leaf([1.0])).sum().backward()
+
+
+def test_inplace_modification_of_saved_tensor_detected():
+    a = autograd.tensor([1.0, 2.0], dtype=autograd.float64)
+    w = leaf([3.0, 4.0])
+    y = (a * w).sum()
+    a.mul_(2)
+    with pytest.raises(RuntimeError, match=r"MulBackward.*version 1; expected version 0"):
+        y.backward()
+
+
+def test_inplace_on_saved_output_detected():
+    x = leaf([0.5, 1.0])
+    y = x.exp()
+    z = y.sum()
+    with autograd.no_grad():
+        y.mul_(2)
+    with pytest.raises(RuntimeError, match="ExpBackward"):
+        z.backward()
+
+
+def test_inplace_through_a_view_bumps_the_base_version():
+    a = autograd.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=autograd.float64)
+    w = leaf(2.0)
+    y = (a * w).sum()
+    a[0].mul_(10)  # a view of a shares its version counter
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+def test_inplace_on_leaf_requiring_grad_is_refused_outside_no_grad():
+    w = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w.add_(1.0)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w[0] = 5.0
+    with autograd.no_grad():
+        w -= 0.5 * autograd.tensor([2.0, 2.0], dtype=autograd.float64)
+    assert w.is_leaf and w.requires_grad
+    np.testing.assert_array_equal(w.data, [0.0, 1.0])
+
+
+def test_setitem_and_versions():
+    a = autograd.zeros(3)
+    assert a._version == 0
+    a[1] = 2.0
+    a.add_(1.0)
+    assert a._version == 2
+    np.testing.assert_array_equal(a.data, [1.0, 3.0, 1.0])
+
+
+def test_augmented_assignment_on_non_leaf_rebinds():
+    x = leaf([1.0, 2.0])
+    h = x * 2
+    h += 1  # h is rebound to h + 1 inside the recorded graph
+    h.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+
+
+# ---------------------------------------------------------------- autograd.grad, higher order
+
+
+def test_grad_does_not_touch_dot_grad():
+    x = leaf([1.0, 2.0])
+    (g,) = autograd.grad((x**3).sum(), x)
+    np.testing.assert_allclose(g.data, [3.0, 12.0])
+    assert x.grad is None
+
+
+def test_grad_second_and_third_derivatives():
+    x = leaf(2.0)
+    y = x**4
+    (g1,) = autograd.grad(y, x, create_graph=True)
+    (g2,) = autograd.grad(g1, x, create_graph=True)
+    (g3,) = autograd.grad(g2, x)
+    assert (g1.item(), g2.item(), g3.item()) == pytest.approx((32.0, 48.0, 48.0))
+
+
+def test_backward_create_graph_gives_differentiable_grad():
+    x = leaf([1.0, 2.0])
+    (x.sigmoid().sum()).backward(create_graph=True)
+    assert x.grad.requires_grad
+    (gg,) = autograd.grad(x.grad.sum(), x)
+    s = 1 / (1 + np.exp(-np.array([1.0, 2.0])))
+    np.testing.assert_allclose(gg.data, s * (1 - s) * (1 - 2 * s))
+
+
+def test_grad_allow_unused():
+    x, z = leaf(1.0), leaf(2.0)
+    y = x * 3
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        autograd.grad(y, [x, z], retain_graph=True)
+    gx, gz = autograd.grad(y, [x, z], allow_unused=True)
+    assert gx.item() == 3.0 and gz is None
+
+
+def test_grad_with_respect_to_non_leaf():
+    x = leaf([1.0, 2.0])
+    h = x * 2
+    y = (h**2).sum()
+    (gh,) = autograd.grad(y, h)
+    np.testing.assert_allclose(gh.data, [4.0, 8.0])
+
+
+def test_grad_outputs_and_multiple_outputs():
+    x = leaf([1.0, 2.0])
+    y1, y2 = x * 2, x * 3
+    (g,) = autograd.grad(
+        [y1, y2], x, [autograd.ones(2, dtype=autograd.float64), autograd.full((2,), 2.0, dtype=autograd.float64)]
+    )
+    np.testing.assert_allclose(g.data, [8.0, 8.0])
+
+
+def test_grad_input_not_requiring_grad():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        autograd.grad(leaf(1.0) * 2, autograd.tensor(1.0))
+
+
+# ---------------------------------------------------------------- hooks
+
+
+def test_hook_on_leaf_can_replace_gradient():
+    x = leaf([1.0, 2.0])
+    seen = []
+    handle = x.register_hook(lambda g: seen.append(g.data.copy()) or g * 10)
+    (x * 2).sum().backward()
+    np.testing.assert_array_equal(seen[0], [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.data, [20.0, 20.0])
+    handle.remove()
+    x.grad = None
+    (x * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+
+
+def test_hook_on_intermediate_changes_what_flows_upstream():
+    x = leaf([1.0, 2.0])
+    h = x * 3
+    h.register_hook(lambda g: g * 0)
+    (h * h).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+
+
+# ---------------------------------------------------------------- grad modes
+
+
+def test_no_grad_context_and_decorator():
+    x = leaf([1.0])
+    with autograd.no_grad():
+        y = x * 2
+        with autograd.enable_grad():
+            z = x * 2
+    assert not y.requires_grad and y.grad_fn is None
+    assert z.requires_grad
+
+    @autograd.no_grad()
+    def f(t):
+        return t * 2
+
+    assert not f(x).requires_grad
+    assert autograd.is_grad_enabled()
+
+
+def test_set_grad_enabled():
+    x = leaf([1.0])
+    with autograd.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert (x * 2).requires_grad
+    assert autograd.set_grad_enabled(False)(lambda: autograd.is_grad_enabled())() is False
+
+
+def test_grad_mode_is_thread_local():
+    x = leaf([1.0])
+    seen = {}
+
+    def worker():
+        seen["other"] = (x * 2).requires_grad
+
+    with autograd.no_grad():
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+        seen["this"] = (x * 2).requires_grad
+    assert seen == {"other": True, "this": False}
+
+
+def test_detect_anomaly_names_op_and_creation_site():
+    x = leaf([0.0, 1.0])
+    with autograd.detect_anomaly():
+        y = x.sqrt()  # d sqrt / dx at 0 is inf
+        with pytest.raises(RuntimeError, match=r"SqrtBackward returned NaN or Inf(.|\n)*test_engine.py"):
+            y.sum().backward()
+
+
+def test_without_anomaly_mode_nan_passes_silently():
+    x = leaf([0.0, 1.0])
+    with np.errstate(divide="ignore"):
+        x.sqrt().sum().backward()
+    assert np.isinf(x.grad.data[0])
+
+
+# ---------------------------------------------------------------- Function
+
+
+class Multiply(Function):
+    """The lecture's multiply gate."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad_z):
+        x, y = ctx.saved_tensors
+        return grad_z * y, grad_z * x
+
+
+def test_custom_function_and_needs_input_grad():
+    x, y = leaf([2.0, 3.0]), autograd.tensor([4.0, 5.0], dtype=autograd.float64)
+    z = Multiply.apply(x, y)
+    assert repr(z.grad_fn) == "<MultiplyBackward>"
+    assert z.grad_fn.needs_input_grad == (True, False)
+    z.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [4.0, 5.0])
+
+
+def test_custom_function_forward_is_not_recorded():
+    seen = {}
+
+    class Peek(Function):
+        @staticmethod
+        def forward(ctx, x):
+            seen["grad_enabled"] = autograd.is_grad_enabled()
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    out = Peek.apply(leaf([1.0]))
+    assert seen["grad_enabled"] is False and out.requires_grad
+
+
+def test_custom_function_saving_output_supports_double_backward():
+    class Sigmoid(Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = 1 / (1 + (-x).exp())
+            ctx.save_for_backward(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, grad):
+            (out,) = ctx.saved_tensors
+            return grad * out * (1 - out)
+
+    x = leaf([0.3, -1.2])
+    assert autograd.gradcheck(Sigmoid.apply, (x,))
+    assert autograd.gradgradcheck(Sigmoid.apply, (x,))
+
+
+def test_custom_function_with_numpy_forward_and_tensor_backward():
+    class Cube(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.data**3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 3 * x**2
+
+    x = leaf([1.0, 2.0])
+    assert autograd.gradcheck(Cube.apply, (x,))
+    assert autograd.gradgradcheck(Cube.apply, (x,))
+
+
+def test_builtin_ops_are_functions():
+    x = leaf([1.0])
+    for y in (x + 1, x * 2, x.exp(), x.sigmoid(), x.sum(), x.reshape(1, 1), x[0]):
+        assert isinstance(y.grad_fn, Function)

@@ -1,0 +1,106 @@
+"""Scalar: every op's value and gradient, against math and against the Tensor engine."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autograd
+from autograd import Scalar
+
+finite = st.floats(-3, 3, allow_nan=False)
+positive = st.floats(0.1, 3)
+
+
+def numeric(f, x, eps=1e-6):
+    return (f(x + eps) - f(x - eps)) / (2 * eps)
+
+
+UNARY = {
+    "exp": (lambda s: s.exp(), math.exp, finite),
+    "log": (lambda s: s.log(), math.log, positive),
+    "tanh": (lambda s: s.tanh(), math.tanh, finite),
+    "sigmoid": (lambda s: s.sigmoid(), lambda v: 1 / (1 + math.exp(-v)), finite),
+    "relu": (lambda s: s.relu(), lambda v: max(v, 0.0), finite.filter(lambda v: abs(v) > 1e-3)),
+    "pow3": (lambda s: s**3, lambda v: v**3, finite),
+    "pow-0.5": (lambda s: s**-0.5, lambda v: v**-0.5, positive),
+    "neg": (lambda s: -s, lambda v: -v, finite),
+    "rsub": (lambda s: 2 - s, lambda v: 2 - v, finite),
+    "rdiv": (lambda s: 2 / s, lambda v: 2 / v, positive),
+    "scale": (lambda s: s * 3 / 4 + 1 - 0.5, lambda v: v * 3 / 4 + 1 - 0.5, finite),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@given(data=st.data())
+def test_unary_value_and_gradient(name, data):
+    op, ref, values = UNARY[name]
+    v = data.draw(values)
+    x = Scalar(v)
+    y = op(x)
+    y.backward()
+    assert y.data == pytest.approx(ref(v), rel=1e-12, abs=1e-12)
+    assert x.grad == pytest.approx(numeric(ref, v), rel=1e-5, abs=1e-6)
+
+
+@given(finite, finite.filter(lambda v: abs(v) > 0.1))
+def test_binary_gradients(a, b):
+    for op in (lambda x, y: x + y, lambda x, y: x - y, lambda x, y: x * y, lambda x, y: x / y):
+        x, y = Scalar(a), Scalar(b)
+        op(x, y).backward()
+        assert x.grad == pytest.approx(numeric(lambda t, op=op: op(t, b), a), rel=1e-5, abs=1e-6)
+        assert y.grad == pytest.approx(numeric(lambda t, op=op: op(a, t), b), rel=1e-5, abs=1e-6)
+
+
+@given(st.lists(finite, min_size=3, max_size=3))
+def test_scalar_matches_tensor_engine(vals):
+    def f(a, b, c):
+        return ((a * b + c).tanh() * a - b / 3).sigmoid() + (c * c).exp() * 0.1
+
+    s = [Scalar(v) for v in vals]
+    f(*s).backward()
+    t = [autograd.tensor(v, dtype=autograd.float64, requires_grad=True) for v in vals]
+    out = f(*t)
+    out.backward()
+    assert f(*s).data == pytest.approx(out.item(), rel=1e-12)
+    np.testing.assert_allclose([x.grad for x in s], [x.grad.item() for x in t], rtol=1e-10, atol=1e-12)
+
+
+def test_input_used_twice_and_intermediate_grads():
+    a = Scalar(3.0)
+    b = a * a + a  # db/da = 2a + 1
+    b.backward()
+    assert a.grad == 7.0
+    assert b.grad == 1.0
+
+
+def test_sigmoid_is_stable():
+    for v in (-1e3, 1e3):
+        x = Scalar(v)
+        y = x.sigmoid()
+        y.backward()
+        assert math.isfinite(y.data) and x.grad == 0.0
+
+
+def test_zero_grad_and_accumulation():
+    a = Scalar(2.0)
+    (a * 3).backward()
+    (a * 3).backward()
+    assert a.grad == 6.0
+    b = a * 3
+    b.zero_grad()
+    assert a.grad == 0.0
+
+
+def test_op_names_and_repr():
+    a, b = Scalar(1.0, label="a"), Scalar(2.0)
+    assert (a * b).op == "*" and (a + b).op == "+" and a.sigmoid().op == "sigmoid" and a.op == ""
+    assert a.is_leaf and not (a + 1).is_leaf
+    assert repr(a) == "Scalar(a=1, grad=0)"
+
+
+def test_scalar_exponent_is_rejected():
+    with pytest.raises(TypeError, match="exp"):
+        Scalar(2.0) ** Scalar(3.0)

@@ -1,0 +1,189 @@
+"""Tensor creation, dtypes, attributes, repr, comparisons and the errors users hit first."""
+
+import numpy as np
+import pytest
+
+import autograd
+
+
+def test_default_dtypes_follow_pytorch():
+    assert autograd.tensor([1.0, 2.0]).dtype == np.float32
+    assert autograd.tensor(1.5).dtype == np.float32
+    assert autograd.tensor(np.array([1.0, 2.0])).dtype == np.float64  # float64 data stays
+    assert autograd.tensor(np.array([1.0], np.float32)).dtype == np.float32
+    assert autograd.tensor([1, 2]).dtype == np.int64
+    assert autograd.tensor([True]).dtype == np.bool_
+    assert autograd.tensor([1, 2], dtype=autograd.float64).dtype == np.float64
+    assert autograd.tensor([1, 2], dtype="float32").dtype == np.float32
+
+
+def test_tensor_copies_numpy_data():
+    a = np.array([1.0, 2.0])
+    t = autograd.tensor(a)
+    a[0] = 100
+    assert t.data[0] == 1.0
+
+
+def test_factories():
+    assert autograd.zeros(2, 3).shape == (2, 3) and autograd.zeros((2, 3)).dtype == np.float32
+    assert autograd.ones(4).data.sum() == 4
+    assert autograd.full((2,), 7).dtype == np.int64 and autograd.full((2,), 7.0).dtype == np.float32
+    np.testing.assert_array_equal(autograd.eye(2).data, np.eye(2))
+    assert autograd.arange(5).dtype == np.int64 and autograd.arange(0, 1, 0.5).dtype == np.float32
+    np.testing.assert_array_equal(autograd.arange(1, 7, 2).data, [1, 3, 5])
+    x = autograd.randn(3, 2, dtype=autograd.float64, requires_grad=True)
+    assert x.dtype == np.float64 and x.requires_grad and x.is_leaf
+    assert autograd.zeros_like(x).dtype == np.float64 and autograd.ones_like(x).shape == (3, 2)
+    assert autograd.randn_like(x).shape == (3, 2)
+    r = autograd.rand(1000)
+    assert 0 <= r.data.min() and r.data.max() < 1
+    assert autograd.randint(0, 3, (10,)).data.max() < 3
+    with pytest.raises(ValueError, match="non-negative"):
+        autograd.zeros(-1)
+
+
+def test_manual_seed_reproduces():
+    autograd.manual_seed(123)
+    a, b = autograd.randn(5), autograd.rand(3)
+    autograd.manual_seed(123)
+    np.testing.assert_array_equal(a.data, autograd.randn(5).data)
+    np.testing.assert_array_equal(b.data, autograd.rand(3).data)
+
+
+def test_attributes():
+    x = autograd.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    assert x.shape == (2, 3) and x.ndim == 2 and x.dim() == 2 and x.numel() == 6 and x.size(1) == 3
+    assert x.T.shape == (3, 2) and x.mT.shape == (3, 2)
+    assert x.grad is None and x.grad_fn is None and x.is_leaf
+    y = x * 2
+    assert not y.is_leaf and y.requires_grad
+    d = y.detach()
+    assert d.is_leaf and not d.requires_grad and np.shares_memory(d.data, y.data)
+    assert np.asarray(x) is x.data
+    assert np.asarray(x, dtype=np.float64).dtype == np.float64
+    assert x[1, 2].item() == 6.0 and float(x[0, 0]) == 1.0
+    assert len(x) == 2 and [r.shape for r in x] == [(3,), (3,)]
+    assert x.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+
+
+def test_numpy_refuses_tensor_that_requires_grad():
+    x = autograd.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"detach\(\).numpy\(\)"):
+        x.numpy()
+    assert x.detach().numpy().shape == (2,)
+
+
+def test_item_needs_one_element():
+    with pytest.raises(ValueError, match="one element"):
+        autograd.ones(2).item()
+
+
+def test_bool_of_many_elements_is_ambiguous():
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(autograd.ones(2))
+    assert bool(autograd.ones(1))
+
+
+def test_repr_like_pytorch():
+    assert repr(autograd.tensor([1.0, 2.0], requires_grad=True)) == "tensor([1., 2.], requires_grad=True)"
+    assert repr(autograd.tensor([1.0, 2.0]) * 1) == "tensor([1., 2.])"
+    x = autograd.tensor([1.0], requires_grad=True)
+    assert repr(x * 2) == "tensor([2.], grad_fn=<MulBackward>)"
+    assert repr(autograd.tensor(0.5, dtype=autograd.float64)) == "tensor(0.5, dtype=autograd.float64)"
+    assert repr(autograd.tensor([1, 2])) == "tensor([1, 2])"
+
+
+def test_operators_with_numbers_and_arrays():
+    x = autograd.tensor([1.0, 2.0])
+    assert (x + 1).dtype == np.float32 and (2 * x).dtype == np.float32
+    np.testing.assert_array_equal((1 - x).data, [0.0, -1.0])
+    np.testing.assert_array_equal((2 / x).data, [2.0, 1.0])
+    np.testing.assert_array_equal((2**x).data, [2.0, 4.0])
+    y = np.array([10.0, 20.0], dtype=np.float32) * x  # numpy defers to the Tensor
+    assert isinstance(y, autograd.Tensor)
+    np.testing.assert_array_equal(y.data, [10.0, 40.0])
+    assert (autograd.tensor([1, 2]) * 1.5).dtype == np.float32  # int tensor with a float: float32
+    assert (autograd.tensor([3, 4]) / autograd.tensor([2, 2])).dtype == np.float32
+
+
+def test_comparisons_return_bool_tensors_without_grad():
+    x = autograd.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for mask in (x > 1.5, x >= 2, x < 2, x <= 1, x == 2, x != 2):
+        assert mask.dtype == np.bool_ and not mask.requires_grad
+    np.testing.assert_array_equal((x > 1.5).data, [False, True, True])
+    np.testing.assert_array_equal(((x > 1) & (x < 3)).data, [False, True, False])
+    np.testing.assert_array_equal((~(x > 1)).data, [True, False, False])
+
+
+def test_tensors_are_hashable_by_identity():
+    a, b = autograd.ones(1), autograd.ones(1)
+    assert len({a, b}) == 2
+
+
+def test_requires_grad_on_non_leaf_is_an_error():
+    y = autograd.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="leaf"):
+        y.requires_grad_(False)
+
+
+def test_casts():
+    x = autograd.tensor([1.5, 2.5], requires_grad=True)
+    y = x.double()
+    assert y.dtype == np.float64 and y.requires_grad
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    assert x.detach().long().dtype == np.int64
+    assert x.to(autograd.float32) is x
+
+
+def test_shape_errors_are_clear():
+    x = autograd.ones(2, 3)
+    with pytest.raises(ValueError, match=r"shape \(4, 2\) is invalid for a tensor of shape \(2, 3\)"):
+        x.reshape(4, 2)
+    with pytest.raises(ValueError, match=r"matmul shapes \(2, 3\) and \(2, 3\) do not match"):
+        x @ x
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        x.sum(dim=2)
+    with pytest.raises(ValueError, match="expand"):
+        x.expand(4, 3)
+    with pytest.raises(ValueError, match="permute"):
+        x.permute(0, 0)
+    with pytest.raises(ValueError, match="cat"):
+        autograd.cat([x, autograd.ones(3, 3)], dim=1)
+    with pytest.raises(TypeError, match="dim"):
+        autograd.softmax(x, None)
+    with pytest.raises(RuntimeError, match="reshape"):
+        x.T.view(6)
+
+
+def test_broadcasting_mismatch_is_an_error():
+    with pytest.raises(ValueError):
+        autograd.ones(2, 3) + autograd.ones(4)
+
+
+def test_max_min_with_dim_return_values_and_indices():
+    x = autograd.tensor([[1.0, 5.0, 3.0], [7.0, 0.0, 2.0]])
+    values, indices = x.max(dim=1)
+    np.testing.assert_array_equal(values.data, [5.0, 7.0])
+    np.testing.assert_array_equal(indices.data, [1, 0])
+    m = x.min(dim=0, keepdim=True)
+    assert m.values.shape == (1, 3) and m.indices.dtype == np.int64
+    assert x.max().item() == 7.0 and x.argmax().item() == 3
+
+
+def test_var_is_unbiased_by_default():
+    x = autograd.tensor([1.0, 2.0, 3.0, 4.0])
+    assert x.var().item() == pytest.approx(np.var([1, 2, 3, 4], ddof=1))
+    assert x.var(unbiased=False).item() == pytest.approx(np.var([1, 2, 3, 4]))
+
+
+def test_functions_mirror_methods():
+    x = autograd.tensor([[-1.0, 2.0], [3.0, -4.0]])
+    np.testing.assert_array_equal(autograd.relu(x).data, x.relu().data)
+    np.testing.assert_array_equal(autograd.where(x > 0, x, 0.0).data, [[0, 2], [3, 0]])
+    np.testing.assert_array_equal(autograd.stack([x, x]).shape, (2, 2, 2))
+    np.testing.assert_array_equal(autograd.cat([x, x], dim=1).shape, (2, 4))
+    np.testing.assert_array_equal(autograd.pad(x, (1, 1)).shape, (2, 4))
+    np.testing.assert_array_equal(autograd.clamp(x, min=0).data, [[0, 2], [3, 0]])
+    assert autograd.matmul(x, x).shape == (2, 2)
+    np.testing.assert_allclose(autograd.softmax(x, dim=1).data.sum(1), [1, 1], rtol=1e-6)
