@@ -6,9 +6,8 @@ adds the copies back up: every op that broadcasts calls ``unbroadcast`` in its b
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import math
+from typing import NamedTuple
 
 import numpy as np
 

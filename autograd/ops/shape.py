@@ -3,9 +3,8 @@ cat, stack. Their backward only moves gradients around: it applies the inverse m
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
