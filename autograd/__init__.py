@@ -48,9 +48,11 @@ from autograd.grad_mode import (
 )
 from autograd.ops.activation import log_softmax, relu, sigmoid, softmax, tanh
 from autograd.ops.arithmetic import add, div, mul, neg, pow, sub
+from autograd.ops.conv import conv2d, conv_arithmetic, conv_transpose2d
 from autograd.ops.indexing import index
 from autograd.ops.linalg import matmul
 from autograd.ops.pointwise import abs, clamp, exp, log, maximum, minimum, sqrt, where
+from autograd.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from autograd.ops.reduce import max, mean, min, sum, unbroadcast, var
 from autograd.ops.shape import (
     cat,
@@ -73,6 +75,12 @@ from autograd import functional
 clip = clamp
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "conv2d",
+    "conv_arithmetic",
+    "conv_transpose2d",
+    "max_pool2d",
     "Function",
     "GradcheckError",
     "Scalar",

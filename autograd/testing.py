@@ -13,6 +13,7 @@ Needs the ``hypothesis`` package (``pip install dagrad[dev]``). Example::
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from hypothesis.extra import numpy as hnp
 
 from autograd.tensor import Tensor
 
-__all__ = ["broadcastable_pair", "matmul_shapes", "shapes", "tensor_pair", "tensors"]
+__all__ = ["ConvCase", "broadcastable_pair", "conv_cases", "matmul_shapes", "shapes", "tensor_pair", "tensors"]
 
 
 def shapes(
@@ -93,3 +94,61 @@ def tensor_pair(
     """Two float64 tensors whose shapes come from ``shapes_strategy`` (default: broadcastable)."""
     a_shape, b_shape = draw(shapes_strategy if shapes_strategy is not None else broadcastable_pair())
     return draw(tensors(a_shape, low, high)), draw(tensors(b_shape, low, high))
+
+
+@dataclass(frozen=True)
+class ConvCase:
+    """One valid convolution geometry: pass ``**case.kwargs`` to ``conv2d``."""
+
+    batch: int
+    in_channels: int
+    out_channels: int
+    groups: int
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    input_hw: tuple[int, int]
+
+    @property
+    def input_shape(self) -> tuple[int, int, int, int]:
+        """(N, C_in, H, W)."""
+        return (self.batch, self.in_channels, *self.input_hw)
+
+    @property
+    def weight_shape(self) -> tuple[int, int, int, int]:
+        """conv2d's weight: (C_out, C_in / groups, kH, kW)."""
+        return (self.out_channels, self.in_channels // self.groups, *self.kernel)
+
+    @property
+    def kwargs(self) -> dict:
+        """stride, padding, dilation and groups as keyword arguments."""
+        return dict(stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups)
+
+
+@st.composite
+def conv_cases(
+    draw: Any, max_kernel: int = 3, max_stride: int = 2, max_dilation: int = 2, max_groups: int = 2
+) -> ConvCase:
+    """Valid conv2d geometries: batch, channels divisible by groups, kernel, stride, padding,
+    dilation, and an input size at which the (dilated) kernel fits at least once."""
+    groups = draw(st.integers(1, max_groups))
+    kernel = (draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel)))
+    stride = (draw(st.integers(1, max_stride)), draw(st.integers(1, max_stride)))
+    dilation = (draw(st.integers(1, max_dilation)), draw(st.integers(1, max_dilation)))
+    padding = tuple(draw(st.integers(0, k // 2 + 1)) for k in kernel)
+    input_hw = tuple(
+        draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), d * (k - 1) + 1 - 2 * p + 4))
+        for k, p, d in zip(kernel, padding, dilation)
+    )
+    return ConvCase(
+        batch=draw(st.integers(1, 2)),
+        in_channels=groups * draw(st.integers(1, 2)),
+        out_channels=groups * draw(st.integers(1, 2)),
+        groups=groups,
+        kernel=kernel,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        input_hw=input_hw,
+    )

@@ -254,10 +254,9 @@ def clone(x: Tensor) -> Tensor:
 def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
     """Pad the last dimensions: ``pad = (left, right, top, bottom, ...)`` as in PyTorch.
 
-    Pairs start from the last dimension. Only ``mode='constant'`` is built in.
+    Pairs start from the last dimension. ``mode`` is ``'constant'`` (fill with ``value``),
+    ``'reflect'`` (mirror without repeating the edge) or ``'replicate'`` (repeat the edge).
     """
-    if mode != "constant":
-        raise ValueError(f"pad(mode={mode!r}) is not available; supported modes: 'constant'")
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(
@@ -268,7 +267,26 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    return Pad.apply(x, tuple(widths), value)
+    if mode == "constant":
+        return Pad.apply(x, tuple(widths), value)
+    if mode not in ("reflect", "replicate"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect' or 'replicate', got {mode!r}")
+    # reflect/replicate read existing elements: an index gather per padded dimension, whose
+    # gradient scatters back (edge elements used several times accumulate)
+    for dim, (before, after) in enumerate(widths):
+        if before == after == 0:
+            continue
+        n = x.shape[dim]
+        if mode == "reflect" and (before >= n or after >= n):
+            raise ValueError(
+                f"pad: reflect padding ({before}, {after}) must be smaller than the size {n} of dimension {dim}"
+            )
+        if mode == "reflect":
+            idx = np.r_[np.arange(before, 0, -1), np.arange(n), np.arange(n - 2, n - 2 - after, -1)]
+        else:
+            idx = np.r_[np.zeros(before, int), np.arange(n), np.full(after, n - 1)]
+        x = x[(slice(None),) * dim + (idx,)]
+    return x
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

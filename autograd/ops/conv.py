@@ -1,0 +1,412 @@
+"""Convolution: conv2d, conv_transpose2d and the weight gradient, as im2col + one GEMM.
+
+A convolution is a sliding dot product. ``_im2col`` lays every receptive field out as a
+column (a strided view of the padded input, copied once), so the whole layer is one matrix
+product per group: (C_out, C*kH*kW) @ (C*kH*kW, N*H_out*W_out).
+
+Backward is an implicit vector-Jacobian product, never a Jacobian. The three ops below are
+each other's VJPs, so ``create_graph=True`` works for all of them:
+
+    y = conv2d(x, w)            dx = conv_transpose2d(dy, w)    dw = conv2d_weight(x, dy)
+    z = conv_transpose2d(y, w)  dy = conv2d(dz, w)              dw = conv2d_weight(dz, y)
+    v = conv2d_weight(x, g)     dx = conv_transpose2d(g, dv)    dg = conv2d(x, dv)
+
+Layout is NCHW; weights are (C_out, C_in/groups, kH, kW) for conv2d and
+(C_in, C_out/groups, kH, kW) for conv_transpose2d, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from autograd.function import Function
+from autograd.tensor import Tensor
+
+IntPair = int | tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Stride, padding and dilation (each a (height, width) pair) and the number of groups."""
+
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int
+
+
+# ------------------------------------------------------------------ numpy kernels
+
+
+def _im2col(x: np.ndarray, kernel: tuple[int, int], out_hw: tuple[int, int], geo: Geometry) -> np.ndarray:
+    """Receptive fields as columns. x (N, C, H, W) -> (G, C/G * kH * kW, N * H_out * W_out)."""
+    (ph, pw), (sh, sw), (dh, dw) = geo.padding, geo.stride, geo.dilation
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    n, c = x.shape[:2]
+    (kh, kw), (ho, wo) = kernel, out_hw
+    s_n, s_c, s_h, s_w = x.strides
+    # windows[c, i, j, n, y, x] = x_padded[n, c, y*sh + i*dh, x*sw + j*dw]  (a view, no copy)
+    windows = as_strided(x, (c, kh, kw, n, ho, wo), (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw), writeable=False)
+    return windows.reshape(geo.groups, c // geo.groups * kh * kw, n * ho * wo)  # the one copy
+
+
+def _col2im(
+    cols: np.ndarray, shape: tuple[int, int, int, int], kernel: tuple[int, int], in_hw: tuple[int, int], geo: Geometry
+) -> np.ndarray:
+    """The adjoint of _im2col: add every column back onto the pixels it came from.
+
+    cols (G, C/G * kH * kW, N * H_in * W_in) -> (N, C, H, W), where (H, W) = ``shape[2:]``.
+    One strided add per kernel offset (kH * kW of them), never a loop over pixels.
+    """
+    n, c, h, w = shape
+    (kh, kw), (hi, wi) = kernel, in_hw
+    (ph, pw), (sh, sw), (dh, dw) = geo.padding, geo.stride, geo.dilation
+    cols = cols.reshape(c, kh, kw, n, hi, wi)
+    full_h = max(h + 2 * ph, (hi - 1) * sh + dh * (kh - 1) + 1)
+    full_w = max(w + 2 * pw, (wi - 1) * sw + dw * (kw - 1) + 1)
+    out = np.zeros((c, n, full_h, full_w), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dh : i * dh + sh * (hi - 1) + 1 : sh, j * dw : j * dw + sw * (wi - 1) + 1 : sw] += cols[
+                :, i, j
+            ]
+    return out[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3)
+
+
+def _by_group(t: np.ndarray, groups: int) -> np.ndarray:
+    """(N, C, H, W) -> (G, C/G, N * H * W): channels grouped, the rest flattened (one copy)."""
+    n, c, h, w = t.shape
+    return t.transpose(1, 0, 2, 3).reshape(groups, c // groups, n * h * w)
+
+
+def _from_groups(t: np.ndarray, n: int, hw: tuple[int, int]) -> np.ndarray:
+    """(G, C/G, N * H * W) -> (N, C, H, W) as a view."""
+    return t.reshape(-1, n, *hw).transpose(1, 0, 2, 3)
+
+
+def conv2d_forward(x: np.ndarray, w: np.ndarray, geo: Geometry) -> np.ndarray:
+    """y[n, o] = sum over c, i, j of w[o, c, i, j] * x_pad[n, c, y*s + i*d, x*s + j*d]."""
+    c_out, _, kh, kw = w.shape
+    ho, wo = conv_output_hw(x.shape[2:], (kh, kw), geo)
+    cols = _im2col(x, (kh, kw), (ho, wo), geo)
+    w_mat = w.reshape(geo.groups, c_out // geo.groups, -1)
+    return _from_groups(np.matmul(w_mat, cols), x.shape[0], (ho, wo))
+
+
+def conv_transpose2d_forward(y: np.ndarray, w: np.ndarray, geo: Geometry, out_hw: tuple[int, int]) -> np.ndarray:
+    """The adjoint of conv2d_forward in its input: scatter w-weighted copies of each y pixel."""
+    c_in, c_out_g, kh, kw = w.shape
+    n = y.shape[0]
+    w_mat = w.reshape(geo.groups, c_in // geo.groups, c_out_g * kh * kw).transpose(0, 2, 1)
+    cols = np.matmul(w_mat, _by_group(y, geo.groups))
+    return _col2im(cols, (n, c_out_g * geo.groups, *out_hw), (kh, kw), y.shape[2:], geo)
+
+
+def conv2d_weight_forward(x: np.ndarray, g: np.ndarray, kernel: tuple[int, int], geo: Geometry) -> np.ndarray:
+    """dL/dw of conv2d: correlate the input x with the output gradient g. -> (C_out, C/G, kH, kW)."""
+    cols = _im2col(x, kernel, g.shape[2:], geo)
+    gw = np.matmul(_by_group(g, geo.groups), cols.transpose(0, 2, 1))
+    return gw.reshape(g.shape[1], x.shape[1] // geo.groups, *kernel)
+
+
+def conv_output_hw(in_hw: tuple[int, int], kernel: tuple[int, int], geo: Geometry) -> tuple[int, int]:
+    """(H + 2P - D(K - 1) - 1) // S + 1 for height and width."""
+    return tuple(
+        (n + 2 * p - d * (k - 1) - 1) // s + 1
+        for n, k, s, p, d in zip(in_hw, kernel, geo.stride, geo.padding, geo.dilation)
+    )
+
+
+def _leftover(in_hw: tuple[int, int], kernel: tuple[int, int], geo: Geometry) -> tuple[int, int]:
+    """Rows/columns of the padded input that no window reaches (conv_transpose2d's output_padding)."""
+    out = conv_output_hw(in_hw, kernel, geo)
+    return tuple(
+        (n + 2 * p) - ((o - 1) * s + d * (k - 1) + 1)
+        for n, o, k, s, p, d in zip(in_hw, out, kernel, geo.stride, geo.padding, geo.dilation)
+    )
+
+
+# ------------------------------------------------------------------ the three Functions
+
+
+class Conv2d(Function):
+    """y = conv2d(x, w) + b. Shapes: x (N, C, H, W), w (C_out, C/G, kH, kW), b (C_out,)
+    -> y (N, C_out, H_out, W_out)."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, geo):
+        ctx.save_for_backward(x, w)
+        ctx.geo = geo
+        y = conv2d_forward(x.data, w.data, geo)
+        return y + b.data.reshape(1, -1, 1, 1) if b is not None else y
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dx = conv_transpose2d(dy, w); dw = correlation of x with dy; db = sum of dy
+        x, w = ctx.saved_tensors
+        x_needs, w_needs, b_needs, _ = ctx.needs_input_grad
+        geo = ctx.geo
+        gx = gw = gb = None
+        if x_needs:
+            gx = ConvTranspose2d.apply(grad, w, None, geo, x.shape[2:])
+        if w_needs:
+            gw = Conv2dWeight.apply(x, grad, w.shape[2:], geo)
+        if b_needs:
+            gb = grad.sum((0, 2, 3))
+        return gx, gw, gb, None
+
+
+class ConvTranspose2d(Function):
+    """z = conv_transpose2d(y, w) + b. Shapes: y (N, C_in, H, W), w (C_in, C_out/G, kH, kW)
+    -> z (N, C_out, H_out, W_out) with H_out given by ``out_hw``."""
+
+    @staticmethod
+    def forward(ctx, y, w, b, geo, out_hw):
+        ctx.save_for_backward(y, w)
+        ctx.geo = geo
+        z = conv_transpose2d_forward(y.data, w.data, geo, tuple(out_hw))
+        return z + b.data.reshape(1, -1, 1, 1) if b is not None else z
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy = conv2d(dz, w); dw = correlation of dz (as input) with y (as output gradient)
+        y, w = ctx.saved_tensors
+        y_needs, w_needs, b_needs, _, _ = ctx.needs_input_grad
+        geo = ctx.geo
+        gy = gw = gb = None
+        if y_needs:
+            gy = Conv2d.apply(grad, w, None, geo)
+        if w_needs:
+            gw = Conv2dWeight.apply(grad, y, w.shape[2:], geo)
+        if b_needs:
+            gb = grad.sum((0, 2, 3))
+        return gy, gw, gb, None, None
+
+
+class Conv2dWeight(Function):
+    """v = dL/dw of conv2d for input x and output gradient g.
+    Shapes: x (N, C, H, W), g (N, C_out, H_out, W_out) -> v (C_out, C/G, kH, kW)."""
+
+    @staticmethod
+    def forward(ctx, x, g, kernel, geo):
+        ctx.save_for_backward(x, g)
+        ctx.geo = geo
+        return conv2d_weight_forward(x.data, g.data, tuple(kernel), geo)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # v is bilinear in (x, g): dx = conv_transpose2d(g, dv), dg = conv2d(x, dv)
+        x, g = ctx.saved_tensors
+        x_needs, g_needs, _, _ = ctx.needs_input_grad
+        gx = ConvTranspose2d.apply(g, grad, None, ctx.geo, x.shape[2:]) if x_needs else None
+        gg = Conv2d.apply(x, grad, None, ctx.geo) if g_needs else None
+        return gx, gg, None, None
+
+
+# ------------------------------------------------------------------ checks and public API
+
+
+def _pair(value: IntPair, name: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _check_rank(x: Tensor, w: Tensor, fn: str) -> None:
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{fn}: expected input of shape (N, C, H, W) or unbatched (C, H, W), got shape {x.shape}")
+    if w.ndim != 4:
+        raise ValueError(f"{fn}: expected a 4-d weight (out, in/groups, kH, kW), got shape {w.shape}")
+
+
+def _geometry(stride: IntPair, padding: IntPair, dilation: IntPair, groups: int, fn: str) -> Geometry:
+    geo = Geometry(_pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation"), int(groups))
+    if min(geo.stride) < 1 or min(geo.dilation) < 1 or min(geo.padding) < 0 or geo.groups < 1:
+        raise ValueError(
+            f"{fn}: stride and dilation must be >= 1, padding >= 0 and groups >= 1; got stride={geo.stride}, "
+            f"padding={geo.padding}, dilation={geo.dilation}, groups={geo.groups}"
+        )
+    return geo
+
+
+def _check_fits(in_hw: tuple[int, int], kernel: tuple[int, int], geo: Geometry, fn: str) -> tuple[int, int]:
+    out = conv_output_hw(in_hw, kernel, geo)
+    for axis, n, k, s, p, d, o in zip(("height", "width"), in_hw, kernel, geo.stride, geo.padding, geo.dilation, out):
+        span = d * (k - 1) + 1
+        if span > n + 2 * p or o < 1:
+            raise ValueError(
+                f"{fn}: the kernel does not fit the input along the {axis}: input {n} + 2*padding {p} = {n + 2 * p} "
+                f"is smaller than the dilated kernel {d}*({k}-1)+1 = {span}. Output size "
+                f"(N + 2P - D*(F-1) - 1)/S + 1 = ({n} + 2*{p} - {d}*({k}-1) - 1)/{s} + 1 = {o} < 1; "
+                "use a smaller kernel or more padding."
+            )
+    return out
+
+
+def _batched(x: Tensor) -> tuple[Tensor, bool]:
+    if x.ndim == 3:
+        return x.unsqueeze(0), True
+    return x, False
+
+
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntPair = 1,
+    padding: IntPair | str = 0,
+    dilation: IntPair = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-d convolution (cross-correlation, as every framework), PyTorch's ``F.conv2d``.
+
+    Shapes: input (N, C_in, H, W) or (C_in, H, W); weight (C_out, C_in/groups, kH, kW);
+    bias (C_out,). Output size per axis: (N + 2P - D*(F-1) - 1) // S + 1. ``padding`` may be
+    ``'valid'`` (0) or ``'same'`` (output as large as the input; stride 1 only).
+    """
+    _check_rank(input, weight, "conv2d")
+    x, unbatched = _batched(input)
+    if isinstance(padding, str):
+        x, padding = _string_padding(x, weight, padding, stride, dilation)
+    geo = _geometry(stride, padding, dilation, groups, "conv2d")
+    c_in, c_out = x.shape[1], weight.shape[0]
+    if c_in % geo.groups or c_out % geo.groups:
+        raise ValueError(
+            f"conv2d: in_channels ({c_in}) and out_channels ({c_out}) must both be divisible by groups ({geo.groups})"
+        )
+    if weight.shape[1] * geo.groups != c_in:
+        raise ValueError(
+            f"conv2d: weight of shape {weight.shape} expects {weight.shape[1] * geo.groups} input channels "
+            f"(weight.shape[1] * groups = {weight.shape[1]} * {geo.groups}), but the input of shape "
+            f"{input.shape} has {c_in}"
+        )
+    if bias is not None and bias.shape != (c_out,):
+        raise ValueError(f"conv2d: bias must have shape ({c_out},) for {c_out} output channels, got {bias.shape}")
+    _check_fits(x.shape[2:], weight.shape[2:], geo, "conv2d")
+    y = Conv2d.apply(x, weight, bias, geo)
+    return y.squeeze(0) if unbatched else y
+
+
+def _string_padding(
+    x: Tensor, weight: Tensor, padding: str, stride: IntPair, dilation: IntPair
+) -> tuple[Tensor, IntPair]:
+    if padding == "valid":
+        return x, 0
+    if padding != "same":
+        raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    if _pair(stride, "stride") != (1, 1):
+        raise ValueError(f"conv2d: padding='same' needs stride 1 (got stride={stride}); pad explicitly instead")
+    totals = [d * (k - 1) for d, k in zip(_pair(dilation, "dilation"), weight.shape[2:])]
+    if all(t % 2 == 0 for t in totals):
+        return x, (totals[0] // 2, totals[1] // 2)
+    # odd total: one more row/column at the bottom/right, as PyTorch
+    (th, tw) = totals
+    from autograd.ops.shape import pad
+
+    return pad(x, (tw // 2, tw - tw // 2, th // 2, th - th // 2)), 0
+
+
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntPair = 1,
+    padding: IntPair = 0,
+    output_padding: IntPair = 0,
+    groups: int = 1,
+    dilation: IntPair = 1,
+) -> Tensor:
+    """Transposed convolution (the gradient of conv2d in its input), PyTorch's ``F.conv_transpose2d``.
+
+    Shapes: input (N, C_in, H, W) or (C_in, H, W); weight (C_in, C_out/groups, kH, kW).
+    Output size per axis: (H - 1)*S - 2P + D*(K - 1) + output_padding + 1.
+    """
+    _check_rank(input, weight, "conv_transpose2d")
+    x, unbatched = _batched(input)
+    geo = _geometry(stride, padding, dilation, groups, "conv_transpose2d")
+    op = _pair(output_padding, "output_padding")
+    c_in = x.shape[1]
+    if c_in % geo.groups:
+        raise ValueError(f"conv_transpose2d: in_channels ({c_in}) must be divisible by groups ({geo.groups})")
+    if weight.shape[0] != c_in:
+        raise ValueError(
+            f"conv_transpose2d: weight of shape {weight.shape} expects {weight.shape[0]} input channels "
+            f"(weight.shape[0]), but the input of shape {input.shape} has {c_in}"
+        )
+    for o, s, d in zip(op, geo.stride, geo.dilation):
+        if not 0 <= o < max(s, d):
+            raise ValueError(
+                f"conv_transpose2d: output_padding {op} must be >= 0 and smaller than stride {geo.stride} or "
+                f"dilation {geo.dilation}"
+            )
+    out_hw = tuple(
+        (n - 1) * s - 2 * p + d * (k - 1) + o + 1
+        for n, s, p, d, k, o in zip(x.shape[2:], geo.stride, geo.padding, geo.dilation, weight.shape[2:], op)
+    )
+    if min(out_hw) < 1:
+        raise ValueError(
+            f"conv_transpose2d: output size (H-1)*S - 2P + D*(K-1) + output_padding + 1 = {out_hw} is below 1 "
+            f"for input {x.shape[2:]}, kernel {weight.shape[2:]}, stride {geo.stride}, padding {geo.padding}"
+        )
+    c_out = weight.shape[1] * geo.groups
+    if bias is not None and bias.shape != (c_out,):
+        raise ValueError(f"conv_transpose2d: bias must have shape ({c_out},), got {bias.shape}")
+    z = ConvTranspose2d.apply(x, weight, bias, geo, out_hw)
+    return z.squeeze(0) if unbatched else z
+
+
+@dataclass(frozen=True)
+class ConvArithmetic:
+    """The answer to the lecture's spatial-arithmetic question for one axis of a layer."""
+
+    input_size: int
+    kernel_size: int
+    stride: int
+    padding: int
+    dilation: int
+    output_size: int
+    fits: bool
+    leftover: int
+
+    def __str__(self) -> str:
+        n, f, s, p, d = self.input_size, self.kernel_size, self.stride, self.padding, self.dilation
+        formula = f"(N + 2P - D*(F-1) - 1)/S + 1 = ({n} + 2*{p} - {d}*({f}-1) - 1)/{s} + 1"
+        exact = (n + 2 * p - d * (f - 1) - 1) / s + 1
+        if self.fits:
+            return f"{formula} = {self.output_size}: the filter fits exactly"
+        return (
+            f"{formula} = {exact:.2f}: the filter does not fit exactly; {self.output_size} outputs and "
+            f"{self.leftover} row(s)/column(s) of the padded input are left over"
+        )
+
+
+def conv_arithmetic(
+    input_size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> ConvArithmetic:
+    """Output size of a conv/pool layer along one axis, and whether the filter fits exactly.
+
+    >>> str(conv_arithmetic(7, 3, stride=3))
+    '(N + 2P - D*(F-1) - 1)/S + 1 = (7 + 2*0 - 1*(3-1) - 1)/3 + 1 = 2.33: the filter does not fit ...'
+    """
+    span = dilation * (kernel_size - 1) + 1
+    room = input_size + 2 * padding - span
+    if room < 0:
+        raise ValueError(
+            f"a kernel spanning {span} does not fit an input of {input_size} with padding {padding} "
+            f"({input_size} + 2*{padding} = {input_size + 2 * padding} < {span})"
+        )
+    return ConvArithmetic(
+        input_size,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        output_size=room // stride + 1,
+        fits=room % stride == 0,
+        leftover=room % stride,
+    )

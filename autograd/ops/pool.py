@@ -1,0 +1,281 @@
+"""Pooling: max_pool2d, avg_pool2d, adaptive_avg_pool2d (NCHW, PyTorch semantics).
+
+Max pooling keeps, per window, the position of its maximum; backward routes each output
+gradient to that one position (ties: the first in scan order, as PyTorch). The loops below
+run over the kH * kW kernel offsets only, each step a whole-array numpy operation.
+
+Average pooling is linear and separable: out = P_h @ x @ P_w^T with small constant
+averaging matrices, so it is written with ``matmul`` and its gradient (and every higher
+derivative) comes from the engine.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from autograd.function import Function
+from autograd.ops.conv import IntPair, _pair
+from autograd.tensor import Tensor
+
+
+@dataclass(frozen=True)
+class PoolGeometry:
+    """Kernel, stride, padding, dilation as (height, width) pairs; input and output sizes."""
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    in_hw: tuple[int, int]
+    out_hw: tuple[int, int]
+
+    def offsets(self):
+        """Each kernel offset (i, j) with its flat number i * kW + j."""
+        kh, kw = self.kernel
+        return [(i, j, i * kw + j) for i in range(kh) for j in range(kw)]
+
+    def view(self, padded: np.ndarray, i: int, j: int) -> np.ndarray:
+        """The strided view of ``padded`` seen by kernel offset (i, j): shape (N, C, H_out, W_out)."""
+        (sh, sw), (dh, dw), (ho, wo) = self.stride, self.dilation, self.out_hw
+        return padded[..., i * dh : i * dh + sh * (ho - 1) + 1 : sh, j * dw : j * dw + sw * (wo - 1) + 1 : sw]
+
+    def padded_hw(self) -> tuple[int, int]:
+        """Size of the padded input buffer: the windows may reach past the right padding (ceil_mode)."""
+        return tuple(
+            max(n + 2 * p, (o - 1) * s + d * (k - 1) + 1)
+            for n, p, o, s, d, k in zip(self.in_hw, self.padding, self.out_hw, self.stride, self.dilation, self.kernel)
+        )
+
+
+def _pool_out(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    span = n + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= n + p:  # the last window must start inside the input or left padding
+        out -= 1
+    return out
+
+
+def _pool_geometry(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool, fn: str) -> PoolGeometry:
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{fn}: expected input of shape (N, C, H, W) or (C, H, W), got shape {x.shape}")
+    k = _pair(kernel_size, "kernel_size")
+    s = k if stride is None or stride == () else _pair(stride, "stride")
+    p, d = _pair(padding, "padding"), _pair(dilation, "dilation")
+    if min(k) < 1 or min(s) < 1 or min(d) < 1 or min(p) < 0:
+        raise ValueError(
+            f"{fn}: kernel_size, stride and dilation must be >= 1 and padding >= 0; got kernel_size={k}, "
+            f"stride={s}, padding={p}, dilation={d}"
+        )
+    for pi, ki, di in zip(p, k, d):
+        if pi > (di * (ki - 1) + 1) // 2:
+            raise ValueError(f"{fn}: padding {p} must be at most half of the (dilated) kernel size {k}")
+    in_hw = x.shape[-2:]
+    out = tuple(_pool_out(n, ki, si, pi, di, ceil_mode) for n, ki, si, pi, di in zip(in_hw, k, s, p, d))
+    if min(out) < 1:
+        raise ValueError(
+            f"{fn}: output size (N + 2P - D*(F-1) - 1)/S + 1 is {out} for input {in_hw}, kernel {k}, stride {s}, "
+            f"padding {p}, dilation {d}: it must be at least 1; use a smaller kernel or more padding"
+        )
+    return PoolGeometry(k, s, p, d, in_hw, out)
+
+
+def _pad(x: np.ndarray, geo: PoolGeometry, value: float) -> np.ndarray:
+    (ph, pw), (hh, ww) = geo.padding, geo.padded_hw()
+    h, w = x.shape[-2:]
+    if (ph, pw) == (0, 0) and (hh, ww) == (h, w):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, hh - h - ph), (pw, ww - w - pw)), constant_values=value)
+
+
+def _window_max(x: np.ndarray, geo: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """Each window's maximum and which kernel offset (i * kW + j) holds it."""
+    padded = _pad(x, geo, -np.inf)
+    best = which = None
+    for i, j, k in geo.offsets():
+        v = geo.view(padded, i, j)
+        if best is None:
+            best, which = v.copy(), np.zeros(v.shape, np.int16)
+            continue
+        better = (v > best) | np.isnan(v)  # strict: ties keep the first (PyTorch's scan order)
+        np.copyto(best, v, where=better)
+        which[better] = k
+    return best, which
+
+
+class MaxPool2d(Function):
+    """y = max over each window. Shapes: x (N, C, H, W) -> y (N, C, H_out, W_out)."""
+
+    @staticmethod
+    def forward(ctx, x, geo):
+        best, which = _window_max(x.data, geo)
+        ctx.save_for_backward(which)
+        ctx.geo = geo
+        return best
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = 1 at the argmax of each window, 0 elsewhere: route the gradient there
+        (which,) = ctx.saved_tensors
+        return MaxPoolScatter.apply(grad, which, ctx.geo), None
+
+
+class MaxPoolScatter(Function):
+    """gx = each window's gradient placed at its argmax (overlapping windows add up).
+
+    Shapes: g (N, C, H_out, W_out), which (N, C, H_out, W_out) kernel offsets -> gx (N, C, H, W).
+    """
+
+    @staticmethod
+    def forward(ctx, g, which, geo):
+        ctx.save_for_backward(which)
+        ctx.geo = geo
+        (ph, pw), (h, w) = geo.padding, geo.in_hw
+        out = np.zeros(g.shape[:2] + geo.padded_hw(), dtype=g.dtype)
+        for i, j, k in geo.offsets():
+            geo.view(out, i, j)[...] += np.where(which == k, g.data, 0)
+        return out[..., ph : ph + h, pw : pw + w]
+
+    @staticmethod
+    def backward(ctx, grad):
+        # linear in g: read the gradient back at the same argmax positions
+        (which,) = ctx.saved_tensors
+        return MaxPoolGather.apply(grad, which, ctx.geo), None, None
+
+
+class MaxPoolGather(Function):
+    """y = x at each window's recorded argmax. Shapes: x (N, C, H, W) -> y (N, C, H_out, W_out)."""
+
+    @staticmethod
+    def forward(ctx, x, which, geo):
+        ctx.save_for_backward(which)
+        ctx.geo = geo
+        padded = _pad(x.data, geo, 0)
+        out = np.zeros(x.shape[:2] + geo.out_hw, dtype=x.dtype)
+        for i, j, k in geo.offsets():
+            np.copyto(out, geo.view(padded, i, j), where=which == k)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # the adjoint of gathering is scattering back
+        (which,) = ctx.saved_tensors
+        return MaxPoolScatter.apply(grad, which, ctx.geo), None, None
+
+
+def max_pool2d(
+    input: Tensor,
+    kernel_size: IntPair,
+    stride: IntPair | None = None,
+    padding: IntPair = 0,
+    dilation: IntPair = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
+    """Max over kH x kW windows (stride defaults to the kernel size), PyTorch's ``F.max_pool2d``.
+
+    Shapes: (N, C, H, W) or (C, H, W) -> (..., H_out, W_out) with
+    H_out = (H + 2P - D*(K-1) - 1) / S + 1 (floor, or ceil with ``ceil_mode``).
+    With ``return_indices`` also returns each maximum's flat position h * W + w in its plane.
+    """
+    geo = _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+    x = input.unsqueeze(0) if input.ndim == 3 else input
+    out = MaxPool2d.apply(x, geo)
+    if input.ndim == 3:
+        out = out.squeeze(0)
+    if not return_indices:
+        return out
+    _, which = _window_max(x.data, geo)  # the argmax again, as positions in each input plane
+    return out, Tensor._make(_flat_indices(which, geo).reshape(out.shape))
+
+
+def _flat_indices(which: np.ndarray, geo: PoolGeometry) -> np.ndarray:
+    (_, kw), (sh, sw), (ph, pw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.padding, geo.dilation, geo.out_hw
+    rows = np.arange(ho).reshape(-1, 1) * sh - ph + (which // kw) * dh
+    cols = np.arange(wo) * sw - pw + (which % kw) * dw
+    return (rows * geo.in_hw[1] + cols).astype(np.int64)
+
+
+@functools.lru_cache(maxsize=256)
+def _averaging_matrix(
+    n: int, out: int, k: int, s: int, p: int, ceil_mode: bool, include_pad: bool, dtype: str
+) -> np.ndarray:
+    """P (out x n) with P[i, h] = 1/count for the h inside window i (avg_pool2d along one axis)."""
+    m = np.zeros((out, n))
+    for i in range(out):  # once per geometry (cached), over output positions, not pixels
+        start = i * s - p
+        end = min(start + k, n + p)
+        size = end - start
+        start, end = max(start, 0), min(end, n)
+        m[i, start:end] = 1.0 / (size if include_pad else max(end - start, 1))
+    return m.astype(dtype)
+
+
+@functools.lru_cache(maxsize=256)
+def _adaptive_matrix(n: int, out: int, dtype: str) -> np.ndarray:
+    """P (out x n): bin i averages rows floor(i*n/out) .. ceil((i+1)*n/out) - 1."""
+    m = np.zeros((out, n))
+    for i in range(out):
+        start, end = (i * n) // out, -(-((i + 1) * n) // out)
+        m[i, start:end] = 1.0 / (end - start)
+    return m.astype(dtype)
+
+
+def _separable(x: Tensor, rows: np.ndarray, cols: np.ndarray) -> Tensor:
+    """rows @ x @ cols^T over the last two dimensions: a separable linear pooling."""
+    return Tensor._make(rows) @ x @ Tensor._make(np.ascontiguousarray(cols.T))
+
+
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: IntPair,
+    stride: IntPair | None = None,
+    padding: IntPair = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """Mean over kH x kW windows, PyTorch's ``F.avg_pool2d`` (zero padding counts by default).
+
+    Shapes: (N, C, H, W) or (C, H, W) -> (..., H_out, W_out), H_out = (H + 2P - K) / S + 1.
+    """
+    geo = _pool_geometry(input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
+    if input.dtype.kind != "f":
+        raise TypeError(f"avg_pool2d needs a floating-point input, got {input.dtype}")
+    dt = str(input.dtype)
+    rows, cols = (
+        _averaging_matrix(n, o, k, s, p, ceil_mode, count_include_pad, dt)
+        for n, o, k, s, p in zip(geo.in_hw, geo.out_hw, geo.kernel, geo.stride, geo.padding)
+    )
+    if divisor_override is not None:
+        if divisor_override <= 0:
+            raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
+        rows = (rows > 0).astype(dt) / divisor_override
+        cols = (cols > 0).astype(dt)
+    return _separable(input, rows, cols)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: IntPair | tuple[int | None, int | None]) -> Tensor:
+    """Average into a fixed output grid whatever the input size, PyTorch's ``F.adaptive_avg_pool2d``.
+
+    ``output_size=1`` is global average pooling. Shapes: (N, C, H, W) or (C, H, W) -> (..., oH, oW).
+    """
+    if input.ndim not in (3, 4):
+        raise ValueError(f"adaptive_avg_pool2d: expected (N, C, H, W) or (C, H, W), got shape {input.shape}")
+    sizes = (
+        (output_size, output_size)
+        if isinstance(output_size, (int, np.integer)) or output_size is None
+        else tuple(output_size)
+    )
+    if len(sizes) != 2:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
+    h, w = input.shape[-2:]
+    oh, ow = (n if o is None else int(o) for o, n in zip(sizes, (h, w)))
+    if oh < 1 or ow < 1:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be >= 1, got {(oh, ow)}")
+    if (oh, ow) == (1, 1):
+        return input.mean((-2, -1), keepdim=True)
+    dt = str(input.dtype)
+    return _separable(input, _adaptive_matrix(h, oh, dt), _adaptive_matrix(w, ow, dt))
