@@ -10,6 +10,8 @@ The graph is made of *nodes*. A node is anything with this small protocol:
   ``accumulate`` is true. It returns the (possibly hook-replaced) gradient.
 - ``_backward(grad)``: the vector-Jacobian product: a tuple of gradients, one per parent.
 - ``_release()``: free what was saved for backward (called unless ``retain_graph``).
+- ``_deps`` and ``_pending``: scratch space for one pass, 0 and None between passes (the
+  number of consumers still to run, and the gradient summed so far).
 
 For tensors the nodes are the ``Function`` instances in ``grad_fn`` plus the leaf tensors;
 for scalars every ``Scalar`` is its own node. Both run through :func:`run_backward`.
@@ -21,29 +23,41 @@ is complete; inputs used twice (``a + a``) simply receive two contributions that
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 
-def _count_consumers(roots: Iterable[Any]) -> dict[Any, int]:
-    """Map every node reachable from ``roots`` to the number of edges that lead into it."""
-    deps: dict[Any, int] = {}
+def _count_consumers(roots: Sequence[Any]) -> list[Any]:
+    """Set every reachable node's ``_deps`` to the number of edges leading into it.
+
+    Returns the nodes seen. A node is explored when its count first leaves 0; the roots
+    start with one extra (virtual) count so that reaching a root again does not explore it
+    twice, and lose it at the end.
+    """
+    for node in roots:
+        node._deps += 1
+    seen = list(roots)
     stack = list(roots)
-    for node in stack:
-        deps.setdefault(node, 0)
     while stack:
-        node = stack.pop()
-        for parent in node._parents:
-            if parent is None:
-                continue
-            if parent in deps:
-                deps[parent] += 1
-            else:
-                deps[parent] = 1
-                stack.append(parent)
-    return deps
+        for parent in stack.pop()._parents:
+            if parent is not None:
+                count = parent._deps
+                parent._deps = count + 1
+                if not count:
+                    stack.append(parent)
+                    seen.append(parent)
+    for node in roots:
+        node._deps -= 1
+    return seen
+
+
+def _reset(nodes: list[Any]) -> None:
+    """Clear the pass scratch space after a pass that stopped with an error."""
+    for node in nodes:
+        node._deps = 0
+        node._pending = None
 
 
 def run_backward(
@@ -58,37 +72,40 @@ def run_backward(
     total gradient the caller wants (``autograd.grad``) to a position, and the result maps
     each position to that gradient. Grad mode (``create_graph``) is the caller's business.
     """
-    deps = _count_consumers(node for node, _ in roots)
-    pending: dict[Any, Any] = {}
-    for node, grad in roots:
-        pending[node] = pending[node] + grad if node in pending else grad
-    captured: dict[int, Any] = {}
-    ready = [node for node in pending if deps[node] == 0]
-    while ready:
-        node = ready.pop()
-        parents = node._parents
-        grad = pending.pop(node, None)
-        if grad is None:  # nothing flowed here (e.g. every path to it was cut)
-            grads = (None,) * len(parents)
-        else:
-            grad = node._receive(grad, accumulate)
-            if capture is not None and node in capture:
-                captured[capture[node]] = grad
-            grads = node._backward(grad) if parents else ()
-        for parent, g in zip(parents, grads):
-            if parent is None:
-                continue
-            if g is not None:
-                if parent in pending:
-                    pending[parent] = pending[parent] + g
-                else:
-                    pending[parent] = g
-            left = deps[parent] - 1
-            deps[parent] = left
-            if not left:
-                ready.append(parent)
-        if parents and not retain_graph:
-            node._release()
+    nodes = list(dict.fromkeys(node for node, _ in roots))
+    seen = _count_consumers(nodes)
+    try:
+        for node, grad in roots:
+            node._pending = grad if node._pending is None else node._pending + grad
+        captured: dict[int, Any] = {}
+        ready = [node for node in nodes if not node._deps]
+        while ready:
+            node = ready.pop()
+            parents = node._parents
+            grad = node._pending
+            node._pending = None
+            if grad is None:  # nothing flowed here (every path to it was cut)
+                grads = (None,) * len(parents)
+            else:
+                grad = node._receive(grad, accumulate)
+                if capture is not None and node in capture:
+                    captured[capture[node]] = grad
+                grads = node._backward(grad) if parents else ()
+            for parent, g in zip(parents, grads):
+                if parent is None:
+                    continue
+                if g is not None:
+                    pending = parent._pending
+                    parent._pending = g if pending is None else pending + g
+                count = parent._deps - 1
+                parent._deps = count
+                if not count:
+                    ready.append(parent)
+            if parents and not retain_graph:
+                node._release()
+    except BaseException:
+        _reset(seen)
+        raise
     return captured
 
 

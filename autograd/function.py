@@ -63,6 +63,8 @@ class Function:
 
     # Engine-node defaults; apply() sets the real values on recorded nodes.
     _parents: tuple = ()
+    _deps = 0  # engine scratch space for one backward pass
+    _pending = None
     _saved: tuple | None = ()
     _hooks: list | None = None
     _retained: Any = None
@@ -87,6 +89,8 @@ class Function:
         if self._freed:
             raise RuntimeError(_FREED.format(name=self.name()))
         saved = self._saved
+        if not self._versions and self._out_index is None:
+            return saved
         for i, counter, version in self._versions:
             if counter[0] != version:
                 raise RuntimeError(
@@ -129,7 +133,12 @@ class Function:
             ctx.needs_input_grad = (False,) * len(args)
             result = cls.forward(ctx, *args, **kwargs)
             return Tensor._make(_array(result), None, args[0]._vc if ctx.is_view else None)
-        ctx.needs_input_grad = needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        if len(args) == 2:  # the common binary case, spelled out because it is hot
+            a, b = args
+            needs = (isinstance(a, Tensor) and a.requires_grad, isinstance(b, Tensor) and b.requires_grad)
+        else:
+            needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        ctx.needs_input_grad = needs
         if True not in needs:  # no input requires grad: compute without recording
             _state.grad_enabled = False
             try:
@@ -155,6 +164,7 @@ class Function:
         saved = ctx._saved
         if saved:
             ctx._versions = [(i, v._vc, v._vc[0]) for i, v in enumerate(saved) if isinstance(v, Tensor)]
+            # (checked in saved_tensors: a tensor changed in place since must not be used)
             for i, v in enumerate(saved):
                 if v is result:  # the output was saved: keep its data, not a Tensor (no cycle)
                     ctx._saved = saved[:i] + (_SavedOutput(out_data),) + saved[i + 1 :]

@@ -29,7 +29,7 @@ class Scalar:
     >>> L.backward(); w.grad
     """
 
-    __slots__ = ("data", "grad", "_parents", "_back", "_aux", "label")
+    __slots__ = ("data", "grad", "_parents", "_back", "_aux", "label", "_deps", "_pending")
 
     def __init__(
         self,
@@ -45,6 +45,8 @@ class Scalar:
         self._back = _back
         self._aux = _aux  # the constant of ops like x * 3 or x ** 2
         self.label = label
+        self._deps = 0  # engine scratch space (autograd/engine.py)
+        self._pending = None
 
     @property
     def op(self) -> str:

@@ -128,7 +128,7 @@ class Tensor:
     ``randn``, ...). ``.data`` is the numpy array, ``.grad`` the gradient after ``backward()``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "_deps", "_pending", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     # A leaf tensor is itself an engine node (autograd/engine.py); it has no parents.
@@ -140,6 +140,7 @@ class Tensor:
         self.grad_fn = None
         self._vc = [0]
         self._hooks: list | None = None
+        self._deps, self._pending = 0, None  # engine scratch space (autograd/engine.py)
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -154,6 +155,8 @@ class Tensor:
         t.requires_grad = grad_fn is not None
         t._vc = [0] if vc is None else vc
         t._hooks = None
+        t._deps = 0
+        t._pending = None
         return t
 
     # ---------------------------------------------------------------- attributes
@@ -451,7 +454,9 @@ class Tensor:
 
     def __add__(self, other: Any) -> Tensor:
         o = self._plain(other)
-        return ops_arith.add(self, other) if o is None else _wrap(self.data + o)
+        if o is not None:
+            return _wrap(self.data + o)
+        return ops_arith.Add.apply(self, other) if type(other) is Tensor else ops_arith.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
         o = self._plain(other)
@@ -459,7 +464,9 @@ class Tensor:
 
     def __sub__(self, other: Any) -> Tensor:
         o = self._plain(other)
-        return ops_arith.sub(self, other) if o is None else _wrap(self.data - o)
+        if o is not None:
+            return _wrap(self.data - o)
+        return ops_arith.Sub.apply(self, other) if type(other) is Tensor else ops_arith.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
         o = self._plain(other)
@@ -467,7 +474,9 @@ class Tensor:
 
     def __mul__(self, other: Any) -> Tensor:
         o = self._plain(other)
-        return ops_arith.mul(self, other) if o is None else _wrap(self.data * o)
+        if o is not None:
+            return _wrap(self.data * o)
+        return ops_arith.Mul.apply(self, other) if type(other) is Tensor else ops_arith.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
         o = self._plain(other)

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from autograd.function import Function
+from autograd.grad_mode import is_grad_enabled
 from autograd.tensor import Tensor
 
 
@@ -47,7 +48,15 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...], dtype: np.dtype) -> Tensor
     """
     if grad.data.shape == shape and grad.data.dtype == dtype:
         return grad
+    if not is_grad_enabled():  # nothing to record: the sum itself
+        return Tensor._make(_sum_to(grad.data, shape, dtype))
     return SumTo.apply(grad, shape, dtype)
+
+
+def _sum_to(x: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    lead = x.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    return np.sum(x, axis=dims, keepdims=True).reshape(shape).astype(dtype, copy=False)
 
 
 class SumTo(Function):
@@ -58,10 +67,8 @@ class SumTo(Function):
 
     @staticmethod
     def forward(ctx, x, shape, dtype):
-        lead = x.ndim - len(shape)
-        dims = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
         ctx.shape, ctx.dtype = x.shape, x.dtype
-        return np.sum(x.data, axis=dims, keepdims=True).reshape(shape).astype(dtype, copy=False)
+        return _sum_to(x.data, shape, dtype)
 
     @staticmethod
     def backward(ctx, grad):
