@@ -255,7 +255,8 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     """Pad the last dimensions: ``pad = (left, right, top, bottom, ...)`` as in PyTorch.
 
     Pairs start from the last dimension. ``mode`` is ``'constant'`` (fill with ``value``),
-    ``'reflect'`` (mirror without repeating the edge) or ``'replicate'`` (repeat the edge).
+    ``'reflect'`` (mirror without repeating the edge), ``'replicate'`` (repeat the edge) or
+    ``'circular'`` (wrap around).
     """
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
@@ -269,22 +270,25 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     if mode == "constant":
         return Pad.apply(x, tuple(widths), value)
-    if mode not in ("reflect", "replicate"):
-        raise ValueError(f"pad: mode must be 'constant', 'reflect' or 'replicate', got {mode!r}")
+    if mode not in ("reflect", "replicate", "circular"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     # reflect/replicate read existing elements: an index gather per padded dimension, whose
     # gradient scatters back (edge elements used several times accumulate)
     for dim, (before, after) in enumerate(widths):
         if before == after == 0:
             continue
         n = x.shape[dim]
-        if mode == "reflect" and (before >= n or after >= n):
+        if mode != "replicate" and (before > n - (mode == "reflect") or after > n - (mode == "reflect")):
             raise ValueError(
-                f"pad: reflect padding ({before}, {after}) must be smaller than the size {n} of dimension {dim}"
+                f"pad: {mode} padding ({before}, {after}) must be {'smaller than' if mode == 'reflect' else 'at most'} "
+                f"the size {n} of dimension {dim}"
             )
         if mode == "reflect":
             idx = np.r_[np.arange(before, 0, -1), np.arange(n), np.arange(n - 2, n - 2 - after, -1)]
-        else:
+        elif mode == "replicate":
             idx = np.r_[np.zeros(before, int), np.arange(n), np.full(after, n - 1)]
+        else:
+            idx = np.arange(-before, n + after) % n
         x = x[(slice(None),) * dim + (idx,)]
     return x
 

@@ -1,0 +1,142 @@
+"""Convolution layers: ``Conv2d`` and ``ConvTranspose2d`` (PyTorch's signatures and layouts)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd import Tensor, conv_arithmetic
+from nn import functional as F
+from nn import init
+from nn.module import Module, Parameter
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+class _ConvNd(Module):
+    """Shared state of the convolution layers: geometry, weight, bias, repr."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
+                 weight_shape, output_padding=(0, 0), dtype=np.float32) -> None:  # fmt: skip
+        super().__init__()
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})"
+            )
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
+        self.padding = padding if isinstance(padding, str) else _pair(padding)
+        self.output_padding, self.groups, self.padding_mode = _pair(output_padding), groups, padding_mode
+        self.weight = Parameter(np.empty(weight_shape, dtype))
+        if bias:
+            self.bias = Parameter(np.empty(out_channels, dtype))
+        else:
+            self.register_parameter("bias", None)
+        init.default_layer_init_(self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-d convolution over (N, C_in, H, W) -> (N, C_out, H_out, W_out).
+
+    weight (out_channels, in_channels/groups, kH, kW), bias (out_channels,), initialized as
+    PyTorch. H_out = (H + 2P - D*(K-1) - 1) // S + 1; ``padding`` may be 'same' or 'valid';
+    ``padding_mode`` 'zeros' (default), 'reflect', 'replicate' or 'circular'.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] | str = 0,
+        dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        dtype=np.float32,
+    ) -> None:
+        k = _pair(kernel_size)
+        super().__init__(in_channels, out_channels, k, stride, padding, dilation, groups, bias, padding_mode,
+                         (out_channels, in_channels // max(groups, 1), *k), dtype=dtype)  # fmt: skip
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Convolve ``x`` with the layer's filters."""
+        if self.padding_mode == "zeros" or self.padding in ("valid", (0, 0)):
+            return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        if self.padding == "same":
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            widths = (totals[1] // 2, totals[1] - totals[1] // 2, totals[0] // 2, totals[0] - totals[0] // 2)
+        else:
+            widths = (self.padding[1], self.padding[1], self.padding[0], self.padding[0])
+        x = F.pad(x, widths, mode=self.padding_mode)
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+    def output_shape(self, height: int, width: int) -> tuple[int, int, int]:
+        """(C_out, H_out, W_out) for an input of ``height`` x ``width`` (the lecture's arithmetic)."""
+        if isinstance(self.padding, str):
+            pads = (0, 0) if self.padding == "valid" else None
+            if pads is None:
+                return self.out_channels, height, width
+        else:
+            pads = self.padding
+        h, w = (
+            conv_arithmetic(n, k, s, p, d).output_size
+            for n, k, s, p, d in zip((height, width), self.kernel_size, self.stride, pads, self.dilation)
+        )
+        return self.out_channels, h, w
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed 2-d convolution (the gradient of Conv2d in its input), used to upsample.
+
+    weight (in_channels, out_channels/groups, kH, kW), bias (out_channels,).
+    H_out = (H - 1)*S - 2P + D*(K-1) + output_padding + 1.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        output_padding: int | tuple[int, int] = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: int | tuple[int, int] = 1,
+        padding_mode: str = "zeros",
+        dtype=np.float32,
+    ) -> None:
+        if padding_mode != "zeros":
+            raise ValueError(f"ConvTranspose2d only supports padding_mode='zeros', got {padding_mode!r}")
+        k = _pair(kernel_size)
+        super().__init__(in_channels, out_channels, k, stride, padding, dilation, groups, bias, padding_mode,
+                         (in_channels, out_channels // max(groups, 1), *k), output_padding, dtype)  # fmt: skip
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Transposed convolution of ``x``."""
+        return F.conv_transpose2d(
+            x, self.weight, self.bias, self.stride, self.padding, self.output_padding, self.groups, self.dilation
+        )

@@ -1,0 +1,245 @@
+"""``nn.functional`` (conventionally ``F``): layers and losses as plain functions.
+
+The convolution, pooling and activation functions are autograd's own ops; the rest are
+compositions of them, so their gradients (and higher derivatives) come from the engine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd import (
+    Tensor,
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv2d,
+    conv_transpose2d,
+    default_generator,
+    log_softmax,
+    max_pool2d,
+    no_grad,
+    pad,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+    where,
+)
+
+__all__ = [
+    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "conv2d",
+    "conv_transpose2d", "cross_entropy", "dropout", "leaky_relu", "linear", "log_softmax", "max_pool2d",
+    "mse_loss", "nll_loss", "pad", "relu", "sigmoid", "softmax", "tanh",
+]  # fmt: skip
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b. Shapes: x (*, in), W (out, in), b (out,) -> y (*, out)."""
+    if input.shape[-1:] != weight.shape[1:]:
+        raise ValueError(
+            f"linear: input of shape {input.shape} has {input.shape[-1] if input.ndim else 0} features "
+            f"but the weight of shape {weight.shape} expects {weight.shape[1]}"
+        )
+    y = input @ weight.T
+    return y if bias is None else y + bias
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, else negative_slope * x."""
+    return where(input > 0, input, input * negative_slope)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (training only)."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, got {p}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    keep = default_generator().random(input.shape) >= p
+    return input * (keep / (1 - p)).astype(input.dtype)
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize each channel (dim 1) by its batch statistics (training) or running ones (eval).
+
+    y = (x - mean) / sqrt(var + eps) * weight + bias. In training the running statistics are
+    updated in place: running = (1 - momentum) * running + momentum * batch (unbiased var).
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm expects input of shape (N, C, ...), got {input.shape}")
+    dims = (0,) + tuple(range(2, input.ndim))
+    shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    if training:
+        count = input.numel() // input.shape[1]
+        if count <= 1:
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, got input of shape {input.shape}"
+            )
+        mean = input.mean(dims, keepdim=True)
+        var = ((input - mean) ** 2).mean(dims, keepdim=True)
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                running_mean.mul_(1 - momentum).add_(mean.data.reshape(-1) * momentum)
+                running_var.mul_(1 - momentum).add_(var.data.reshape(-1) * (momentum * count / (count - 1)))
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm in eval mode needs running_mean and running_var")
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    y = (input - mean) / (var + eps).sqrt()
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+# ---------------------------------------------------------------- losses
+
+
+def _reduce(loss: Tensor, reduction: str, weights: Tensor | None = None) -> Tensor:
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if weights is not None:
+        return loss.sum() / weights.sum()
+    return loss.mean()
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _class_last(input: Tensor) -> Tensor:
+    """(N, C, d1, ...) -> (N * d1 * ..., C); (N, C) and (C,) pass through."""
+    if input.ndim <= 2:
+        return input
+    moved = input.permute(0, *range(2, input.ndim), 1)
+    return moved.reshape(-1, input.shape[1])
+
+
+def _check_targets(input: Tensor, target: Tensor, ignore_index: int, fn: str) -> np.ndarray:
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: class-index targets must be integers, got dtype {t.dtype} (use target.long())")
+    expected = input.shape[:1] + input.shape[2:] if input.ndim >= 2 else ()
+    if t.shape != expected:
+        raise ValueError(
+            f"{fn}: target of shape {t.shape} does not match input of shape {input.shape}; expected target "
+            f"shape {expected} (one class index per sample)"
+        )
+    classes = input.shape[1] if input.ndim >= 2 else input.shape[0]
+    bad = (t != ignore_index) & ((t < 0) | (t >= classes))
+    if bad.any():
+        raise IndexError(
+            f"{fn}: target {int(t[bad][0])} is out of bounds for {classes} classes (valid: 0..{classes - 1})"
+        )
+    return t.reshape(-1)
+
+
+def nll_loss(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
+    """Negative log likelihood of class-index targets given log-probabilities.
+
+    Shapes: input (N, C) or (N, C, d1, ...) or (C,); target (N,) / (N, d1, ...) / () of ints.
+    """
+    _check_reduction(reduction)
+    t = _check_targets(input, target, ignore_index, "nll_loss")
+    logp = input.unsqueeze(0) if input.ndim == 1 else _class_last(input)
+    valid = t != ignore_index
+    safe = np.where(valid, t, 0)
+    w = np.ones(logp.shape[1], logp.dtype) if weight is None else weight.data.astype(logp.dtype)
+    sample_w = Tensor(np.where(valid, w[safe], 0).astype(logp.dtype))
+    picked = logp[np.arange(len(safe)), safe]
+    loss = -picked * sample_w
+    if reduction == "none":
+        return loss.reshape(target.shape if isinstance(target, Tensor) else np.shape(target))
+    return _reduce(loss, reduction, sample_w if reduction == "mean" else None)
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Softmax cross-entropy with class-index targets (log_softmax then nll_loss).
+
+    With ``label_smoothing`` = e the target distribution is (1 - e) * one_hot + e / C.
+    """
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    if input.ndim == 0:
+        raise ValueError("cross_entropy needs input of shape (N, C) or (C,), got a 0-d tensor")
+    logp = log_softmax(input, dim=1 if input.ndim >= 2 else 0)
+    loss = nll_loss(logp, target, weight, ignore_index, "none" if label_smoothing else reduction)
+    if not label_smoothing:
+        return loss
+    # the smoothing term: -sum_c w_c * log p_c * e / C, for every non-ignored sample
+    t = _check_targets(input, target, ignore_index, "cross_entropy")
+    flat = _class_last(logp) if input.ndim >= 2 else logp.unsqueeze(0)
+    classes = flat.shape[1]
+    w = Tensor(np.ones(classes, flat.dtype) if weight is None else weight.data.astype(flat.dtype))
+    valid = Tensor((t != ignore_index).astype(flat.dtype))
+    smooth = -(flat * w).sum(1) * valid / classes
+    per_sample = loss.reshape(-1) * (1 - label_smoothing) + smooth * label_smoothing
+    if reduction == "none":
+        return per_sample.reshape(loss.shape)
+    if reduction == "sum":
+        return per_sample.sum()
+    safe = np.where(t != ignore_index, t, 0)
+    denominator = (w.data[safe] * valid.data).sum()
+    return per_sample.sum() / float(denominator)
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean squared error; input and target must have the same shape (nothing is broadcast)."""
+    _check_reduction(reduction)
+    if input.shape != target.shape:
+        raise ValueError(
+            f"mse_loss: input of shape {input.shape} and target of shape {target.shape} differ; "
+            "reshape one of them (silent broadcasting would compute the wrong loss)"
+        )
+    return _reduce((input - target) ** 2, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable formula (never overflows).
+
+    loss = (1 - y) x + (1 + (pw - 1) y) * (log(1 + e^-|x|) + max(-x, 0)).
+    """
+    _check_reduction(reduction)
+    if input.shape != target.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: input {input.shape} and target {target.shape} differ")
+    softplus_neg = (1 + (-input.abs()).exp()).log() + relu(-input)  # log(1 + e^-x), stably
+    if pos_weight is None:
+        loss = (1 - target) * input + softplus_neg
+    else:
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
