@@ -2,19 +2,30 @@
 
 1. The sigmoid circuit of LECTURE.md section 1 on ``Scalar`` nodes: every wire's value and
    gradient.
-2. The same circuit as a custom ``Function`` on tensors, and a small tensor example: a
-   two-layer net with a softmax cross-entropy loss, with the gradient shapes it produces.
+2. The same circuit as a custom ``Function`` on tensors, and a two-layer net's gradients.
+3. The lecture's ConvNet, [(CONV-RELU)*N-POOL]*M-FC-SOFTMAX, trained on the 8x8 handwritten
+   digits that ship with scikit-learn; it writes a checkpoint and pictures to ``out/``.
 """
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
 import autograd
+import nn
 from autograd import Function, Scalar
+from viz.plots import plot_activations, plot_filters, plot_history
+
+OUT = Path("out")
 
 
 def scalar_circuit() -> None:
     """f = sigmoid(w0*x0 + w1*x1 + w2), staged as in the lecture."""
-    w0, x0, w1, x1, w2 = (Scalar(v, label=n) for v, n in zip((2, -1, -3, -2, -3), ("w0", "x0", "w1", "x1", "w2")))
+    names = ("w0", "x0", "w1", "x1", "w2")
+    w0, x0, w1, x1, w2 = (Scalar(v, label=n) for v, n in zip((2, -1, -3, -2, -3), names))
     s0 = w0 * x0
     s1 = w1 * x1
     s2 = s0 + s1
@@ -22,18 +33,9 @@ def scalar_circuit() -> None:
     L = s3.sigmoid()
     L.backward()
     print("1. The lecture's sigmoid circuit on Scalar nodes (value | gradient dL/dnode)")
-    for name, node in [
-        ("w0", w0),
-        ("x0", x0),
-        ("w1", w1),
-        ("x1", x1),
-        ("w2", w2),
-        ("s0 = w0*x0", s0),
-        ("s1 = w1*x1", s1),
-        ("s2 = s0+s1", s2),
-        ("s3 = s2+w2", s3),
-        ("L = sigmoid(s3)", L),
-    ]:
+    rows = [("w0", w0), ("x0", x0), ("w1", w1), ("x1", x1), ("w2", w2), ("s0 = w0*x0", s0), ("s1 = w1*x1", s1),
+            ("s2 = s0+s1", s2), ("s3 = s2+w2", s3), ("L = sigmoid(s3)", L)]  # fmt: skip
+    for name, node in rows:
         print(f"   {name:<16} {node.data:>7.2f} | {node.grad:>6.2f}")
     print(f"   sigmoid's local gradient from its output alone: (1 - L) * L = {(1 - L.data) * L.data:.2f}")
 
@@ -61,23 +63,94 @@ def tensor_examples() -> None:
     L.backward()
     print(f"   L = {L.item():.2f}, dL/dx = {[round(v, 2) for v in x.grad.tolist()]}")
 
-    print("\n3. A two-layer net, softmax cross-entropy, one backward pass")
+    print("\n   A two-layer net, softmax cross-entropy, one backward pass")
     autograd.manual_seed(0)
     X = autograd.randn(8, 4)
-    labels = [0, 1, 2, 0, 1, 2, 0, 1]
-    W1 = autograd.randn(4, 16, requires_grad=True)
-    b1 = autograd.zeros(16, requires_grad=True)
-    W2 = autograd.randn(16, 3, requires_grad=True)
-    b2 = autograd.zeros(3, requires_grad=True)
-    h1 = (X @ W1 + b1).relu()
-    scores = h1 @ W2 + b2
-    loss = -scores.log_softmax(dim=1)[list(range(8)), labels].mean()
+    labels = autograd.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    W1, b1 = autograd.randn(4, 16, requires_grad=True), autograd.zeros(16, requires_grad=True)
+    W2, b2 = autograd.randn(16, 3, requires_grad=True), autograd.zeros(3, requires_grad=True)
+    scores = (X @ W1 + b1).relu() @ W2 + b2
+    loss = nn.functional.cross_entropy(scores, labels)
     loss.backward()
     print(f"   loss = {loss.item():.4f}")
     for name, p in [("W1", W1), ("b1", b1), ("W2", W2), ("b2", b2)]:
-        print(f"   d loss/d {name}: shape {p.grad.shape} (same as {name}), norm {float((p.grad**2).sum().sqrt()):.4f}")
+        print(f"   d loss/d {name}: shape {p.grad.shape} (same as {name})")
+
+
+def make_convnet() -> nn.Sequential:
+    """[(CONV-RELU)*2-POOL]-[(CONV-RELU)-POOL]-FC for 1x8x8 digits (10 classes)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 16, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(16, 16, kernel_size=3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2),  # 8x8 -> 4x4
+        nn.Conv2d(16, 32, kernel_size=3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2),  # 4x4 -> 2x2
+        nn.Flatten(),
+        nn.Linear(32 * 2 * 2, 10),  # softmax lives in the loss
+    )  # fmt: skip
+
+
+def evaluate(model: nn.Module, loader: nn.data.DataLoader) -> float:
+    """Accuracy of ``model`` on every batch of ``loader``."""
+    model.eval()
+    correct = total = 0
+    with autograd.no_grad():
+        for images, labels in loader:
+            correct += int((model(images).argmax(dim=1) == labels).sum().item())
+            total += len(labels)
+    model.train()
+    return correct / total
+
+
+def train_convnet(epochs: int = 20) -> None:
+    """Train the lecture's ConvNet on the digits; save a checkpoint and pictures to out/."""
+    print("\n3. The lecture's ConvNet on the 8x8 digits (scikit-learn's 1,797 images)")
+    autograd.manual_seed(0)
+    train, test = nn.datasets.load_digits()
+    train_loader = nn.data.DataLoader(train, batch_size=32, shuffle=True, seed=0)
+    test_loader = nn.data.DataLoader(test, batch_size=256)
+    model = make_convnet()
+    print("   " + repr(model).replace("\n", "\n   "))
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = nn.optim.Adam(model.parameters(), lr=5e-3)
+    scheduler = nn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    history = {"train loss": [], "train accuracy": [], "test accuracy": []}
+    start = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        total_loss = correct = seen = 0
+        bar = tqdm(train_loader, desc=f"   epoch {epoch:2d}/{epochs}", leave=False, ncols=90)
+        for images, labels in bar:
+            optimizer.zero_grad()
+            logits = model(images)
+            loss = loss_fn(logits, labels)
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(labels)
+            correct += int((logits.argmax(dim=1) == labels).sum().item())
+            seen += len(labels)
+            bar.set_postfix(loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.3f}")
+        scheduler.step()
+        test_acc = evaluate(model, test_loader)
+        history["train loss"].append(total_loss / seen)
+        history["train accuracy"].append(correct / seen)
+        history["test accuracy"].append(test_acc)
+        summary = f"loss {total_loss / seen:.4f}  train acc {correct / seen:.3f}  test acc {test_acc:.3f}"
+        tqdm.write(f"   epoch {epoch:2d}: {summary}")
+    print(f"   trained in {time.perf_counter() - start:.1f} s; test accuracy {history['test accuracy'][-1]:.1%}")
+
+    OUT.mkdir(exist_ok=True)
+    nn.save(model.state_dict(), OUT / "convnet.safetensors")
+    restored = make_convnet()
+    restored.load_state_dict(nn.load(OUT / "convnet.safetensors"))
+    assert evaluate(restored, test_loader) == history["test accuracy"][-1]
+    plot_history(history, "ConvNet on the digits").savefig(OUT / "training.png", dpi=120)
+    plot_filters(model[0], title="first-layer 3x3 filters").savefig(OUT / "filters.png", dpi=120)
+    image = test.tensors[0][0]
+    plot_activations(model, image, layer=model[1]).savefig(OUT / "activations.png", dpi=120)
+    print(f"   wrote {OUT}/convnet.safetensors, training.png, filters.png, activations.png")
 
 
 if __name__ == "__main__":
     scalar_circuit()
     tensor_examples()
+    train_convnet()

@@ -45,14 +45,14 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
         data = _nested(data)
     if dtype is not None:
         return np.array(data, dtype=as_dtype(dtype))
-    if isinstance(data, np.ndarray):
-        arr = data.copy()
+    if isinstance(data, (np.ndarray, np.generic)):  # numpy data keeps its dtype
+        arr = np.array(data)
     else:
         arr = np.array(data)
         if arr.dtype == np.float64:  # Python floats: the default dtype is float32, as PyTorch
             arr = arr.astype(np.float32)
-    if arr.dtype.kind == "i" and arr.dtype != np.int64 and not isinstance(data, np.ndarray):
-        arr = arr.astype(np.int64)
+        elif arr.dtype.kind == "i":
+            arr = arr.astype(np.int64)
     if arr.dtype.kind not in "biufc":
         raise TypeError(f"cannot make a tensor from data of dtype {arr.dtype} ({type(data).__name__})")
     return arr
@@ -75,9 +75,15 @@ def _nested(data: Any) -> Any:
 def lift(x: Any, y: Any) -> tuple[Tensor, Tensor]:
     """Make both operands Tensors; a Python number takes the other operand's dtype.
 
-    Integer tensors combined with a Python float become float32, as in PyTorch.
+    Integer tensors combined with a Python float become float32, and with a float tensor
+    take its dtype, as in PyTorch.
     """
     if isinstance(x, Tensor) and isinstance(y, Tensor):
+        # an integer/bool tensor meeting a float tensor takes the float dtype (PyTorch's rule)
+        if x.dtype.kind in "iub" and y.dtype.kind in "fc":
+            return x.to(y.dtype), y
+        if y.dtype.kind in "iub" and x.dtype.kind in "fc":
+            return x, y.to(x.dtype)
         return x, y
     if isinstance(x, Tensor):
         return _promote_for(y, x), _constant(y, x.dtype)
@@ -456,7 +462,9 @@ class Tensor:
         o = self._plain(other)
         if o is not None:
             return _wrap(self.data + o)
-        return ops_arith.Add.apply(self, other) if type(other) is Tensor else ops_arith.add(self, other)
+        if type(other) is Tensor and other.data.dtype == self.data.dtype:  # no promotion needed
+            return ops_arith.Add.apply(self, other)
+        return ops_arith.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
         o = self._plain(other)
@@ -466,7 +474,9 @@ class Tensor:
         o = self._plain(other)
         if o is not None:
             return _wrap(self.data - o)
-        return ops_arith.Sub.apply(self, other) if type(other) is Tensor else ops_arith.sub(self, other)
+        if type(other) is Tensor and other.data.dtype == self.data.dtype:  # no promotion needed
+            return ops_arith.Sub.apply(self, other)
+        return ops_arith.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
         o = self._plain(other)
@@ -476,7 +486,9 @@ class Tensor:
         o = self._plain(other)
         if o is not None:
             return _wrap(self.data * o)
-        return ops_arith.Mul.apply(self, other) if type(other) is Tensor else ops_arith.mul(self, other)
+        if type(other) is Tensor and other.data.dtype == self.data.dtype:  # no promotion needed
+            return ops_arith.Mul.apply(self, other)
+        return ops_arith.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
         o = self._plain(other)

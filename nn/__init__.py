@@ -12,10 +12,13 @@ from nn.linear import Flatten, Linear
 from nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from nn.normalization import BatchNorm1d, BatchNorm2d, Dropout
 from nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from nn import data, datasets, optim
+from nn.checkpoint import CheckpointError, load, save
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d",
     "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "Flatten", "Identity", "LeakyReLU", "Linear",
     "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU",
-    "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init",
+    "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init", "data", "datasets", "optim", "save", "load",
+    "CheckpointError",
 ]  # fmt: skip

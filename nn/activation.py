@@ -8,29 +8,34 @@ from nn.module import Module
 
 
 class ReLU(Module):
-    """max(x, 0) elementwise. (``inplace`` is accepted for PyTorch compatibility and ignored.)"""
+    """max(x, 0) elementwise. (``inplace`` is accepted for PyTorch compatibility: shown in the
+    repr, but the result is always a new tensor.)"""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply ReLU."""
         return F.relu(x)
 
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
 
 class LeakyReLU(Module):
-    """x if x > 0 else negative_slope * x."""
+    """x if x > 0 else negative_slope * x. (``inplace`` as in ``ReLU``: shown, not in place.)"""
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply LeakyReLU."""
         return F.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Sigmoid(Module):

@@ -28,6 +28,10 @@ class _ConvNd(Module):
             )
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(f"padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+        if padding == "same" and _pair(stride) != (1, 1):
+            raise ValueError(f"padding='same' needs stride 1 (got stride={stride}); pad explicitly instead")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
         self.padding = padding if isinstance(padding, str) else _pair(padding)
@@ -42,7 +46,7 @@ class _ConvNd(Module):
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+            s += f", padding={self.padding}"
         if self.dilation != (1, 1):
             s += f", dilation={self.dilation}"
         if self.output_padding != (0, 0):
@@ -131,6 +135,8 @@ class ConvTranspose2d(_ConvNd):
     ) -> None:
         if padding_mode != "zeros":
             raise ValueError(f"ConvTranspose2d only supports padding_mode='zeros', got {padding_mode!r}")
+        if isinstance(padding, str):
+            raise ValueError(f"ConvTranspose2d needs an int or a pair as padding, got {padding!r}")
         k = _pair(kernel_size)
         super().__init__(in_channels, out_channels, k, stride, padding, dilation, groups, bias, padding_mode,
                          (in_channels, out_channels // max(groups, 1), *k), output_padding, dtype)  # fmt: skip

@@ -230,12 +230,15 @@ def binary_cross_entropy_with_logits(
 ) -> Tensor:
     """Sigmoid + binary cross-entropy in one stable formula (never overflows).
 
-    loss = (1 - y) x + (1 + (pw - 1) y) * (log(1 + e^-|x|) + max(-x, 0)).
+    loss = (1 - y) x + (1 + (pw - 1) y) * softplus(-x), with softplus(-x) = log(1 + e^-x)
+    computed as m + log(e^-m + e^(-x-m)), m = max(-x, 0): both exponents are <= 0, and the
+    gradient is exact everywhere, x = 0 included (that of m cancels out).
     """
     _check_reduction(reduction)
     if input.shape != target.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: input {input.shape} and target {target.shape} differ")
-    softplus_neg = (1 + (-input.abs()).exp()).log() + relu(-input)  # log(1 + e^-x), stably
+    m = relu(-input)
+    softplus_neg = m + ((-m).exp() + (-input - m).exp()).log()  # log(1 + e^-x), stably
     if pos_weight is None:
         loss = (1 - target) * input + softplus_neg
     else:

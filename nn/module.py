@@ -195,15 +195,22 @@ class Module:
         return _HookHandle(self._forward_pre_hooks, Module._hook_ids)
 
     # ---------------------------------------------------------------- traversal
-    def named_modules(self, memo: set | None = None, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """(name, module) for this module and every descendant, each once; names are dotted paths."""
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """(name, module) for this module and every descendant; names are dotted paths.
+
+        A module reachable under several names comes once, under the first, unless
+        ``remove_duplicate=False`` (then once per name, as ``state_dict`` needs).
+        """
         memo = set() if memo is None else memo
         stack = [(prefix, self)]
         while stack:  # iterative pre-order, children in registration order
             name, module = stack.pop()
-            if id(module) in memo:
-                continue
-            memo.add(id(module))
+            if remove_duplicate:
+                if id(module) in memo:
+                    continue
+                memo.add(id(module))
             yield name, module
             children = [(f"{name}.{n}" if name else n, m) for n, m in module._modules.items() if m is not None]
             stack.extend(reversed(children))
@@ -214,9 +221,11 @@ class Module:
             yield m
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        """(name, module) for the direct children."""
+        """(name, module) for the direct children (a child held under two names comes once)."""
+        seen: set[int] = set()
         for name, m in self._modules.items():
-            if m is not None:
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
                 yield name, m
 
     def children(self) -> Iterator[Module]:
@@ -253,9 +262,10 @@ class Module:
             yield b
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
-        """Call ``fn`` on every submodule (children first) and on this module; returns self."""
-        for module in reversed(list(self.modules())):
-            fn(module)
+        """Call ``fn`` on every submodule and then on this module (post-order, PyTorch's order); returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
         return self
 
     # ---------------------------------------------------------------- training helpers
@@ -308,10 +318,11 @@ class Module:
         """Every parameter and persistent buffer by dotted name, PyTorch's keys and layouts.
 
         Values are detached tensors sharing memory with the model (``keep_vars=True`` gives
-        the parameters themselves).
+        the parameters themselves). A shared module or parameter appears under each of its
+        names, as in PyTorch.
         """
         out: OrderedDict[str, Tensor] = OrderedDict()
-        for mod_name, module in self.named_modules(prefix=prefix.rstrip(".")):
+        for mod_name, module in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
             base = f"{mod_name}." if mod_name else ""
             for name, p in module._parameters.items():
                 if p is not None:
@@ -450,6 +461,22 @@ class ModuleList(Module):
         for m in modules:
             self.append(m)
         return self
+
+    def __repr__(self) -> str:
+        # as PyTorch: a run of identical entries is one line, "(2-4): 3 x Linear(...)"
+        if not self._modules:
+            return "ModuleList()"
+        runs: list[list] = []  # [first index, last index, repr]
+        for i, child in enumerate(self._modules.values()):
+            text = repr(child)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        lines = [
+            (f"({a}): " if a == b else f"({a}-{b}): {b - a + 1} x ") + text.replace("\n", "\n  ") for a, b, text in runs
+        ]
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class Identity(Module):

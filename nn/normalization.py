@@ -10,18 +10,24 @@ from nn.module import Module, Parameter
 
 
 class _BatchNorm(Module):
-    """Shared implementation of BatchNorm1d/2d: affine weight/bias and running statistics."""
+    """Shared implementation of BatchNorm1d/2d: affine weight/bias and running statistics.
+
+    ``bias=False`` (keyword only, as in PyTorch 2.13) keeps the affine weight but no bias.
+    """
 
     expected_ndims: tuple[int, ...] = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype=np.float32) -> None:  # fmt: skip
+                 track_running_stats: bool = True, dtype=np.float32, *, bias: bool = True) -> None:  # fmt: skip
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype))
-            self.bias = Parameter(np.zeros(num_features, dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(num_features, dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -56,7 +62,7 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"track_running_stats={self.track_running_stats}"
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
 
 

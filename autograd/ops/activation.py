@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd.function import Function
+from autograd.ops.pointwise import float_data
 from autograd.tensor import Tensor
 
 
@@ -13,8 +14,9 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
-        e = np.exp(-np.abs(x.data))  # never overflows: the exponent is <= 0
-        y = np.where(x.data >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        data = float_data(x)
+        e = np.exp(-np.abs(data))  # never overflows: the exponent is <= 0
+        y = np.where(data >= 0, 1 / (1 + e), e / (1 + e)).astype(data.dtype, copy=False)
         ctx.save_for_backward(y)
         return y
 
@@ -30,7 +32,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.tanh(x.data)
+        y = np.tanh(float_data(x))
         ctx.save_for_backward(y)
         return y
 
@@ -62,7 +64,8 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        e = np.exp(x.data - np.max(x.data, axis=dim, keepdims=True))
+        data = float_data(x)
+        e = np.exp(data - np.max(data, axis=dim, keepdims=True))
         y = e / np.sum(e, axis=dim, keepdims=True)
         ctx.save_for_backward(y)
         ctx.dim = dim
@@ -80,7 +83,8 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x.data - np.max(x.data, axis=dim, keepdims=True)
+        data = float_data(x)
+        shifted = data - np.max(data, axis=dim, keepdims=True)
         y = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
         ctx.save_for_backward(y)
         ctx.dim = dim

@@ -119,9 +119,11 @@ class Pow(Function):
         x_needs, y_needs = ctx.needs_input_grad
         gx = gy = None
         if x_needs:
-            local = y * x ** (y - 1)
-            if np.any(y.data == 0):
-                local = local * (y.data != 0)
+            zero = y.data == 0
+            if zero.any():  # x^0 where y == 0, so x == 0 gives 0 * 1 instead of 0 * inf = nan
+                local = y * x ** (y - 1 + zero) * ~zero
+            else:
+                local = y * x ** (y - 1)
             gx = unbroadcast(grad * local, x.shape, x.dtype)
         if y_needs:
             at_zero = (x.data == 0) & (y.data >= 0)

@@ -40,8 +40,10 @@ class MatMul(Function):
             gx = unbroadcast(grad @ w2.mT, x2.shape, x.dtype)
         if w_needs:  # dL/dw = x^T @ dL/dy
             gw = unbroadcast(x2.mT @ grad, w2.shape, w.dtype)
-        return (gx if x.ndim > 1 or gx is None else gx.reshape(x.shape),
-                gw if w.ndim > 1 or gw is None else gw.reshape(w.shape))
+        return (
+            gx if x.ndim > 1 or gx is None else gx.reshape(x.shape),
+            gw if w.ndim > 1 or gw is None else gw.reshape(w.shape),
+        )
 
 
 def matmul(x: Tensor, w: Tensor) -> Tensor:

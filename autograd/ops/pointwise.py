@@ -9,12 +9,17 @@ from autograd.ops.reduce import unbroadcast
 from autograd.tensor import Tensor, lift
 
 
+def float_data(x: Tensor) -> np.ndarray:
+    """x's array; integers and booleans become float32, PyTorch's default float dtype."""
+    return x.data if x.dtype.kind in "fc" else x.data.astype(np.float32)
+
+
 class Exp(Function):
     """y = e^x. Shapes: x (*) -> y (*)."""
 
     @staticmethod
     def forward(ctx, x):
-        y = np.exp(x.data)
+        y = np.exp(float_data(x))
         ctx.save_for_backward(y)
         return y
 
@@ -32,7 +37,7 @@ class Log(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(x.data)
+            return np.log(float_data(x))
 
     @staticmethod
     def backward(ctx, grad):
@@ -47,7 +52,7 @@ class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(invalid="ignore"):
-            y = np.sqrt(x.data)
+            y = np.sqrt(float_data(x))
         ctx.save_for_backward(y)
         return y
 
@@ -78,13 +83,16 @@ class Clamp(Function):
 
     @staticmethod
     def forward(ctx, x, low, high):
+        data = x.data
+        if x.dtype.kind in "iub" and any(isinstance(b, (float, np.floating)) for b in (low, high)):
+            data = float_data(x)  # float bounds make an integer tensor float32, as PyTorch
         inside = np.ones(x.shape, dtype=bool)
         if low is not None:
             inside &= x.data >= low
         if high is not None:
             inside &= x.data <= high
         ctx.save_for_backward(inside)
-        return np.clip(x.data, low, high).astype(x.dtype, copy=False)
+        return np.clip(data, low, high).astype(data.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
