@@ -70,12 +70,13 @@ from autograd.ops.shape import (
 )
 from autograd.scalar import Scalar
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from autograd import functional
+from autograd import functional, graph
 
 clip = clamp
 
 __all__ = [
     "adaptive_avg_pool2d",
+    "graph",
     "avg_pool2d",
     "conv2d",
     "conv_arithmetic",

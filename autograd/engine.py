@@ -65,12 +65,15 @@ def run_backward(
     retain_graph: bool,
     accumulate: bool = True,
     capture: dict[Any, int] | None = None,
+    observer: Any = None,
 ) -> dict[int, Any]:
     """Propagate gradients from ``roots`` (pairs of node and its gradient) to the leaves.
 
     With ``accumulate`` leaves keep their gradient in ``.grad``; ``capture`` maps nodes whose
     total gradient the caller wants (``autograd.grad``) to a position, and the result maps
-    each position to that gradient. Grad mode (``create_graph``) is the caller's business.
+    each position to that gradient. ``observer(node, grad, grads)``, if given, is called as
+    each node runs (``viz`` steps through backward with it). Grad mode (``create_graph``) is
+    the caller's business.
     """
     nodes = list(dict.fromkeys(node for node, _ in roots))
     seen = _count_consumers(nodes)
@@ -91,6 +94,8 @@ def run_backward(
                 if capture is not None and node in capture:
                     captured[capture[node]] = grad
                 grads = node._backward(grad) if parents else ()
+                if observer is not None:
+                    observer(node, grad, grads)
             for parent, g in zip(parents, grads):
                 if parent is None:
                     continue

@@ -26,6 +26,7 @@ can differentiate the backward pass itself (higher-order gradients).
 from __future__ import annotations
 
 import traceback
+import weakref
 from typing import Any
 
 import numpy as np
@@ -172,6 +173,9 @@ class Function:
                     break
         if _state.anomaly:
             ctx._trace = "".join(traceback.format_stack()[:-1])
+        if _state.recording:  # autograd.graph.record(): keep what a drawing of the graph shows
+            ctx.output, ctx.modules = out, _state.modules
+            ctx._retained = weakref.ref(out)
         return out
 
     # ---- engine node protocol (see autograd/engine.py) ----

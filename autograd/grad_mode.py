@@ -19,6 +19,8 @@ class _State(threading.local):
 
     grad_enabled = True
     anomaly = False
+    recording = False  # autograd.graph.record(): keep outputs, gradients and module scopes
+    modules: tuple = ()  # the nn.Module calls in progress, outermost first (while recording)
 
 
 _state = _State()

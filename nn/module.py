@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autograd import Tensor, no_grad
+from autograd.graph import is_recording, module_scope
 
 
 class Parameter(Tensor):
@@ -175,7 +176,11 @@ class Module:
             new = hook(self, args)
             if new is not None:
                 args = new if isinstance(new, tuple) else (new,)
-        out = forward(self, *args, **kwargs)
+        if is_recording():  # autograd.graph.record(): tag the ops made inside this call
+            with module_scope(self):
+                out = forward(self, *args, **kwargs)
+        else:
+            out = forward(self, *args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             new = hook(self, args, out)
             if new is not None:
