@@ -88,13 +88,16 @@ def _from_groups(t: np.ndarray, n: int, hw: tuple[int, int]) -> np.ndarray:
     return t.reshape(-1, n, *hw).transpose(1, 0, 2, 3)
 
 
-def conv2d_forward(x: np.ndarray, w: np.ndarray, geo: Geometry) -> np.ndarray:
-    """y[n, o] = sum over c, i, j of w[o, c, i, j] * x_pad[n, c, y*s + i*d, x*s + j*d]."""
+def conv2d_forward(x: np.ndarray, w: np.ndarray, geo: Geometry) -> tuple[np.ndarray, np.ndarray]:
+    """y[n, o] = sum over c, i, j of w[o, c, i, j] * x_pad[n, c, y*s + i*d, x*s + j*d].
+
+    Returns y and the im2col buffer (the weight gradient can reuse it).
+    """
     c_out, _, kh, kw = w.shape
     ho, wo = conv_output_hw(x.shape[2:], (kh, kw), geo)
     cols = _im2col(x, (kh, kw), (ho, wo), geo)
     w_mat = w.reshape(geo.groups, c_out // geo.groups, -1)
-    return _from_groups(np.matmul(w_mat, cols), x.shape[0], (ho, wo))
+    return _from_groups(np.matmul(w_mat, cols), x.shape[0], (ho, wo)), cols
 
 
 def conv_transpose2d_forward(y: np.ndarray, w: np.ndarray, geo: Geometry, out_hw: tuple[int, int]) -> np.ndarray:
@@ -106,9 +109,15 @@ def conv_transpose2d_forward(y: np.ndarray, w: np.ndarray, geo: Geometry, out_hw
     return _col2im(cols, (n, c_out_g * geo.groups, *out_hw), (kh, kw), y.shape[2:], geo)
 
 
-def conv2d_weight_forward(x: np.ndarray, g: np.ndarray, kernel: tuple[int, int], geo: Geometry) -> np.ndarray:
-    """dL/dw of conv2d: correlate the input x with the output gradient g. -> (C_out, C/G, kH, kW)."""
-    cols = _im2col(x, kernel, g.shape[2:], geo)
+def conv2d_weight_forward(
+    x: np.ndarray, g: np.ndarray, kernel: tuple[int, int], geo: Geometry, cols: np.ndarray | None = None
+) -> np.ndarray:
+    """dL/dw of conv2d: correlate the input x with the output gradient g. -> (C_out, C/G, kH, kW).
+
+    ``cols`` is x's im2col buffer when the forward pass kept it.
+    """
+    if cols is None:
+        cols = _im2col(x, kernel, g.shape[2:], geo)
     gw = np.matmul(_by_group(g, geo.groups), cols.transpose(0, 2, 1))
     return gw.reshape(g.shape[1], x.shape[1] // geo.groups, *kernel)
 
@@ -139,22 +148,25 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, geo):
-        ctx.save_for_backward(x, w)
+        y, cols = conv2d_forward(x.data, w.data, geo)
+        # keep the im2col buffer for the weight gradient (one buffer per layer) when needed
+        ctx.save_for_backward(x, w, cols if ctx.needs_input_grad[1] else None)
         ctx.geo = geo
-        y = conv2d_forward(x.data, w.data, geo)
-        return y + b.data.reshape(1, -1, 1, 1) if b is not None else y
+        if b is not None:
+            y += b.data.reshape(1, -1, 1, 1)  # in place: y is a fresh product
+        return y
 
     @staticmethod
     def backward(ctx, grad):
         # dx = conv_transpose2d(dy, w); dw = correlation of x with dy; db = sum of dy
-        x, w = ctx.saved_tensors
+        x, w, cols = ctx.saved_tensors
         x_needs, w_needs, b_needs, _ = ctx.needs_input_grad
         geo = ctx.geo
         gx = gw = gb = None
         if x_needs:
             gx = ConvTranspose2d.apply(grad, w, None, geo, x.shape[2:])
         if w_needs:
-            gw = Conv2dWeight.apply(x, grad, w.shape[2:], geo)
+            gw = Conv2dWeight.apply(x, grad, w.shape[2:], geo, cols)
         if b_needs:
             gb = grad.sum((0, 2, 3))
         return gx, gw, gb, None
@@ -169,7 +181,9 @@ class ConvTranspose2d(Function):
         ctx.save_for_backward(y, w)
         ctx.geo = geo
         z = conv_transpose2d_forward(y.data, w.data, geo, tuple(out_hw))
-        return z + b.data.reshape(1, -1, 1, 1) if b is not None else z
+        if b is not None:
+            z += b.data.reshape(1, -1, 1, 1)  # in place: z is a fresh sum
+        return z
 
     @staticmethod
     def backward(ctx, grad):
@@ -181,7 +195,7 @@ class ConvTranspose2d(Function):
         if y_needs:
             gy = Conv2d.apply(grad, w, None, geo)
         if w_needs:
-            gw = Conv2dWeight.apply(grad, y, w.shape[2:], geo)
+            gw = Conv2dWeight.apply(grad, y, w.shape[2:], geo, None)
         if b_needs:
             gb = grad.sum((0, 2, 3))
         return gy, gw, gb, None, None
@@ -192,19 +206,19 @@ class Conv2dWeight(Function):
     Shapes: x (N, C, H, W), g (N, C_out, H_out, W_out) -> v (C_out, C/G, kH, kW)."""
 
     @staticmethod
-    def forward(ctx, x, g, kernel, geo):
+    def forward(ctx, x, g, kernel, geo, cols=None):
         ctx.save_for_backward(x, g)
         ctx.geo = geo
-        return conv2d_weight_forward(x.data, g.data, tuple(kernel), geo)
+        return conv2d_weight_forward(x.data, g.data, tuple(kernel), geo, cols)
 
     @staticmethod
     def backward(ctx, grad):
         # v is bilinear in (x, g): dx = conv_transpose2d(g, dv), dg = conv2d(x, dv)
         x, g = ctx.saved_tensors
-        x_needs, g_needs, _, _ = ctx.needs_input_grad
+        x_needs, g_needs, _, _, _ = ctx.needs_input_grad
         gx = ConvTranspose2d.apply(g, grad, None, ctx.geo, x.shape[2:]) if x_needs else None
         gg = Conv2d.apply(x, grad, None, ctx.geo) if g_needs else None
-        return gx, gg, None, None
+        return gx, gg, None, None, None
 
 
 # ------------------------------------------------------------------ checks and public API

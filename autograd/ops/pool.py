@@ -90,19 +90,31 @@ def _pad(x: np.ndarray, geo: PoolGeometry, value: float) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (ph, hh - h - ph), (pw, ww - w - pw)), constant_values=value)
 
 
-def _window_max(x: np.ndarray, geo: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
-    """Each window's maximum and which kernel offset (i * kW + j) holds it."""
-    padded = _pad(x, geo, -np.inf)
-    best = which = None
+def _window_max(padded: np.ndarray, geo: PoolGeometry) -> np.ndarray:
+    """Each window's maximum: an elementwise max over the kH * kW strided views (NaN wins)."""
+    offsets = geo.offsets()
+    i, j, _ = offsets[0]
+    best = geo.view(padded, i, j).copy()
+    for i, j, _ in offsets[1:]:
+        np.maximum(best, geo.view(padded, i, j), out=best)
+    return best
+
+
+def _window_argmax(padded: np.ndarray, best: np.ndarray, geo: PoolGeometry) -> np.ndarray:
+    """Which kernel offset (i * kW + j) holds each window's maximum; ties go to the first in
+    scan order, as PyTorch's; a NaN maximum goes to the NaN."""
+    which = np.zeros(best.shape, np.int16)
+    free = np.ones(best.shape, bool)  # windows whose maximum is not found yet
+    nan = np.isnan(best).any()
     for i, j, k in geo.offsets():
         v = geo.view(padded, i, j)
-        if best is None:
-            best, which = v.copy(), np.zeros(v.shape, np.int16)
-            continue
-        better = (v > best) | np.isnan(v)  # strict: ties keep the first (PyTorch's scan order)
-        np.copyto(best, v, where=better)
-        which[better] = k
-    return best, which
+        hit = v == best
+        if nan:
+            hit |= np.isnan(v)
+        hit &= free
+        free ^= hit
+        which += np.multiply(hit, k, dtype=np.int16)  # (np.copyto with where= is far slower)
+    return which
 
 
 class MaxPool2d(Function):
@@ -110,15 +122,16 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, geo):
-        best, which = _window_max(x.data, geo)
-        ctx.save_for_backward(which)
+        best = _window_max(_pad(x.data, geo, -np.inf), geo)
+        ctx.save_for_backward(x, best)
         ctx.geo = geo
         return best
 
     @staticmethod
     def backward(ctx, grad):
         # dy/dx = 1 at the argmax of each window, 0 elsewhere: route the gradient there
-        (which,) = ctx.saved_tensors
+        x, best = ctx.saved_tensors
+        which = _window_argmax(_pad(x.data, ctx.geo, -np.inf), best.data, ctx.geo)
         return MaxPoolScatter.apply(grad, which, ctx.geo), None
 
 
@@ -134,8 +147,12 @@ class MaxPoolScatter(Function):
         ctx.geo = geo
         (ph, pw), (h, w) = geo.padding, geo.in_hw
         out = np.zeros(g.shape[:2] + geo.padded_hw(), dtype=g.dtype)
+        disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(geo.stride, geo.dilation, geo.kernel))
         for i, j, k in geo.offsets():
-            geo.view(out, i, j)[...] += np.where(which == k, g.data, 0)
+            if disjoint:  # windows do not overlap: each input position gets at most one gradient
+                np.multiply(g.data, which == k, out=geo.view(out, i, j))
+            else:
+                geo.view(out, i, j)[...] += g.data * (which == k)
         return out[..., ph : ph + h, pw : pw + w]
 
     @staticmethod
@@ -155,7 +172,7 @@ class MaxPoolGather(Function):
         padded = _pad(x.data, geo, 0)
         out = np.zeros(x.shape[:2] + geo.out_hw, dtype=x.dtype)
         for i, j, k in geo.offsets():
-            np.copyto(out, geo.view(padded, i, j), where=which == k)
+            out += geo.view(padded, i, j) * (which == k)
         return out
 
     @staticmethod
@@ -187,7 +204,8 @@ def max_pool2d(
         out = out.squeeze(0)
     if not return_indices:
         return out
-    _, which = _window_max(x.data, geo)  # the argmax again, as positions in each input plane
+    padded = _pad(x.data, geo, -np.inf)  # the argmax again, as positions in each input plane
+    which = _window_argmax(padded, out.data.reshape(x.shape[:2] + geo.out_hw), geo)
     return out, Tensor._make(_flat_indices(which, geo).reshape(out.shape))
 
 
