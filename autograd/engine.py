@@ -118,7 +118,13 @@ def run_backward(
 # (Tensor-specific: building root gradients, checking arguments, grad mode for create_graph.)
 
 
-def _root_grad(t: Any, grad: Any, position: str) -> Any:
+def _root_grad(t: Any, grad: Any, position: str, create_graph: bool) -> Any:
+    """The starting gradient: a Tensor under create_graph, else a numpy array (nothing recorded)."""
+    g = _root_tensor(t, grad, position)
+    return g if create_graph else g.data
+
+
+def _root_tensor(t: Any, grad: Any, position: str) -> Any:
     from autograd.tensor import Tensor
 
     if not t.requires_grad:
@@ -157,7 +163,7 @@ def backward(
     if retain_graph is None:
         retain_graph = create_graph
     with set_grad_enabled(create_graph):
-        roots = [(_node(t), _root_grad(t, g, "the output")) for t, g in zip(tensors, grads)]
+        roots = [(_node(t), _root_grad(t, g, "the output", create_graph)) for t, g in zip(tensors, grads)]
         run_backward(roots, retain_graph, accumulate=True)
 
 
@@ -175,6 +181,7 @@ def grad(
     can be differentiated again (Hessian-vector products, gradient penalties).
     """
     from autograd.grad_mode import set_grad_enabled
+    from autograd.tensor import Tensor
 
     outputs = _as_list(outputs)
     single = not isinstance(inputs, (list, tuple))
@@ -189,7 +196,10 @@ def grad(
     for i, t in enumerate(inputs):
         capture.setdefault(_node(t), i)
     with set_grad_enabled(create_graph):
-        roots = [(_node(t), _root_grad(t, g, f"output {i}")) for i, (t, g) in enumerate(zip(outputs, grad_outputs))]
+        roots = [
+            (_node(t), _root_grad(t, g, f"output {i}", create_graph))
+            for i, (t, g) in enumerate(zip(outputs, grad_outputs))
+        ]
         found = run_backward(roots, retain_graph, accumulate=False, capture=capture)
     result = []
     for i, t in enumerate(inputs):
@@ -199,8 +209,8 @@ def grad(
                 f"input {i} (shape {tuple(t.shape)}) was not used to compute the outputs; pass "
                 "allow_unused=True to get None for it"
             )
-        if g is not None and not create_graph:
-            g = g.detach()
+        if g is not None and not create_graph:  # a first-order pass computes numpy arrays
+            g = Tensor._make(np.array(g.data if isinstance(g, Tensor) else g, copy=True))
         result.append(g)
     return tuple(result) if not single else (result[0],)
 

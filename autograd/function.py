@@ -73,6 +73,10 @@ class Function:
     _freed = False
     _versions: list = []  # (index, version counter, version at save) per saved tensor
     _out_index: int | None = None  # which saved value is the op's own output
+    _arrays = False  # True while a built-in backward runs on numpy arrays (see Op)
+    #: Built-in ops (``Op``) write backward so it also runs on numpy arrays; a user's Function
+    #: always receives and returns Tensors.
+    array_backward = False
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep tensors (or numpy arrays) for ``backward``.
@@ -90,7 +94,7 @@ class Function:
         if self._freed:
             raise RuntimeError(_FREED.format(name=self.name()))
         saved = self._saved
-        if not self._versions and self._out_index is None:
+        if not self._versions and self._out_index is None and not self._arrays:
             return saved
         for i, counter, version in self._versions:
             if counter[0] != version:
@@ -103,17 +107,20 @@ class Function:
                 )
         if self._out_index is not None:
             i = self._out_index
-            saved = saved[:i] + (self._output_tensor(saved[i].data),) + saved[i + 1 :]
+            if self._out_vc[0] != self._out_version:
+                raise RuntimeError(
+                    f"The output of {self.name()}, needed for its gradient, was modified by an "
+                    f"in-place operation (version {self._out_vc[0]}, expected {self._out_version}). "
+                    "Use an out-of-place op or clone() the output before changing it."
+                )
+            out = saved[i].data if self._arrays else self._output_tensor(saved[i].data)
+            saved = saved[:i] + (out,) + saved[i + 1 :]
+        if self._arrays:  # a first-order backward of a built-in op: plain numpy arrays
+            return tuple([v.data if isinstance(v, Tensor) else v for v in saved])
         return saved
 
     def _output_tensor(self, data: np.ndarray) -> Tensor:
         """The op's output as a Tensor whose grad_fn is this node (for double backward)."""
-        if self._out_vc[0] != self._out_version:
-            raise RuntimeError(
-                f"The output of {self.name()}, needed for its gradient, was modified by an "
-                f"in-place operation (version {self._out_vc[0]}, expected {self._out_version}). "
-                "Use an out-of-place op or clone() the output before changing it."
-            )
         if _state.grad_enabled:
             return Tensor._make(data, self)
         return Tensor._make(data)
@@ -180,22 +187,31 @@ class Function:
 
     # ---- engine node protocol (see autograd/engine.py) ----
 
-    def _receive(self, grad: Tensor, accumulate: bool) -> Tensor:
+    def _receive(self, grad: Any, accumulate: bool) -> Any:
         if self._hooks:
-            for hook in self._hooks:
-                new = hook(grad)
-                if new is not None:
-                    grad = new
+            grad = run_hooks(self._hooks, grad)
         if accumulate and self._retained is not None:
             tensor = self._retained()
             if tensor is not None:
                 tensor._accumulate(grad)
         return grad
 
-    def _backward(self, grad: Tensor) -> tuple:
+    def _backward(self, grad: Any) -> tuple:
+        # ``grad`` is a numpy array when nothing is recorded (no create_graph), else a Tensor.
         if self._freed:
             raise RuntimeError(_FREED.format(name=self.name()))
-        grads = type(self).backward(self, grad)
+        arrays = not isinstance(grad, Tensor)
+        if arrays and type(grad) is not np.ndarray:  # numpy turns 0-d sums into scalars
+            grad = np.asarray(grad)
+        if not arrays:
+            grads = type(self).backward(self, grad)
+        elif self.array_backward:
+            self._arrays = True  # saved_tensors hands out numpy arrays
+            grads = type(self).backward(self, grad)
+            self._arrays = False
+        else:  # a user's Function works on Tensors: wrap the gradient, unwrap the results
+            grads = type(self).backward(self, Tensor._make(grad))
+            grads = tuple(g.data if isinstance(g, Tensor) else g for g in _as_tuple(grads))
         if type(grads) is not tuple:
             grads = (grads,)
         parents = self._parents
@@ -208,19 +224,21 @@ class Function:
         for i, (g, parent) in enumerate(zip(grads, parents)):
             if g is None or parent is None:
                 continue
-            if not isinstance(g, Tensor):  # a user's backward may return numpy arrays
-                grads = grads[:i] + (Tensor._make(np.asarray(g, dtype=parent._out_dtype)),) + grads[i + 1 :]
-                g = grads[i]
-            if g.data.shape != parent._out_shape or g.data.dtype != parent._out_dtype:
+            values = g if arrays else g.data if isinstance(g, Tensor) else None
+            if type(values) is not np.ndarray:  # a number, or the other kind of value: convert
+                g = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=parent._out_dtype)
+                values, g = g, (g if arrays else Tensor._make(g))
+                grads = grads[:i] + (g,) + grads[i + 1 :]
+            if values.shape != parent._out_shape or values.dtype != parent._out_dtype:
                 raise RuntimeError(
                     f"{type(self).__name__}.backward returned a gradient of shape "
-                    f"{tuple(g.shape)} and dtype {g.dtype} for input {i}, which has shape "
+                    f"{tuple(values.shape)} and dtype {values.dtype} for input {i}, which has shape "
                     f"{tuple(parent._out_shape)} and dtype {parent._out_dtype}: a gradient must match "
                     "its input (sum broadcast dimensions away with autograd.unbroadcast, cast with .to(dtype))."
                 )
         if _state.anomaly:
             for i, g in enumerate(grads):
-                if g is not None and not np.all(np.isfinite(g.data)):
+                if g is not None and not np.all(np.isfinite(g if arrays else g.data)):
                     where = self._trace or "(created outside detect_anomaly)\n"
                     raise RuntimeError(
                         f"{self.name()} returned NaN or Inf in its gradient for input {i}.\n"
@@ -231,6 +249,31 @@ class Function:
     def _release(self) -> None:
         self._saved = None
         self._freed = True
+
+
+class Op(Function):
+    """Base of the built-in ops: their backward runs on numpy arrays as well as on Tensors.
+
+    Written with operators and the helpers of ``autograd.ops.dual``, one backward serves both
+    a fast first-order pass (arrays, nothing recorded) and ``create_graph=True`` (Tensors).
+    """
+
+    array_backward = True
+
+
+def run_hooks(hooks: list, grad: Any) -> Any:
+    """Call gradient hooks in order (they see Tensors); each may return a replacement."""
+    arrays = not isinstance(grad, Tensor)
+    value = Tensor._make(np.asarray(grad)) if arrays else grad
+    for hook in hooks:
+        new = hook(value)
+        if new is not None:
+            value = new if isinstance(new, Tensor) else Tensor._make(np.asarray(new))
+    return value.data if arrays else value
+
+
+def _as_tuple(value: Any) -> tuple:
+    return value if type(value) is tuple else (value,)
 
 
 def _array(result: Any) -> np.ndarray:

@@ -345,24 +345,25 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph)
 
     # engine node protocol for a leaf (see autograd/engine.py)
-    def _receive(self, grad: Tensor, accumulate: bool) -> Tensor:
+    def _receive(self, grad: Any, accumulate: bool) -> Any:
         if self._hooks:
-            for hook in self._hooks:
-                new = hook(grad)
-                if new is not None:
-                    grad = new
+            from autograd.function import run_hooks
+
+            grad = run_hooks(self._hooks, grad)
         if accumulate:
             self._accumulate(grad)
         return grad
 
-    def _accumulate(self, grad: Tensor) -> None:
-        """Add ``grad`` into ``.grad`` (kept attached to the graph only under create_graph)."""
+    def _accumulate(self, grad: Any) -> None:
+        """Add ``grad`` (a Tensor, or a numpy array from a first-order pass) into ``.grad``."""
         if _state.grad_enabled:  # create_graph=True: the gradient itself is differentiable
             self.grad = grad if self.grad is None else self.grad + grad
-        elif self.grad is None:
-            self.grad = Tensor._make(np.array(grad.data, dtype=self.dtype, copy=True))
+            return
+        values = grad.data if isinstance(grad, Tensor) else grad
+        if self.grad is None:
+            self.grad = Tensor._make(np.array(values, dtype=self.dtype, copy=True))
         else:
-            np.add(self.grad.data, grad.data, out=self.grad.data)
+            np.add(self.grad.data, values, out=self.grad.data)
             self.grad._vc[0] += 1
 
     # ---------------------------------------------------------------- in place

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.function import Function
+from autograd.function import Op
+from autograd.ops import dual
 from autograd.ops.pointwise import float_data
 from autograd.tensor import Tensor
 
 
-class Sigmoid(Function):
+class Sigmoid(Op):
     """y = 1 / (1 + e^-x). Shapes: x (*) -> y (*)."""
 
     @staticmethod
@@ -27,7 +28,7 @@ class Sigmoid(Function):
         return grad * y * (1 - y)
 
 
-class Tanh(Function):
+class Tanh(Op):
     """y = tanh(x). Shapes: x (*) -> y (*)."""
 
     @staticmethod
@@ -43,7 +44,7 @@ class Tanh(Function):
         return grad * (1 - y * y)
 
 
-class ReLU(Function):
+class ReLU(Op):
     """y = max(x, 0). Shapes: x (*) -> y (*)."""
 
     @staticmethod
@@ -59,7 +60,7 @@ class ReLU(Function):
         return grad * positive
 
 
-class Softmax(Function):
+class Softmax(Op):
     """y_i = e^(x_i - max) / sum_j e^(x_j - max) along ``dim``. Shapes: x (*) -> y (*)."""
 
     @staticmethod
@@ -75,10 +76,10 @@ class Softmax(Function):
     def backward(ctx, grad):
         # dx = y * (g - sum(g * y)): the Jacobian diag(y) - y y^T applied without forming it
         (y,) = ctx.saved_tensors
-        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None
+        return y * (grad - dual.sum_keep(grad * y, ctx.dim)), None
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Op):
     """y = x - max - log(sum e^(x - max)) along ``dim``. Shapes: x (*) -> y (*)."""
 
     @staticmethod
@@ -94,7 +95,7 @@ class LogSoftmax(Function):
     def backward(ctx, grad):
         # dx = g - softmax(x) * sum(g), with softmax(x) = e^y
         (y,) = ctx.saved_tensors
-        return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None
+        return grad - dual.exp(y) * dual.sum_keep(grad, ctx.dim), None
 
 
 def _dim(x: Tensor, dim: int, name: str) -> int:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.function import Function
+from autograd.function import Op
+from autograd.ops import dual
 from autograd.ops.reduce import unbroadcast
 from autograd.tensor import Tensor, lift
 
 
-class Add(Function):
+class Add(Op):
     """z = x + y. Shapes: x, y broadcastable -> z (broadcast shape)."""
 
     @staticmethod
@@ -31,7 +32,7 @@ class Add(Function):
         )
 
 
-class Sub(Function):
+class Sub(Op):
     """z = x - y. Shapes: x, y broadcastable -> z (broadcast shape)."""
 
     @staticmethod
@@ -49,7 +50,7 @@ class Sub(Function):
         )
 
 
-class Mul(Function):
+class Mul(Op):
     """z = x * y. Shapes: x, y broadcastable -> z (broadcast shape)."""
 
     @staticmethod
@@ -68,7 +69,7 @@ class Mul(Function):
         )
 
 
-class Div(Function):
+class Div(Op):
     """z = x / y. Shapes: x, y broadcastable -> z (broadcast shape)."""
 
     @staticmethod
@@ -90,7 +91,7 @@ class Div(Function):
         )
 
 
-class Neg(Function):
+class Neg(Op):
     """y = -x. Shapes: x (*) -> y (*)."""
 
     @staticmethod
@@ -103,7 +104,7 @@ class Neg(Function):
         return -grad
 
 
-class Pow(Function):
+class Pow(Op):
     """z = x ** y. Shapes: x, y broadcastable -> z (broadcast shape)."""
 
     @staticmethod
@@ -119,17 +120,17 @@ class Pow(Function):
         x_needs, y_needs = ctx.needs_input_grad
         gx = gy = None
         if x_needs:
-            zero = y.data == 0
+            zero = dual.data(y) == 0
             if zero.any():  # x^0 where y == 0, so x == 0 gives 0 * 1 instead of 0 * inf = nan
                 local = y * x ** (y - 1 + zero) * ~zero
             else:
                 local = y * x ** (y - 1)
             gx = unbroadcast(grad * local, x.shape, x.dtype)
         if y_needs:
-            at_zero = (x.data == 0) & (y.data >= 0)
+            at_zero = (dual.data(x) == 0) & (dual.data(y) >= 0)
             with np.errstate(divide="ignore", invalid="ignore"):
                 safe_x = x if not at_zero.any() else x + at_zero  # log(1) = 0 where masked
-                gy = unbroadcast(grad * z * safe_x.log(), y.shape, y.dtype)
+                gy = unbroadcast(grad * z * dual.log(safe_x), y.shape, y.dtype)
         return gx, gy
 
 

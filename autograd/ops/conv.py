@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from autograd.function import Function
+from autograd.function import Op
+from autograd.ops import dual
 from autograd.tensor import Tensor
 
 IntPair = int | tuple[int, int]
@@ -142,7 +143,7 @@ def _leftover(in_hw: tuple[int, int], kernel: tuple[int, int], geo: Geometry) ->
 # ------------------------------------------------------------------ the three Functions
 
 
-class Conv2d(Function):
+class Conv2d(Op):
     """y = conv2d(x, w) + b. Shapes: x (N, C, H, W), w (C_out, C/G, kH, kW), b (C_out,)
     -> y (N, C_out, H_out, W_out)."""
 
@@ -164,15 +165,15 @@ class Conv2d(Function):
         geo = ctx.geo
         gx = gw = gb = None
         if x_needs:
-            gx = ConvTranspose2d.apply(grad, w, None, geo, x.shape[2:])
+            gx = dual.apply(ConvTranspose2d, (grad, w, None), geo, x.shape[2:])
         if w_needs:
-            gw = Conv2dWeight.apply(x, grad, w.shape[2:], geo, cols)
+            gw = dual.apply(Conv2dWeight, (x, grad), w.shape[2:], geo, cols)
         if b_needs:
-            gb = grad.sum((0, 2, 3))
+            gb = dual.sum_keep(grad, (0, 2, 3)).reshape(-1)
         return gx, gw, gb, None
 
 
-class ConvTranspose2d(Function):
+class ConvTranspose2d(Op):
     """z = conv_transpose2d(y, w) + b. Shapes: y (N, C_in, H, W), w (C_in, C_out/G, kH, kW)
     -> z (N, C_out, H_out, W_out) with H_out given by ``out_hw``."""
 
@@ -193,15 +194,15 @@ class ConvTranspose2d(Function):
         geo = ctx.geo
         gy = gw = gb = None
         if y_needs:
-            gy = Conv2d.apply(grad, w, None, geo)
+            gy = dual.apply(Conv2d, (grad, w, None), geo)
         if w_needs:
-            gw = Conv2dWeight.apply(grad, y, w.shape[2:], geo, None)
+            gw = dual.apply(Conv2dWeight, (grad, y), w.shape[2:], geo, None)
         if b_needs:
-            gb = grad.sum((0, 2, 3))
+            gb = dual.sum_keep(grad, (0, 2, 3)).reshape(-1)
         return gy, gw, gb, None, None
 
 
-class Conv2dWeight(Function):
+class Conv2dWeight(Op):
     """v = dL/dw of conv2d for input x and output gradient g.
     Shapes: x (N, C, H, W), g (N, C_out, H_out, W_out) -> v (C_out, C/G, kH, kW)."""
 
@@ -216,8 +217,8 @@ class Conv2dWeight(Function):
         # v is bilinear in (x, g): dx = conv_transpose2d(g, dv), dg = conv2d(x, dv)
         x, g = ctx.saved_tensors
         x_needs, g_needs, _, _, _ = ctx.needs_input_grad
-        gx = ConvTranspose2d.apply(g, grad, None, ctx.geo, x.shape[2:]) if x_needs else None
-        gg = Conv2d.apply(x, grad, None, ctx.geo) if g_needs else None
+        gx = dual.apply(ConvTranspose2d, (g, grad, None), ctx.geo, x.shape[2:]) if x_needs else None
+        gg = dual.apply(Conv2d, (x, grad, None), ctx.geo) if g_needs else None
         return gx, gg, None, None, None
 
 

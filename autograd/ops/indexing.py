@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd.function import Function
+from autograd.function import Op
+from autograd.ops import dual
 from autograd.tensor import Tensor
 
 
@@ -31,7 +32,7 @@ def is_basic(index: Any) -> bool:
     )
 
 
-class Index(Function):
+class Index(Op):
     """y = x[index]. Shapes: x (*) -> y (shape chosen by the index)."""
 
     @staticmethod
@@ -43,10 +44,10 @@ class Index(Function):
     @staticmethod
     def backward(ctx, grad):
         # each selected element sends its gradient back to where it came from
-        return IndexScatter.apply(grad, ctx.index, ctx.shape), None
+        return dual.apply(IndexScatter, (grad,), ctx.index, ctx.shape), None
 
 
-class IndexScatter(Function):
+class IndexScatter(Op):
     """y = zeros(shape) with y[index] += g (repeated indices add up). The adjoint of Index."""
 
     @staticmethod

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.function import Function
+from autograd.function import Op
 from autograd.grad_mode import is_grad_enabled
+from autograd.ops import dual
 from autograd.ops.reduce import unbroadcast
 from autograd.tensor import Tensor
 
 
-class MatMul(Function):
+class MatMul(Op):
     """y = x @ w. Shapes: x (*, N, D), w (*, D, M) -> y (*, N, M); 1-d operands as numpy.
 
     The Jacobian dy/dx would be (N x D) x (N x M); backward never forms it:
@@ -29,12 +30,12 @@ class MatMul(Function):
         if x.ndim == 1 and w.ndim == 1:  # dot product: grad is 0-d
             return (grad * w if x_needs else None, grad * x if w_needs else None)
         # Treat vectors as matrices: x (D,) -> (1, D), w (D,) -> (D, 1), and grad to match.
-        x2 = x.unsqueeze(0) if x.ndim == 1 else x
-        w2 = w.unsqueeze(-1) if w.ndim == 1 else w
+        x2 = dual.unsqueeze(x, 0) if x.ndim == 1 else x
+        w2 = dual.unsqueeze(w, 1) if w.ndim == 1 else w
         if x.ndim == 1:
-            grad = grad.unsqueeze(-2)
+            grad = dual.unsqueeze(grad, grad.ndim - 1)
         if w.ndim == 1:
-            grad = grad.unsqueeze(-1)
+            grad = dual.unsqueeze(grad, grad.ndim)
         gx = gw = None
         if x_needs:  # dL/dx = dL/dy @ w^T
             gx = unbroadcast(grad @ w2.mT, x2.shape, x.dtype)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.function import Function
+from autograd.function import Op
+from autograd.ops import dual
 from autograd.ops.reduce import unbroadcast
 from autograd.tensor import Tensor, lift
 
@@ -14,7 +15,7 @@ def float_data(x: Tensor) -> np.ndarray:
     return x.data if x.dtype.kind in "fc" else x.data.astype(np.float32)
 
 
-class Exp(Function):
+class Exp(Op):
     """y = e^x. Shapes: x (*) -> y (*)."""
 
     @staticmethod
@@ -30,7 +31,7 @@ class Exp(Function):
         return grad * y
 
 
-class Log(Function):
+class Log(Op):
     """y = ln(x). Shapes: x (*) -> y (*)."""
 
     @staticmethod
@@ -46,7 +47,7 @@ class Log(Function):
         return grad / x
 
 
-class Sqrt(Function):
+class Sqrt(Op):
     """y = sqrt(x). Shapes: x (*) -> y (*)."""
 
     @staticmethod
@@ -63,7 +64,7 @@ class Sqrt(Function):
         return grad / (y * 2)
 
 
-class Abs(Function):
+class Abs(Op):
     """y = |x|. Shapes: x (*) -> y (*)."""
 
     @staticmethod
@@ -78,7 +79,7 @@ class Abs(Function):
         return grad * sign
 
 
-class Clamp(Function):
+class Clamp(Op):
     """y = min(max(x, low), high). Shapes: x (*) -> y (*)."""
 
     @staticmethod
@@ -101,7 +102,7 @@ class Clamp(Function):
         return grad * inside, None, None
 
 
-class Maximum(Function):
+class Maximum(Op):
     """z = max(x, y) elementwise; ties split the gradient. Shapes: broadcastable -> z."""
 
     @staticmethod
@@ -113,7 +114,7 @@ class Maximum(Function):
     def backward(ctx, grad):
         # dz/dx = 1 where x > y, 1/2 where x == y, else 0 (and the mirror for y)
         x, y = ctx.saved_tensors
-        share = (x.data > y.data) + 0.5 * (x.data == y.data)
+        share = (dual.data(x) > dual.data(y)) + 0.5 * (dual.data(x) == dual.data(y))
         x_needs, y_needs = ctx.needs_input_grad
         return (
             unbroadcast(grad * share.astype(grad.dtype), x.shape, x.dtype) if x_needs else None,
@@ -121,7 +122,7 @@ class Maximum(Function):
         )
 
 
-class Minimum(Function):
+class Minimum(Op):
     """z = min(x, y) elementwise; ties split the gradient. Shapes: broadcastable -> z."""
 
     @staticmethod
@@ -133,7 +134,7 @@ class Minimum(Function):
     def backward(ctx, grad):
         # dz/dx = 1 where x < y, 1/2 where x == y, else 0 (and the mirror for y)
         x, y = ctx.saved_tensors
-        share = (x.data < y.data) + 0.5 * (x.data == y.data)
+        share = (dual.data(x) < dual.data(y)) + 0.5 * (dual.data(x) == dual.data(y))
         x_needs, y_needs = ctx.needs_input_grad
         return (
             unbroadcast(grad * share.astype(grad.dtype), x.shape, x.dtype) if x_needs else None,
@@ -141,7 +142,7 @@ class Minimum(Function):
         )
 
 
-class Where(Function):
+class Where(Op):
     """z = x where cond else y. Shapes: cond, x, y broadcastable -> z."""
 
     @staticmethod

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograd.function import Function
+from autograd.function import Op
+from autograd.ops import dual
 from autograd.ops.conv import IntPair, _pair
 from autograd.tensor import Tensor
 
@@ -117,7 +118,7 @@ def _window_argmax(padded: np.ndarray, best: np.ndarray, geo: PoolGeometry) -> n
     return which
 
 
-class MaxPool2d(Function):
+class MaxPool2d(Op):
     """y = max over each window. Shapes: x (N, C, H, W) -> y (N, C, H_out, W_out)."""
 
     @staticmethod
@@ -131,11 +132,11 @@ class MaxPool2d(Function):
     def backward(ctx, grad):
         # dy/dx = 1 at the argmax of each window, 0 elsewhere: route the gradient there
         x, best = ctx.saved_tensors
-        which = _window_argmax(_pad(x.data, ctx.geo, -np.inf), best.data, ctx.geo)
-        return MaxPoolScatter.apply(grad, which, ctx.geo), None
+        which = _window_argmax(_pad(dual.data(x), ctx.geo, -np.inf), dual.data(best), ctx.geo)
+        return dual.apply(MaxPoolScatter, (grad,), which, ctx.geo), None
 
 
-class MaxPoolScatter(Function):
+class MaxPoolScatter(Op):
     """gx = each window's gradient placed at its argmax (overlapping windows add up).
 
     Shapes: g (N, C, H_out, W_out), which (N, C, H_out, W_out) kernel offsets -> gx (N, C, H, W).
@@ -159,10 +160,10 @@ class MaxPoolScatter(Function):
     def backward(ctx, grad):
         # linear in g: read the gradient back at the same argmax positions
         (which,) = ctx.saved_tensors
-        return MaxPoolGather.apply(grad, which, ctx.geo), None, None
+        return dual.apply(MaxPoolGather, (grad,), which, ctx.geo), None, None
 
 
-class MaxPoolGather(Function):
+class MaxPoolGather(Op):
     """y = x at each window's recorded argmax. Shapes: x (N, C, H, W) -> y (N, C, H_out, W_out)."""
 
     @staticmethod
@@ -179,7 +180,7 @@ class MaxPoolGather(Function):
     def backward(ctx, grad):
         # the adjoint of gathering is scattering back
         (which,) = ctx.saved_tensors
-        return MaxPoolScatter.apply(grad, which, ctx.geo), None, None
+        return dual.apply(MaxPoolScatter, (grad,), which, ctx.geo), None, None
 
 
 def max_pool2d(

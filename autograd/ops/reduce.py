@@ -7,12 +7,13 @@ adds the copies back up: every op that broadcasts calls ``unbroadcast`` in its b
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from autograd.function import Function
+from autograd.function import Op
 from autograd.grad_mode import is_grad_enabled
+from autograd.ops import dual
 from autograd.tensor import Tensor
 
 
@@ -40,17 +41,20 @@ def _kept_shape(shape: tuple[int, ...], dims: tuple[int, ...]) -> tuple[int, ...
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
 
-def unbroadcast(grad: Tensor, shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
+def unbroadcast(grad: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
     """Sum ``grad`` down to an input's ``shape`` and cast it to the input's ``dtype``.
 
     Shapes: grad (broadcast shape) -> shape. Call it in the backward of every op that
-    broadcasts its inputs; it returns ``grad`` itself when nothing was broadcast.
+    broadcasts its inputs; it returns ``grad`` itself when nothing was broadcast. ``grad`` is
+    a Tensor or a numpy array (see ``autograd.ops.dual``).
     """
-    if grad.data.shape == shape and grad.data.dtype == dtype:
+    if grad.shape == shape and grad.dtype == dtype:
         return grad
-    if not is_grad_enabled():  # nothing to record: the sum itself
-        return Tensor._make(_sum_to(grad.data, shape, dtype))
-    return SumTo.apply(grad, shape, dtype)
+    if isinstance(grad, Tensor):
+        if not is_grad_enabled():  # nothing to record: the sum itself
+            return Tensor._make(_sum_to(grad.data, shape, dtype))
+        return SumTo.apply(grad, shape, dtype)
+    return _sum_to(grad, shape, dtype)  # a first-order backward on numpy arrays
 
 
 def _sum_to(x: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -59,7 +63,7 @@ def _sum_to(x: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarra
     return np.sum(x, axis=dims, keepdims=True).reshape(shape).astype(dtype, copy=False)
 
 
-class SumTo(Function):
+class SumTo(Op):
     """y = x summed over the dimensions that broadcasting added or stretched, cast to dtype.
 
     Shapes: x (broadcast shape) -> y (shape). The adjoint of broadcasting.
@@ -73,10 +77,10 @@ class SumTo(Function):
     @staticmethod
     def backward(ctx, grad):
         # each copy made by broadcasting receives the gradient of the sum
-        return grad.expand(ctx.shape).to(ctx.dtype), None, None
+        return dual.cast(dual.expand(grad, ctx.shape), ctx.dtype), None, None
 
 
-class Sum(Function):
+class Sum(Op):
     """y = sum of x over ``dims``. Shapes: x (*) -> y (* without dims, or 1s with keepdim)."""
 
     @staticmethod
@@ -89,10 +93,10 @@ class Sum(Function):
         # dy/dx_i = 1: every summed element receives the upstream gradient
         if not ctx.keepdim:
             grad = grad.reshape(_kept_shape(ctx.shape, ctx.dims))
-        return grad.expand(ctx.shape), None, None
+        return dual.expand(grad, ctx.shape), None, None
 
 
-class Mean(Function):
+class Mean(Op):
     """y = mean of x over ``dims``. Shapes: x (*) -> y (* reduced)."""
 
     @staticmethod
@@ -106,10 +110,10 @@ class Mean(Function):
         # dy/dx_i = 1/n
         if not ctx.keepdim:
             grad = grad.reshape(_kept_shape(ctx.shape, ctx.dims))
-        return grad.expand(ctx.shape) / ctx.count, None, None
+        return dual.expand(grad, ctx.shape) / ctx.count, None, None
 
 
-class Var(Function):
+class Var(Op):
     """y = sum((x - mean)^2) / (n - correction) over ``dims``. Shapes: x (*) -> y (* reduced)."""
 
     @staticmethod
@@ -126,14 +130,15 @@ class Var(Function):
         (x,) = ctx.saved_tensors
         if not ctx.keepdim:
             grad = grad.reshape(_kept_shape(x.shape, ctx.dims))
-        centered = x - x.mean(ctx.dims, keepdim=True)
+        centered = x - dual.mean_keep(x, ctx.dims)
         if ctx.denominator == 0:  # n == correction: (2 / 0) (x_i - mean) is nan at x_i == mean, else +-inf
-            local = np.where(centered.data == 0, np.nan, np.copysign(np.inf, centered.data))
+            c = dual.data(centered)
+            local = np.where(c == 0, np.nan, np.copysign(np.inf, c))
             return grad * local.astype(x.dtype), None, None, None
         return grad * centered * (2.0 / ctx.denominator), None, None, None
 
 
-class Amax(Function):
+class Amax(Op):
     """y = max (or min) of x over ``dims``; ties share the gradient equally (as PyTorch)."""
 
     @staticmethod
@@ -155,7 +160,7 @@ class Amax(Function):
         return grad * share.astype(grad.dtype), None, None, None
 
 
-class TakeAlongDim(Function):
+class TakeAlongDim(Op):
     """y = x at one index per slice along ``dim`` (the values of ``max(dim)``/``min(dim)``).
 
     Shapes: x (*, n, *), index (*, *) of ints -> y (*, *) (or (*, 1, *) with keepdim).
@@ -175,7 +180,7 @@ class TakeAlongDim(Function):
         # dy/dx = one-hot at the chosen index
         (onehot,) = ctx.saved_tensors
         if not ctx.keepdim:
-            grad = grad.unsqueeze(ctx.dim)
+            grad = dual.unsqueeze(grad, ctx.dim)
         return grad * onehot.astype(grad.dtype), None, None, None
 
 

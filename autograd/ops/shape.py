@@ -8,12 +8,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from autograd.function import Function
+from autograd.function import Op
+from autograd.ops import dual
 from autograd.ops.reduce import normalize_dims, unbroadcast
 from autograd.tensor import Tensor, as_dtype
 
 
-class Reshape(Function):
+class Reshape(Op):
     """y = x with a new shape (same elements, row-major order). Shapes: x (*) -> y (shape)."""
 
     is_view = True
@@ -29,7 +30,7 @@ class Reshape(Function):
         return grad.reshape(ctx.shape), None
 
 
-class Transpose(Function):
+class Transpose(Op):
     """y = x with dimensions ``dim0`` and ``dim1`` swapped."""
 
     is_view = True
@@ -42,10 +43,10 @@ class Transpose(Function):
     @staticmethod
     def backward(ctx, grad):
         # swapping back is its own inverse
-        return grad.transpose(*ctx.dims), None, None
+        return dual.swap(grad, *ctx.dims), None, None
 
 
-class Permute(Function):
+class Permute(Op):
     """y = x with dimensions reordered: y.shape[i] = x.shape[dims[i]]."""
 
     is_view = True
@@ -58,10 +59,10 @@ class Permute(Function):
     @staticmethod
     def backward(ctx, grad):
         # the inverse permutation
-        return grad.permute(ctx.inverse), None
+        return dual.permute(grad, ctx.inverse), None
 
 
-class Expand(Function):
+class Expand(Op):
     """y = x broadcast to ``shape`` without copying. Shapes: x (*) -> y (shape)."""
 
     is_view = True
@@ -77,7 +78,7 @@ class Expand(Function):
         return unbroadcast(grad, *ctx.x_like), None
 
 
-class Cast(Function):
+class Cast(Op):
     """y = x converted to ``dtype``. Shapes: x (*) -> y (*)."""
 
     @staticmethod
@@ -88,10 +89,10 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, grad):
         # dy/dx = 1; the gradient goes back to the input's dtype
-        return grad.to(ctx.dtype), None
+        return dual.cast(grad, ctx.dtype), None
 
 
-class Clone(Function):
+class Clone(Op):
     """y = a copy of x with its own memory. Shapes: x (*) -> y (*)."""
 
     @staticmethod
@@ -104,7 +105,7 @@ class Clone(Function):
         return grad
 
 
-class Pad(Function):
+class Pad(Op):
     """y = x with constant ``value`` borders. ``widths`` holds (before, after) per dimension."""
 
     @staticmethod
@@ -120,7 +121,7 @@ class Pad(Function):
         return grad[ctx.inner], None, None
 
 
-class Cat(Function):
+class Cat(Op):
     """y = the inputs joined along ``dim``. Shapes: (*, n_i, *) each -> (*, sum n_i, *)."""
 
     @staticmethod
@@ -134,7 +135,7 @@ class Cat(Function):
         # each input gets back its own slab of the gradient (in its own dtype, if cat promoted it)
         lead = (slice(None),) * ctx.dim
         return tuple(
-            grad[lead + (slice(int(a), int(b)),)].to(dtype) if need else None
+            dual.cast(grad[lead + (slice(int(a), int(b)),)], dtype) if need else None
             for a, b, dtype, need in zip(ctx.bounds[:-1], ctx.bounds[1:], ctx.dtypes, ctx.needs_input_grad)
         )
 

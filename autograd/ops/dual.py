@@ -1,0 +1,75 @@
+"""The few operations whose spelling differs between numpy arrays and Tensors.
+
+Every built-in op writes its backward once. Without ``create_graph`` the engine runs it on
+plain numpy arrays (fast: no graph is recorded); with ``create_graph=True`` it runs on
+Tensors, so the backward pass is itself recorded and can be differentiated again. Operators
+(``+ - * / ** @``, indexing, ``.reshape``, ``.mT``) read the same for both; the helpers below
+cover the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd.tensor import Tensor
+
+
+def data(x: Any) -> np.ndarray:
+    """The numpy values of an array or a Tensor (for masks and other constants)."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def expand(x: Any, shape: tuple[int, ...]) -> Any:
+    """Broadcast to ``shape`` without copying."""
+    return x.expand(shape) if isinstance(x, Tensor) else np.broadcast_to(x, shape)
+
+
+def sum_keep(x: Any, dims: tuple[int, ...]) -> Any:
+    """Sum over ``dims``, keeping them as size 1."""
+    return x.sum(dims, keepdim=True) if isinstance(x, Tensor) else x.sum(axis=dims, keepdims=True)
+
+
+def mean_keep(x: Any, dims: tuple[int, ...]) -> Any:
+    """Mean over ``dims``, keeping them as size 1."""
+    return x.mean(dims, keepdim=True) if isinstance(x, Tensor) else x.mean(axis=dims, keepdims=True)
+
+
+def swap(x: Any, dim0: int, dim1: int) -> Any:
+    """Swap two dimensions."""
+    return x.transpose(dim0, dim1) if isinstance(x, Tensor) else x.swapaxes(dim0, dim1)
+
+
+def permute(x: Any, dims: tuple[int, ...]) -> Any:
+    """Reorder all dimensions."""
+    return x.permute(dims) if isinstance(x, Tensor) else x.transpose(dims)
+
+
+def cast(x: Any, dtype: np.dtype) -> Any:
+    """Convert to ``dtype``."""
+    return x.to(dtype) if isinstance(x, Tensor) else x.astype(dtype, copy=False)
+
+
+def exp(x: Any) -> Any:
+    """e^x elementwise."""
+    return x.exp() if isinstance(x, Tensor) else np.exp(x)
+
+
+def log(x: Any) -> Any:
+    """Natural logarithm elementwise."""
+    return x.log() if isinstance(x, Tensor) else np.log(x)
+
+
+def unsqueeze(x: Any, dim: int) -> Any:
+    """Insert a size-1 dimension at ``dim`` (0 <= dim <= ndim)."""
+    return x.reshape(x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def apply(function: Any, inputs: tuple, *options: Any) -> Any:
+    """``function.apply(*inputs, *options)``: recorded on Tensors; on arrays, the same op
+    computed without a graph (``inputs`` are the differentiable arguments, ``options`` the rest)."""
+    if any(isinstance(a, Tensor) for a in inputs):
+        return function.apply(*inputs, *options)
+    wrapped = [None if a is None else Tensor._make(a) for a in inputs]
+    return function.apply(*wrapped, *options).data
