@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.dagrad-dev
 
-.PHONY: install demo test lint oracle bench clean
+.PHONY: install system-deps demo test lint oracle bench notebooks notebook clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +14,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) system-deps
 
-demo: $(STAMP)
+# Graphviz's `dot` renders the graph drawings. Installed where we can (root with apt-get);
+# elsewhere the drawing tests skip and the demo says how to install it.
+system-deps:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq graphviz >/dev/null) || echo "note: could not install graphviz"; \
+	  else echo "note: install Graphviz (apt-get install graphviz / brew install graphviz) to render graphs"; fi; }
+
+demo: install
 	$(BIN)/python demo.py
 
-test: $(STAMP)
+test: install
 	$(BIN)/python -m ruff check .
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest -n 2 -q
 
@@ -35,6 +43,17 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_scalar.py
 	$(BIN)/python benchmarks/bench_overhead.py
+	$(BIN)/python benchmarks/bench_conv.py
+	$(BIN)/python benchmarks/bench_train.py
+
+# Execute the notebooks (notebooks/*.py are the sources) into notebooks/*.ipynb with outputs.
+notebooks: install
+	$(BIN)/python notebooks/build.py
+
+# Open the notebooks in JupyterLab (installed into .venv on first use).
+notebook: install
+	$(BIN)/python -m pip install --quiet 'jupyterlab>=4'
+	$(BIN)/python -m jupyter lab notebooks/
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) .venv-hips out .pytest_cache .hypothesis .ruff_cache

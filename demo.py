@@ -1,10 +1,11 @@
 """dagrad's main job (``make demo``): the lecture's examples, computed by the engine.
 
 1. The sigmoid circuit of LECTURE.md section 1 on ``Scalar`` nodes: every wire's value and
-   gradient.
+   gradient, drawn as the lecture draws it, and its backward pass step by step (HTML).
 2. The same circuit as a custom ``Function`` on tensors, and a two-layer net's gradients.
 3. The lecture's ConvNet, [(CONV-RELU)*N-POOL]*M-FC-SOFTMAX, trained on the 8x8 handwritten
-   digits that ship with scikit-learn; it writes a checkpoint and pictures to ``out/``.
+   digits that ship with scikit-learn; it writes a checkpoint, pictures and the model's graph
+   (with one cluster per layer) to ``out/``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,23 @@ from tqdm import tqdm
 
 import autograd
 import nn
+import viz
 from autograd import Function, Scalar
 from viz.plots import plot_activations, plot_filters, plot_history
 
 OUT = Path("out")
+DOCS = Path("docs")
+
+
+def write_svg(graph, path: Path) -> bool:
+    """Render a viz graph to ``path`` (SVG); without Graphviz's ``dot``, say how to get it."""
+    try:
+        path.write_bytes(graph.pipe(format="svg"))
+        return True
+    except Exception as error:  # noqa: BLE001 - GraphvizNotFoundError and its message
+        path.with_suffix(".dot").write_text(graph.source)
+        print(f"   (could not render {path.name}: {error}; wrote the DOT source instead)")
+        return False
 
 
 def scalar_circuit() -> None:
@@ -38,6 +52,19 @@ def scalar_circuit() -> None:
     for name, node in rows:
         print(f"   {name:<16} {node.data:>7.2f} | {node.grad:>6.2f}")
     print(f"   sigmoid's local gradient from its output alone: (1 - L) * L = {(1 - L.data) * L.data:.2f}")
+    OUT.mkdir(exist_ok=True)
+    DOCS.mkdir(exist_ok=True)
+    drawing = viz.draw_graph(L, local_grads=True)
+    if write_svg(drawing, OUT / "circuit.svg"):
+        (DOCS / "circuit.svg").write_bytes((OUT / "circuit.svg").read_bytes())
+        print(f"   wrote {OUT}/circuit.svg (values above the wires, gradients in red below)")
+    fresh = (Scalar(v, label=n) for v, n in zip((2, -1, -3, -2, -3), names))
+    w0, x0, w1, x1, w2 = fresh
+    try:
+        viz.save_steps_html((w0 * x0 + w1 * x1 + w2).sigmoid(), OUT / "backward_steps.html")
+        print(f"   wrote {OUT}/backward_steps.html (open it in a browser: backward one node at a time)")
+    except Exception as error:  # noqa: BLE001 - no Graphviz: explain and go on
+        print(f"   (could not write the step-through page: {error})")
 
 
 class Multiply(Function):
@@ -147,7 +174,13 @@ def train_convnet(epochs: int = 20) -> None:
     plot_filters(model[0], title="first-layer 3x3 filters").savefig(OUT / "filters.png", dpi=120)
     image = test.tensors[0][0]
     plot_activations(model, image, layer=model[1]).savefig(OUT / "activations.png", dpi=120)
-    print(f"   wrote {OUT}/convnet.safetensors, training.png, filters.png, activations.png")
+    with autograd.graph.record():  # keep values, gradients and layers for the drawing
+        loss = loss_fn(model(test.tensors[0][:8]), test.tensors[1][:8])
+    loss.backward()
+    write_svg(viz.draw_graph(loss, model=model), OUT / "convnet_graph.svg")
+    write_svg(viz.draw_graph(loss, model=model, depth=0), OUT / "convnet_layers.svg")
+    print(f"   wrote {OUT}/convnet.safetensors, training.png, filters.png, activations.png,")
+    print("   convnet_graph.svg (every op, grouped by layer) and convnet_layers.svg (one node per layer)")
 
 
 if __name__ == "__main__":

@@ -17,3 +17,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def torch():
     """PyTorch as an oracle; the test is skipped when it is not installed."""
     return pytest.importorskip("torch")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "notebooks: runs the teaching notebooks in notebooks/ (tests/test_notebooks.py)")
