@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 import autograd
@@ -186,4 +187,6 @@ def train_convnet(epochs: int = 20) -> None:
 if __name__ == "__main__":
     scalar_circuit()
     tensor_examples()
-    train_convnet()
+    # The digits are tiny (8x8): BLAS threads would cost more in coordination than they give.
+    with threadpool_limits(limits=1):
+        train_convnet()

@@ -29,35 +29,38 @@ from typing import Any
 import numpy as np
 
 
-def _count_consumers(roots: Sequence[Any]) -> list[Any]:
+def _count_consumers(roots: Sequence[Any]) -> None:
     """Set every reachable node's ``_deps`` to the number of edges leading into it.
 
-    Returns the nodes seen. A node is explored when its count first leaves 0; the roots
-    start with one extra (virtual) count so that reaching a root again does not explore it
-    twice, and lose it at the end.
+    A node is explored when its count first leaves 0; the roots start with one extra
+    (virtual) count so that reaching a root again does not explore it twice, and lose it at
+    the end.
     """
     for node in roots:
         node._deps += 1
-    seen = list(roots)
     stack = list(roots)
+    pop, push = stack.pop, stack.append
     while stack:
-        for parent in stack.pop()._parents:
+        for parent in pop()._parents:
             if parent is not None:
                 count = parent._deps
                 parent._deps = count + 1
                 if not count:
-                    stack.append(parent)
-                    seen.append(parent)
+                    push(parent)
     for node in roots:
         node._deps -= 1
-    return seen
 
 
-def _reset(nodes: list[Any]) -> None:
-    """Clear the pass scratch space after a pass that stopped with an error."""
-    for node in nodes:
-        node._deps = 0
-        node._pending = None
+def _reset(roots: Sequence[Any]) -> None:
+    """Clear the pass scratch space of every node reachable from ``roots`` (after an error)."""
+    stack, seen = list(roots), set()
+    while stack:
+        node = stack.pop()
+        node._deps, node._pending = 0, None
+        for parent in node._parents:
+            if parent is not None and id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
 
 
 def run_backward(
@@ -76,14 +79,15 @@ def run_backward(
     the caller's business.
     """
     nodes = list(dict.fromkeys(node for node, _ in roots))
-    seen = _count_consumers(nodes)
+    _count_consumers(nodes)
     try:
         for node, grad in roots:
             node._pending = grad if node._pending is None else node._pending + grad
         captured: dict[int, Any] = {}
         ready = [node for node in nodes if not node._deps]
+        pop, push = ready.pop, ready.append
         while ready:
-            node = ready.pop()
+            node = pop()
             parents = node._parents
             grad = node._pending
             node._pending = None
@@ -105,11 +109,11 @@ def run_backward(
                 count = parent._deps - 1
                 parent._deps = count
                 if not count:
-                    ready.append(parent)
+                    push(parent)
             if parents and not retain_graph:
                 node._release()
     except BaseException:
-        _reset(seen)
+        _reset(nodes)
         raise
     return captured
 

@@ -504,3 +504,22 @@ def test_builtin_ops_are_functions():
     x = leaf([1.0])
     for y in (x + 1, x * 2, x.exp(), x.sigmoid(), x.sum(), x.reshape(1, 1), x[0]):
         assert isinstance(y.grad_fn, Function)
+
+
+def test_failed_backward_leaves_no_stale_engine_state():
+    class Broken(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.data * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise ValueError("broken backward")
+
+    x = leaf([1.0, 2.0])
+    y = (x * 3 + Broken.apply(x)).sum()
+    with pytest.raises(ValueError, match="broken backward"):
+        y.backward()
+    assert x._deps == 0 and x._pending is None
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])

@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,15 +46,15 @@ class Frame:
     """
 
     index: int
-    graph: Graph  # the picture without highlights, shared by all frames
-    order: list[str]  # node ids in processing order, shared by all frames
+    graph: Graph = field(repr=False)  # the picture without highlights, shared by all frames
+    order: list[str] = field(repr=False)  # node ids in processing order, shared by all frames
     node_id: str
     grad: Any
-    emitted: list[tuple[int, Any]]
-    grads: dict[str, Any]
-    counts: dict[str, int]
-    shares: dict[int, Any]
-    expected: dict[str, int]  # how many gradients each node receives in the whole pass
+    emitted: list[tuple[int, Any]] = field(repr=False)
+    grads: dict[str, Any] = field(repr=False)
+    counts: dict[str, int] = field(repr=False)
+    shares: dict[int, Any] = field(repr=False)
+    expected: dict[str, int] = field(repr=False)  # how many gradients each node receives in the whole pass
 
     @property
     def caption(self) -> str:
