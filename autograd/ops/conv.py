@@ -1,8 +1,8 @@
 """Convolution: conv2d, conv_transpose2d and the weight gradient, as im2col + one GEMM.
 
 A convolution is a sliding dot product. ``_im2col`` lays every receptive field out as a
-row (a strided view of the padded input, copied once), so the whole layer is one matrix
-product per group: (N*H_out*W_out, kH*kW*C) @ (kH*kW*C, C_out).
+column (a strided view of the padded input, copied once), so the whole layer is one matrix
+product per group: (C_out, C*kH*kW) @ (C*kH*kW, N*H_out*W_out).
 
 Backward is an implicit vector-Jacobian product, never a Jacobian. The three ops below are
 each other's VJPs, so ``create_graph=True`` works for all of them:
@@ -40,76 +40,53 @@ class Geometry:
 
 
 # ------------------------------------------------------------------ numpy kernels
-# The kernels work channels-last (N, H, W, C) inside: an im2col row is then kH * kW runs of C
-# contiguous floats (several times faster to gather than NCHW), and the GEMMs produce NHWC
-# results, handed back as NCHW views (no copy). A conv output fed to the next conv is
-# therefore already channels-last in memory.
-
-
-def _channels_last(t: np.ndarray) -> np.ndarray:
-    """(N, C, H, W) -> contiguous (N, H, W, C); free when t is a view of channels-last memory."""
-    return np.ascontiguousarray(t.transpose(0, 2, 3, 1))
-
-
-def _rows(t: np.ndarray, groups: int) -> np.ndarray:
-    """(N, C, H, W) -> (G, N*H*W, C/G): one row per pixel, channels grouped."""
-    n, c, h, w = t.shape
-    rows = _channels_last(t).reshape(n * h * w, groups, c // groups)
-    return rows.transpose(1, 0, 2)  # a view; free to reshape when groups == 1
-
-
-def _from_rows(rows: np.ndarray, n: int, hw: tuple[int, int]) -> np.ndarray:
-    """(G, N*H*W, C/G) -> (N, C, H, W) as a view of channels-last memory (copied only if G > 1)."""
-    g, _, cg = rows.shape
-    nhwc = rows.transpose(1, 0, 2).reshape(n, *hw, g * cg)
-    return nhwc.transpose(0, 3, 1, 2)
 
 
 def _im2col(x: np.ndarray, kernel: tuple[int, int], out_hw: tuple[int, int], geo: Geometry) -> np.ndarray:
-    """Receptive fields as rows. x (N, C, H, W) -> (G, N*H_out*W_out, kH*kW*C/G)."""
+    """Receptive fields as columns. x (N, C, H, W) -> (G, C/G * kH * kW, N * H_out * W_out)."""
     (ph, pw), (sh, sw), (dh, dw) = geo.padding, geo.stride, geo.dilation
-    x = _channels_last(x)
     if ph or pw:
-        x = np.pad(x, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
-    n, _, _, c = x.shape
-    (kh, kw), (ho, wo), g = kernel, out_hw, geo.groups
-    s_n, s_h, s_w, s_c = x.strides
-    # windows[g, n, y, x, i, j, c] = x_padded[n, y*sh + i*dh, x*sw + j*dw, g*C/G + c]  (a view, no copy)
-    windows = as_strided(
-        x, (g, n, ho, wo, kh, kw, c // g), (s_c * (c // g), s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c),
-        writeable=False,
-    )  # fmt: skip
-    return windows.reshape(g, n * ho * wo, kh * kw * (c // g))  # the one copy
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    n, c = x.shape[:2]
+    (kh, kw), (ho, wo) = kernel, out_hw
+    s_n, s_c, s_h, s_w = x.strides
+    # windows[c, i, j, n, y, x] = x_padded[n, c, y*sh + i*dh, x*sw + j*dw]  (a view, no copy)
+    windows = as_strided(x, (c, kh, kw, n, ho, wo), (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw), writeable=False)
+    return windows.reshape(geo.groups, c // geo.groups * kh * kw, n * ho * wo)  # the one copy
 
 
 def _col2im(
     cols: np.ndarray, shape: tuple[int, int, int, int], kernel: tuple[int, int], in_hw: tuple[int, int], geo: Geometry
 ) -> np.ndarray:
-    """The adjoint of _im2col: add every row back onto the pixels it came from.
+    """The adjoint of _im2col: add every column back onto the pixels it came from.
 
-    cols (G, N*H_in*W_in, kH*kW*C/G) -> (N, C, H, W), where (H, W) = ``shape[2:]``.
+    cols (G, C/G * kH * kW, N * H_in * W_in) -> (N, C, H, W), where (H, W) = ``shape[2:]``.
     One strided add per kernel offset (kH * kW of them), never a loop over pixels.
     """
     n, c, h, w = shape
-    (kh, kw), (hi, wi), g = kernel, in_hw, geo.groups
+    (kh, kw), (hi, wi) = kernel, in_hw
     (ph, pw), (sh, sw), (dh, dw) = geo.padding, geo.stride, geo.dilation
-    cols = cols.reshape(g, n, hi, wi, kh, kw, c // g).transpose(1, 2, 3, 4, 5, 0, 6)  # (n, y, x, i, j, G, C/G)
-    cols = cols.reshape(n, hi, wi, kh, kw, c)
+    cols = cols.reshape(c, kh, kw, n, hi, wi)
     full_h = max(h + 2 * ph, (hi - 1) * sh + dh * (kh - 1) + 1)
     full_w = max(w + 2 * pw, (wi - 1) * sw + dw * (kw - 1) + 1)
-    out = np.zeros((n, full_h, full_w, c), dtype=cols.dtype)
+    out = np.zeros((c, n, full_h, full_w), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
-            out[:, i * dh : i * dh + sh * (hi - 1) + 1 : sh, j * dw : j * dw + sw * (wi - 1) + 1 : sw] += cols[
-                :, :, :, i, j
+            out[:, :, i * dh : i * dh + sh * (hi - 1) + 1 : sh, j * dw : j * dw + sw * (wi - 1) + 1 : sw] += cols[
+                :, i, j
             ]
-    return out[:, ph : ph + h, pw : pw + w].transpose(0, 3, 1, 2)
+    return out[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3)
 
 
-def _weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
-    """conv2d weight (C_out, C/G, kH, kW) -> (G, kH*kW*C/G, C_out/G), rows ordered like im2col's."""
-    c_out, cg, kh, kw = w.shape
-    return w.reshape(groups, c_out // groups, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * cg, -1)
+def _by_group(t: np.ndarray, groups: int) -> np.ndarray:
+    """(N, C, H, W) -> (G, C/G, N * H * W): channels grouped, the rest flattened (one copy)."""
+    n, c, h, w = t.shape
+    return t.transpose(1, 0, 2, 3).reshape(groups, c // groups, n * h * w)
+
+
+def _from_groups(t: np.ndarray, n: int, hw: tuple[int, int]) -> np.ndarray:
+    """(G, C/G, N * H * W) -> (N, C, H, W) as a view."""
+    return t.reshape(-1, n, *hw).transpose(1, 0, 2, 3)
 
 
 def conv2d_forward(x: np.ndarray, w: np.ndarray, geo: Geometry) -> tuple[np.ndarray, np.ndarray]:
@@ -117,20 +94,20 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, geo: Geometry) -> tuple[np.ndar
 
     Returns y and the im2col buffer (the weight gradient can reuse it).
     """
-    kh, kw = w.shape[2:]
+    c_out, _, kh, kw = w.shape
     ho, wo = conv_output_hw(x.shape[2:], (kh, kw), geo)
     cols = _im2col(x, (kh, kw), (ho, wo), geo)
-    return _from_rows(np.matmul(cols, _weight_matrix(w, geo.groups)), x.shape[0], (ho, wo)), cols
+    w_mat = w.reshape(geo.groups, c_out // geo.groups, -1)
+    return _from_groups(np.matmul(w_mat, cols), x.shape[0], (ho, wo)), cols
 
 
 def conv_transpose2d_forward(y: np.ndarray, w: np.ndarray, geo: Geometry, out_hw: tuple[int, int]) -> np.ndarray:
-    """The adjoint of conv2d_forward in its input: scatter w-weighted copies of each y pixel.
-
-    ``w`` is (C_in, C_out/G, kH, kW): read as a conv2d weight from the output back to y.
-    """
+    """The adjoint of conv2d_forward in its input: scatter w-weighted copies of each y pixel."""
     c_in, c_out_g, kh, kw = w.shape
-    cols = np.matmul(_rows(y, geo.groups), _weight_matrix(w, geo.groups).transpose(0, 2, 1))
-    return _col2im(cols, (y.shape[0], c_out_g * geo.groups, *out_hw), (kh, kw), y.shape[2:], geo)
+    n = y.shape[0]
+    w_mat = w.reshape(geo.groups, c_in // geo.groups, c_out_g * kh * kw).transpose(0, 2, 1)
+    cols = np.matmul(w_mat, _by_group(y, geo.groups))
+    return _col2im(cols, (n, c_out_g * geo.groups, *out_hw), (kh, kw), y.shape[2:], geo)
 
 
 def conv2d_weight_forward(
@@ -142,9 +119,8 @@ def conv2d_weight_forward(
     """
     if cols is None:
         cols = _im2col(x, kernel, g.shape[2:], geo)
-    gw = np.matmul(cols.transpose(0, 2, 1), _rows(g, geo.groups))  # (G, kH*kW*C/G, C_out/G)
-    groups, (kh, kw), cg = geo.groups, kernel, x.shape[1] // geo.groups
-    return gw.reshape(groups, kh, kw, cg, -1).transpose(0, 4, 3, 1, 2).reshape(g.shape[1], cg, kh, kw)
+    gw = np.matmul(_by_group(g, geo.groups), cols.transpose(0, 2, 1))
+    return gw.reshape(g.shape[1], x.shape[1] // geo.groups, *kernel)
 
 
 def conv_output_hw(in_hw: tuple[int, int], kernel: tuple[int, int], geo: Geometry) -> tuple[int, int]:
