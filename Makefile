@@ -53,7 +53,7 @@ notebooks: install
 # Open the notebooks in JupyterLab (installed into .venv on first use).
 notebook: install
 	$(BIN)/python -m pip install --quiet 'jupyterlab>=4'
-	$(BIN)/python -m jupyter lab notebooks/
+	$(BIN)/python -m jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
-	rm -rf $(VENV) .venv-hips out .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) .venv-hips out .pytest_cache .hypothesis notebooks/.hypothesis .ruff_cache

@@ -57,7 +57,7 @@ class ReLU(Op):
     def backward(ctx, grad):
         # dy/dx = 1 where x > 0, else 0: the Jacobian is diagonal, so multiply elementwise
         (positive,) = ctx.saved_tensors
-        return grad * positive
+        return dual.keep(grad, positive)
 
 
 class Softmax(Op):

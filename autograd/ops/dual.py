@@ -61,6 +61,15 @@ def log(x: Any) -> Any:
     return x.log() if isinstance(x, Tensor) else np.log(x)
 
 
+def keep(x: Any, mask: np.ndarray) -> Any:
+    """``x`` where ``mask`` is true, exact zeros elsewhere (no -0.0 from multiplying by 0)."""
+    if isinstance(x, Tensor):
+        from autograd.ops.pointwise import where
+
+        return where(mask, x, 0.0)
+    return np.where(mask, x, np.zeros((), x.dtype))
+
+
 def unsqueeze(x: Any, dim: int) -> Any:
     """Insert a size-1 dimension at ``dim`` (0 <= dim <= ndim)."""
     return x.reshape(x.shape[:dim] + (1,) + x.shape[dim:])

@@ -99,7 +99,7 @@ class Clamp(Op):
     def backward(ctx, grad):
         # dy/dx = 1 where low <= x <= high, else 0
         (inside,) = ctx.saved_tensors
-        return grad * inside, None, None
+        return dual.keep(grad, inside), None, None
 
 
 class Maximum(Op):

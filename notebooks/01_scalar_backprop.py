@@ -1,0 +1,286 @@
+# %% [markdown]
+# # Backprop on a scalar circuit
+#
+# Lecture sections 1 to 3. We take one small function and compute its gradients in four
+# ways, always getting the same numbers:
+#
+# 1. by hand, in plain Python ("flat" backprop): a forward pass, then a backward pass that
+#    applies the chain rule one gate at a time;
+# 2. with `autograd.Scalar`, which records the circuit as it runs and then does the backward
+#    pass for us;
+# 3. with tensors and our own `autograd.Function` gates (the lecture's multiply gate);
+# 4. as a vector function of x = [x0, x1].
+#
+# Then we draw the circuit with its values and gradients, and replay the backward pass one
+# node at a time.
+#
+# The function is a single neuron with a sigmoid:
+#
+# **f(w, x) = sigmoid(w0 x0 + w1 x1 + w2)**, with sigmoid(s) = 1 / (1 + e^-s)
+#
+# at w0 = 2, x0 = -1, w1 = -3, x1 = -2, w2 = -3.
+
+# %%
+import math
+
+import autograd
+import viz
+from autograd import Function, Scalar
+
+LECTURE_GRADS = {"w0": -0.20, "x0": 0.39, "w1": -0.39, "x1": -0.59, "w2": 0.20}  # the lecture's numbers, two decimals
+
+# %% [markdown]
+# ## 1. Flat backprop, by hand
+#
+# The forward pass breaks f into small steps, one gate each, and keeps every intermediate
+# value. Backward will need them.
+
+# %%
+w0, x0, w1, x1, w2 = 2.0, -1.0, -3.0, -2.0, -3.0
+
+s0 = w0 * x0  # multiply gate
+s1 = w1 * x1  # multiply gate
+s2 = s0 + s1  # add gate
+s3 = s2 + w2  # add gate
+L = 1 / (1 + math.exp(-s3))  # sigmoid gate
+
+print(f"s0 = {s0}, s1 = {s1}, s2 = {s2}, s3 = {s3}, L = {L:.4f}")
+assert round(L, 2) == 0.73
+
+# %% [markdown]
+# The backward pass goes through the same steps in reverse order. Each gate gets the
+# gradient of L with respect to its output (the *upstream* gradient) and multiplies it by
+# its own *local* gradient to get the gradient of each of its inputs:
+#
+# * the start: dL/dL = 1;
+# * the sigmoid gate: its local gradient is (1 - L) L, which needs only its output L;
+# * an add gate *copies* the upstream gradient to both inputs (its local gradients are 1);
+# * a multiply gate *swaps* its inputs: for z = x y, dL/dx = dL/dz * y and dL/dy = dL/dz * x.
+
+# %%
+grad_L = 1.0
+grad_s3 = grad_L * (1 - L) * L  # sigmoid gate
+
+grad_s2 = grad_s3  # add gate: copy
+grad_w2 = grad_s3
+
+grad_s0 = grad_s2  # add gate: copy
+grad_s1 = grad_s2
+
+grad_w1 = grad_s1 * x1  # multiply gate: swap
+grad_x1 = grad_s1 * w1
+grad_w0 = grad_s0 * x0
+grad_x0 = grad_s0 * w0
+
+hand = {"w0": grad_w0, "x0": grad_x0, "w1": grad_w1, "x1": grad_x1, "w2": grad_w2}
+print({name: round(g, 2) for name, g in hand.items()})
+assert round(grad_s3, 2) == 0.20
+assert {name: round(g, 2) for name, g in hand.items()} == LECTURE_GRADS
+
+# %% [markdown]
+# These are the lecture's numbers: L = 0.73 and the gradients w0: -0.20, x0: 0.39,
+# w1: -0.39, x1: -0.59, w2: 0.20. The positive gradient of x0 says that making x0 a bit
+# larger makes L larger, by about 0.39 times the change. A quick check with a small nudge:
+
+
+# %%
+def f(w0, x0, w1, x1, w2):
+    return 1 / (1 + math.exp(-(w0 * x0 + w1 * x1 + w2)))
+
+
+h = 1e-6
+nudged = (f(w0, x0 + h, w1, x1, w2) - f(w0, x0 - h, w1, x1, w2)) / (2 * h)
+print(f"(f(x0 + h) - f(x0 - h)) / 2h = {nudged:.6f}   backprop: {grad_x0:.6f}")
+assert abs(nudged - grad_x0) < 1e-8
+
+# %% [markdown]
+# ## 2. The same circuit with `autograd.Scalar`
+#
+# A `Scalar` holds one number. Every operation on it makes a new `Scalar` that remembers
+# its inputs and its op, so the code below records the circuit while computing it. Then
+# `L.backward()` walks that record in reverse, doing what we did by hand. Every node, leaf
+# or not, keeps its gradient in `.grad`. The `label`s are names for printing and drawing.
+
+
+# %%
+def circuit():
+    """The lecture's circuit on Scalar nodes; returns (leaves, intermediate nodes)."""
+    w0, x0, w1, x1, w2 = (Scalar(v, label=n) for v, n in zip((2, -1, -3, -2, -3), ("w0", "x0", "w1", "x1", "w2")))
+    s0 = w0 * x0
+    s1 = w1 * x1
+    s2 = s0 + s1
+    s3 = s2 + w2
+    L = s3.sigmoid()
+    for node, name in zip((s0, s1, s2, s3, L), ("s0", "s1", "s2", "s3", "L")):
+        node.label = name
+    return (w0, x0, w1, x1, w2), (s0, s1, s2, s3, L)
+
+
+leaves, (s0, s1, s2, s3, L) = circuit()
+L.backward()
+
+for node in (*leaves, s0, s1, s2, s3, L):
+    print(f"{node.label:>2} ({node.op or 'leaf':>7}): value {node.data:6.2f}   grad {node.grad:6.2f}")
+
+grads = {node.label: round(node.grad, 2) for node in leaves}
+assert round(L.data, 2) == 0.73
+assert grads == LECTURE_GRADS
+assert all(abs(node.grad - hand[node.label]) < 1e-12 for node in leaves)  # the same as by hand
+
+# %% [markdown]
+# ## 3. Gates as `autograd.Function`s on tensors
+#
+# Lecture section 3: each gate is a `Function` with a `forward` that saves what backward
+# needs (`ctx.save_for_backward`) and a `backward` that multiplies the upstream gradient
+# by the local one. Here is the lecture's multiply gate, written for
+# `torch.autograd.Function`, with `torch` replaced by `autograd`:
+
+
+# %%
+class Multiply(autograd.Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        z = x * y
+        return z
+
+    @staticmethod
+    def backward(ctx, grad_z):
+        x, y = ctx.saved_tensors
+        grad_x = y * grad_z
+        grad_y = x * grad_z
+        return grad_x, grad_y
+
+
+# %% [markdown]
+# And a sigmoid gate. Its local gradient is (1 - L) L, so it saves its *output* for
+# backward, not its input.
+
+
+# %%
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, s):
+        out = 1 / (1 + (-s).exp())
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (out,) = ctx.saved_tensors
+        return grad_out * (1 - out) * out
+
+
+# %% [markdown]
+# Now the circuit again, on 0-d tensors. The additions use the built-in `+`.
+
+# %%
+names = ("w0", "x0", "w1", "x1", "w2")
+tensors = [autograd.tensor(v, dtype=autograd.float64, requires_grad=True) for v in (2.0, -1.0, -3.0, -2.0, -3.0)]
+tw0, tx0, tw1, tx1, tw2 = tensors
+
+L = Sigmoid.apply(Multiply.apply(tw0, tx0) + Multiply.apply(tw1, tx1) + tw2)
+L.backward()
+
+print(f"L = {L.item():.2f}   L.grad_fn = {L.grad_fn}")
+grads = {n: round(t.grad.item(), 2) for n, t in zip(names, tensors)}
+print(grads)
+assert round(L.item(), 2) == 0.73
+assert grads == LECTURE_GRADS
+
+# %% [markdown]
+# ## 4. The gradient as a vector function of x
+#
+# Keep the weights fixed and look at f as a function of the vector x = [x0, x1]. Its
+# gradient is a vector with the same shape as x: how L changes when each component of x
+# moves. One `Multiply` on length-2 tensors and a `sum` replace the two multiply gates and
+# the first add gate.
+
+# %%
+w = autograd.tensor([2.0, -3.0], dtype=autograd.float64)  # w0, w1 (no gradient needed)
+b = autograd.tensor(-3.0, dtype=autograd.float64)  # w2
+x = autograd.tensor([-1.0, -2.0], dtype=autograd.float64, requires_grad=True)
+
+L = Sigmoid.apply(Multiply.apply(w, x).sum() + b)
+L.backward()
+
+print(f"L = {L.item():.2f}   dL/dx = {[round(g, 2) for g in x.grad.tolist()]}   shape {x.grad.shape}")
+assert round(L.item(), 2) == 0.73
+assert [round(g, 2) for g in x.grad.tolist()] == [0.39, -0.59]  # about [0.40, -0.60]
+assert x.grad.shape == x.shape and w.grad is None
+
+# %% [markdown]
+# ## 5. The circuit, drawn
+#
+# `viz.draw_graph` draws a recorded circuit the way the lecture does: leaves on the left,
+# one oval per gate, each wire labelled with its value (black, forward) and, after backward,
+# its gradient (red). It returns a Graphviz graph, which Jupyter shows inline.
+
+# %%
+leaves, (s0, s1, s2, s3, L) = circuit()
+L.backward()
+viz.draw_graph(L)
+
+# %% [markdown]
+# With `local_grads=True` every wire also shows the local gradient of the gate it enters
+# (blue). Along every wire, **upstream x local = downstream**. For example, the wire from
+# x1 into the multiply gate s1: the gate's upstream gradient is 0.20, its local gradient
+# for x1 is w1 = -3, and 0.20 x -3 = -0.59.
+
+# %%
+viz.draw_graph(L, local_grads=True)
+
+# %%
+upstream, local = s1.grad, leaves[2].data  # dL/ds1, and ds1/dx1 = w1
+print(f"upstream {upstream:.2f} x local {local:.2f} = {upstream * local:.2f} = dL/dx1 {leaves[3].grad:.2f}")
+assert math.isclose(upstream * local, leaves[3].grad)
+
+# %% [markdown]
+# ## 6. Backward, one step at a time
+#
+# `viz.backward_steps(L)` runs the backward pass and records one frame each time the
+# engine processes a node: the gradient the node received, and what it sent to each of its
+# inputs. (It *is* the backward pass, so we call it on a fresh circuit instead of
+# `L.backward()`.) The captions tell the story:
+
+# %%
+leaves, (s0, s1, s2, s3, L) = circuit()
+frames = viz.backward_steps(L)
+for frame in frames:
+    print(frame.caption)
+
+# %% [markdown]
+# The engine starts at the output L with dL/dL = 1 and ends at the leaves. A node is
+# processed only after every node that uses it, because only then is its gradient
+# complete. The cell below checks that order and the final gradients.
+
+# %%
+order = [frame.graph.node(frame.node_id).name for frame in frames]
+print(" -> ".join(order))
+assert order[0] == "L" and frames[0].caption.startswith("step 1 of 10: L (sigmoid) received 1.00")
+assert order[-1] in names and sorted(order) == sorted([*names, "s0", "s1", "s2", "s3", "L"])
+for node in (s0, s1, s2, s3, L):  # each gate comes before the nodes it got its inputs from
+    assert all(order.index(node.label) < order.index(parent.label) for parent in node._parents)
+assert {leaf.label: round(leaf.grad, 2) for leaf in leaves} == LECTURE_GRADS
+
+# %% [markdown]
+# Each frame is also a picture. Here is step 5: the multiply gate s1 (yellow) has received
+# 0.20 and sends 0.20 x x1 = -0.39 to w1 and 0.20 x w1 = -0.59 to x1 (red wires). Nodes
+# with a green border are done; w0, x0 and s0 still wait for their turn.
+
+# %%
+print(frames[4].caption)
+frames[4].digraph()
+
+# %% [markdown]
+# In Jupyter, `viz.step_through` shows all the frames with a slider and previous / next
+# buttons. (It needs a running kernel; on a static page only the first frame shows.
+# `viz.save_steps_html(frames, "steps.html")` writes a page that works anywhere.)
+
+# %%
+viz.step_through(frames)
+
+# %% [markdown]
+# **To remember:** backprop is the chain rule applied gate by gate, in reverse order. Each
+# gate multiplies the upstream gradient by its local gradient: add gates copy it, multiply
+# gates swap their inputs, and the sigmoid needs only its output, (1 - L) L.

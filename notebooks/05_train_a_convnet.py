@@ -1,0 +1,329 @@
+# %% [markdown]
+# # Train a ConvNet on handwritten digits
+#
+# Lecture sections 6 and 7. We build the lecture's typical architecture,
+#
+# **[(CONV-RELU)*2 - POOL] - [(CONV-RELU) - POOL] - FC - SOFTMAX**,
+#
+# train it on small images of handwritten digits, and then look at what people look at:
+# the training curves, the learned filters, the activation maps and the model's
+# computational graph. At the end we save a checkpoint and load it back. This notebook
+# covers:
+#
+# 1. the data: 1,797 grey-scale 8x8 digits;
+# 2. the model, its shapes and its parameter counts;
+# 3. a PyTorch-style training loop;
+# 4. loss and accuracy curves;
+# 5. the learned filters and activation maps;
+# 6. the graph of the model, one box per layer;
+# 7. saving and loading the model and the optimizer.
+#
+# Everything is seeded, so each run gives the same numbers; training takes a few seconds.
+
+# %%
+# %matplotlib inline
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from tqdm.auto import tqdm
+
+import autograd
+import nn
+import viz
+from viz.plots import plot_activations, plot_filters, plot_history
+
+autograd.manual_seed(0)  # the initial weights
+
+# %% [markdown]
+# ## 1. The data
+#
+# `nn.datasets.load_digits()` gives scikit-learn's 1,797 handwritten digits, split into
+# 1,437 for training and 360 for testing. Each image is a tensor of shape (1, 8, 8): one
+# channel (grey), 8x8 pixels, scaled to [0, 1]. Each label is a number from 0 to 9.
+
+# %%
+train, test = nn.datasets.load_digits()
+image, label = train[0]
+print(f"{len(train)} training and {len(test)} test images; image {image.shape} {image.dtype}, label {label.item()}")
+assert (len(train), len(test)) == (1437, 360) and image.shape == (1, 8, 8)
+assert 0 <= image.data.min() and image.data.max() <= 1
+
+
+# %%
+def show_digits(images, titles, ncols=10):
+    """A row (or a grid) of small grey-scale images, each with a title."""
+    ncols = max(1, min(ncols, len(images)))
+    nrows = max(1, -(-len(images) // ncols))
+    fig = Figure(figsize=(1.1 * ncols, 1.25 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes:
+        ax.axis("off")
+    for ax, pixels, title in zip(axes, images, titles):
+        ax.imshow(pixels, cmap="gray_r")  # strokes are dark, on white
+        ax.set_title(title, fontsize=9)
+    return fig
+
+
+images, labels = train.tensors
+first = [int(np.flatnonzero(labels.data == d)[0]) for d in range(10)]  # the first image of each digit
+show_digits([images.data[i, 0] for i in first], [f"label {labels.data[i]}" for i in first])
+
+# %% [markdown]
+# 8x8 pixels is very coarse, but the digits are still easy to tell apart for a person.
+#
+# A `DataLoader` cuts the data into mini-batches. The training loader shuffles the images
+# in a new order every epoch; `seed=0` makes that order the same on every run.
+
+# %%
+train_loader = nn.data.DataLoader(train, batch_size=32, shuffle=True, seed=0)
+test_loader = nn.data.DataLoader(test, batch_size=256)
+images, labels = next(iter(train_loader))
+print(f"{len(train_loader)} batches per epoch; a batch: images {images.shape}, labels {labels.shape}")
+assert len(train_loader) == 45 and images.shape == (32, 1, 8, 8)
+
+# %% [markdown]
+# ## 2. The model
+#
+# Two 3x3 conv layers with ReLUs, a 2x2 max pool, one more conv-ReLU-pool, and a fully
+# connected layer that gives 10 scores, one per digit. Padding 1 keeps the size of a 3x3
+# convolution ((8 - 3 + 2)/1 + 1 = 8) and each pool halves it: 8 -> 4 -> 2. The softmax
+# is part of the loss (`nn.CrossEntropyLoss`), as in PyTorch.
+
+
+# %%
+def make_convnet():
+    return nn.Sequential(
+        nn.Conv2d(1, 16, kernel_size=3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(16, 16, kernel_size=3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # 8x8 -> 4x4
+        nn.Conv2d(16, 32, kernel_size=3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # 4x4 -> 2x2
+        nn.Flatten(),  # 32 x 2 x 2 -> 128
+        nn.Linear(32 * 2 * 2, 10),
+    )
+
+
+model = make_convnet()
+print(model)
+
+# %% [markdown]
+# Let's follow one batch through the layers and count the parameters. A conv layer with
+# K filters of size F x F over C input channels has F*F*C*K weights and K biases.
+
+# %%
+x = images
+for i, layer in enumerate(model):
+    x = layer(x)
+    n = sum(p.numel() for p in layer.parameters())
+    print(f"{i}: {type(layer).__name__:<9} output {str(tuple(x.shape)):<16} parameters {n}")
+
+counts = [sum(p.numel() for p in layer.parameters()) for layer in model]
+assert counts[0] == 3 * 3 * 1 * 16 + 16 and counts[2] == 3 * 3 * 16 * 16 + 16
+assert counts[5] == 3 * 3 * 16 * 32 + 32 and counts[9] == 128 * 10 + 10
+assert x.shape == (32, 10) and sum(counts) == 8410
+print("total:", sum(counts), "parameters")
+
+# %% [markdown]
+# ## 3. Training
+#
+# The loop is the same as in PyTorch. For every batch: clear the old gradients, run the
+# model forward, compute the loss, backpropagate, and let the optimizer update the weights.
+# After every epoch we measure the accuracy on the test images, which the model never
+# trains on. The optimizer is Adam with a learning rate of 5e-3.
+
+
+# %%
+def evaluate(model, loader):
+    """The fraction of images in ``loader`` that ``model`` classifies correctly."""
+    model.eval()
+    correct = total = 0
+    with autograd.no_grad():  # no graph needed: we only look at the outputs
+        for images, labels in loader:
+            correct += (model(images).argmax(dim=1) == labels).sum().item()
+            total += len(labels)
+    model.train()
+    return correct / total
+
+
+epochs = 10
+loss_fn = nn.CrossEntropyLoss()
+optimizer = nn.optim.Adam(model.parameters(), lr=5e-3)
+history = {"train loss": [], "train accuracy": [], "test accuracy": []}
+
+start = time.perf_counter()
+for epoch in (bar := tqdm(range(1, epochs + 1), desc="training")):
+    total_loss = correct = seen = 0
+    for images, labels in train_loader:
+        optimizer.zero_grad()
+        logits = model(images)
+        loss = loss_fn(logits, labels)
+        loss.backward()
+        optimizer.step()
+
+        total_loss += loss.item() * len(labels)
+        correct += (logits.argmax(dim=1) == labels).sum().item()
+        seen += len(labels)
+
+    history["train loss"].append(total_loss / seen)
+    history["train accuracy"].append(correct / seen)
+    history["test accuracy"].append(evaluate(model, test_loader))
+    bar.set_postfix(loss=f"{total_loss / seen:.3f}", test_acc=f"{history['test accuracy'][-1]:.3f}")
+    print(f"epoch {epoch:2d}: " + "  ".join(f"{k} {v[-1]:.3f}" for k, v in history.items()))
+
+test_accuracy = history["test accuracy"][-1]
+print(f"trained in {time.perf_counter() - start:.1f} s; test accuracy {test_accuracy:.1%}")
+assert test_accuracy >= 0.95
+
+# %% [markdown]
+# ## 4. Training curves
+#
+# The loss (left axis) falls quickly during the first epochs and then flattens out.
+# Training and test accuracy (right axis) stay close, so the model is not overfitting
+# much.
+
+# %%
+plot_history(history, "ConvNet on the 8x8 digits")
+
+# %% [markdown]
+# Which test digits does it still get wrong? Often they are hard to read for a person too.
+
+# %%
+with autograd.no_grad():
+    predicted = model(test.tensors[0]).argmax(dim=1).data
+wrong = np.flatnonzero(predicted != test.tensors[1].data)
+print(f"{len(wrong)} of {len(test)} test digits are misclassified")
+assert len(wrong) == round((1 - test_accuracy) * len(test))
+show_digits(
+    [test.tensors[0].data[i, 0] for i in wrong[:10]],
+    [f"{test.tensors[1].data[i]}, said {predicted[i]}" for i in wrong[:10]],
+)
+
+# %% [markdown]
+# ## 5. What the network learned
+#
+# The first layer's 16 filters, each 3x3 (light = large weight). With only 9 pixels they
+# are hard to read, but many are light on one side and dark on the other: small edge
+# detectors with different orientations. (Trained on colour photos, first-layer filters
+# look like oriented edges and colour blobs.)
+
+# %%
+plot_filters(model[0], title="first-layer 3x3 filters")
+
+# %% [markdown]
+# Activation maps show where each filter responds on one image. Here is a test digit and
+# the 16 maps after the first conv-ReLU (8x8 each): each map lights up on a different part
+# of the strokes. A map that stays dark has a filter that found nothing it responds to in
+# this image (the ReLU turned all its outputs to 0).
+
+# %%
+digit, digit_label = test[0]
+show_digits([digit.data[0]], [f"test image, label {digit_label.item()}"], ncols=1)
+
+# %%
+plot_activations(model, digit, layer=model[1])
+
+# %% [markdown]
+# Deeper layers see more of the image at once: after the third conv layer each map is
+# 4x4, and each of its neurons sees a larger part of the digit.
+
+# %%
+plot_activations(model, digit, layer=model[6])
+
+# %% [markdown]
+# ## 6. The graph of the model
+#
+# Inside `autograd.graph.record()` the engine keeps every intermediate value and gradient,
+# and notes which module made each op. `viz.draw_graph(loss, model=model)` then draws the
+# forward graph with one box per layer. Recording costs memory, so it is for looking, not
+# for training. We record the loss of 8 test images and backpropagate it.
+
+# %%
+with autograd.graph.record():
+    loss = loss_fn(model(test.tensors[0][:8]), test.tensors[1][:8])
+loss.backward()
+print(f"loss of 8 test images: {loss.item():.4f}")
+
+# %% [markdown]
+# With `depth=0` every layer is drawn as one node, with its input and output shapes and
+# the norm of the gradient that flowed back into it. After the model come the steps of the
+# cross-entropy loss (log-softmax, picking each label's score, the mean).
+
+# %%
+viz.draw_graph(loss, model=model, depth=0, rankdir="TB")
+
+# %% [markdown]
+# Without `depth`, every op is drawn inside the box of the layer that ran it: the weights
+# and biases are leaves (blue), each with the summary of its values and its gradient.
+
+# %%
+viz.draw_graph(loss, model=model, rankdir="TB")
+
+# %% [markdown]
+# ## 7. Checkpoints
+#
+# `nn.save` writes a `state_dict` to a safetensors file (no pickle, so loading a file never
+# runs code) and `nn.load` reads it back. To use the weights we make a fresh model with the
+# same architecture and load them into it; it then classifies the test set exactly as the
+# trained model does.
+
+# %%
+checkpoints = tempfile.TemporaryDirectory(prefix="dagrad-checkpoint-")  # a scratch folder
+folder = Path(checkpoints.name)
+nn.save(model.state_dict(), folder / "convnet.safetensors")
+
+restored = make_convnet()  # new random weights
+print(f"fresh model: test accuracy {evaluate(restored, test_loader):.3f}")
+restored.load_state_dict(nn.load(folder / "convnet.safetensors"))
+print(f"loaded:      test accuracy {evaluate(restored, test_loader):.3f}")
+print({k: tuple(v.shape) for k, v in nn.load(folder / "convnet.safetensors").items()})
+
+assert evaluate(restored, test_loader) == test_accuracy
+for (name, p), q in zip(model.named_parameters(), restored.parameters()):
+    assert np.array_equal(p.data, q.data), name
+
+# %% [markdown]
+# To continue training later, save the optimizer too: Adam keeps a running average of
+# each parameter's gradient and of its square (`exp_avg`, `exp_avg_sq`), plus a step count,
+# and its hyperparameters. A fresh optimizer over the restored model's parameters loads
+# that state, and then the two copies train exactly alike: one more step on the same batch
+# gives the same weights. A fresh Adam *without* the saved state would take a different
+# step.
+
+# %%
+nn.save(optimizer.state_dict(), folder / "adam.safetensors")
+restored_optimizer = nn.optim.Adam(restored.parameters(), lr=5e-3)
+restored_optimizer.load_state_dict(nn.load(folder / "adam.safetensors"))
+
+state = restored_optimizer.state_dict()
+print("per-parameter state:", sorted(state["state"][0]), " learning rate:", state["param_groups"][0]["lr"])
+assert state["param_groups"][0]["lr"] == optimizer.param_groups[0]["lr"]
+
+forgetful = make_convnet()  # the same weights, but an optimizer that starts from scratch
+forgetful.load_state_dict(model.state_dict())
+fresh_optimizer = nn.optim.Adam(forgetful.parameters(), lr=5e-3)
+
+before = model[0].weight.data.copy()
+images, labels = next(iter(train_loader))
+for net, opt in [(model, optimizer), (restored, restored_optimizer), (forgetful, fresh_optimizer)]:
+    opt.zero_grad()
+    loss_fn(net(images), labels).backward()
+    opt.step()
+
+assert not np.array_equal(model[0].weight.data, before)  # the step changed the weights
+for (name, p), q, r in zip(model.named_parameters(), restored.parameters(), forgetful.parameters()):
+    assert np.array_equal(p.data, q.data), name
+    assert not np.array_equal(p.data, r.data), name
+print("after one more step the restored model still equals the original; the one with a fresh Adam does not")
+checkpoints.cleanup()  # delete the checkpoint files
+
+# %% [markdown]
+# **To remember:** a ConvNet is conv-ReLU blocks with pooling in between and a fully
+# connected layer at the end; training is zero_grad, forward, loss, backward, step. Look
+# at the curves, the filters and the activation maps to see what it learned, and save the
+# optimizer's state along with the weights if you want to resume training.
