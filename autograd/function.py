@@ -137,53 +137,55 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run ``forward`` on ``args`` and, when any input requires grad, record the node."""
         ctx = cls()
-        if not _state.grad_enabled:  # no_grad (and backward without create_graph): just compute
+        state = _state
+        if not state.grad_enabled:  # no_grad (and backward without create_graph): just compute
             ctx.needs_input_grad = (False,) * len(args)
             result = cls.forward(ctx, *args, **kwargs)
             return Tensor._make(_array(result), None, args[0]._vc if ctx.is_view else None)
-        if len(args) == 2:  # the common binary case, spelled out because it is hot
-            a, b = args
-            needs = (isinstance(a, Tensor) and a.requires_grad, isinstance(b, Tensor) and b.requires_grad)
-        else:
-            needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
-        ctx.needs_input_grad = needs
-        if True not in needs:  # no input requires grad: compute without recording
-            _state.grad_enabled = False
+        ctx.needs_input_grad = needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        if cls.array_backward:  # a built-in forward only computes with numpy: nothing to switch off
+            result = cls.forward(ctx, *args, **kwargs)
+        else:  # a user's forward may use Tensor ops: they must not be recorded
+            state.grad_enabled = False
             try:
                 result = cls.forward(ctx, *args, **kwargs)
             finally:
-                _state.grad_enabled = True
-            return Tensor._make(_array(result), None, args[0]._vc if ctx.is_view else None)
-
-        _state.grad_enabled = False  # forward itself is never recorded
-        try:
-            result = cls.forward(ctx, *args, **kwargs)
-        finally:
-            _state.grad_enabled = True
+                state.grad_enabled = True
         out_data = _array(result)
+        view_of = args[0]._vc if ctx.is_view else None
+        if True not in needs:  # no input requires grad: nothing to record
+            return Tensor._make(out_data, None, view_of)
         if out_data.dtype.kind not in "fc":
             raise TypeError(
                 f"{cls.__name__} returned a {out_data.dtype} tensor from inputs that require "
                 "grad; only floating-point outputs can be differentiated."
             )
-        out = Tensor._make(out_data, ctx, args[0]._vc if ctx.is_view else None)
+        out = Tensor._make(out_data, ctx, view_of)
         ctx._parents = tuple([(a.grad_fn or a) if need else None for a, need in zip(args, needs)])
         ctx._out_shape, ctx._out_dtype = out_data.shape, out_data.dtype
-        saved = ctx._saved
-        if saved:
-            ctx._versions = [(i, v._vc, v._vc[0]) for i, v in enumerate(saved) if isinstance(v, Tensor)]
-            # (checked in saved_tensors: a tensor changed in place since must not be used)
-            for i, v in enumerate(saved):
-                if v is result:  # the output was saved: keep its data, not a Tensor (no cycle)
-                    ctx._saved = saved[:i] + (_SavedOutput(out_data),) + saved[i + 1 :]
-                    ctx._out_index, ctx._out_vc, ctx._out_version = i, out._vc, out._vc[0]
-                    break
-        if _state.anomaly:
-            ctx._trace = "".join(traceback.format_stack()[:-1])
-        if _state.recording:  # autograd.graph.record(): keep what a drawing of the graph shows
-            ctx.output, ctx.modules = out, _state.modules
-            ctx._retained = weakref.ref(out)
+        if ctx._saved:
+            ctx._remember_saved(result, out)
+        if state.anomaly or state.recording:  # detect_anomaly() or autograd.graph.record()
+            ctx._debug(out)
         return out
+
+    def _remember_saved(self, result: Any, out: Tensor) -> None:
+        """Record the versions of saved tensors; keep a saved output as data (no cycle)."""
+        saved = self._saved
+        self._versions = [(i, v._vc, v._vc[0]) for i, v in enumerate(saved) if isinstance(v, Tensor)]
+        for i, v in enumerate(saved):
+            if v is result:  # backward gets it back as a Tensor attached to this node
+                self._saved = saved[:i] + (_SavedOutput(out.data),) + saved[i + 1 :]
+                self._out_index, self._out_vc, self._out_version = i, out._vc, out._vc[0]
+                break
+
+    def _debug(self, out: Tensor) -> None:
+        """What detect_anomaly() and autograd.graph.record() keep about a new node."""
+        if _state.anomaly:
+            self._trace = "".join(traceback.format_stack()[:-2])
+        if _state.recording:  # keep what a drawing of the graph shows
+            self.output, self.modules = out, _state.modules
+            self._retained = weakref.ref(out)
 
     # ---- engine node protocol (see autograd/engine.py) ----
 
