@@ -209,8 +209,10 @@ class Function:
             grads = type(self).backward(self, grad)
         elif self.array_backward:
             self._arrays = True  # saved_tensors hands out numpy arrays
-            grads = type(self).backward(self, grad)
-            self._arrays = False
+            try:
+                grads = type(self).backward(self, grad)
+            finally:
+                self._arrays = False
         else:  # a user's Function works on Tensors: wrap the gradient, unwrap the results
             grads = type(self).backward(self, Tensor._make(grad))
             grads = tuple(g.data if isinstance(g, Tensor) else g for g in _as_tuple(grads))

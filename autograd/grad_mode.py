@@ -70,11 +70,30 @@ class _Mode:
 
 
 class set_grad_enabled(_Mode):
-    """Turn recording on (``True``) or off (``False``) while the block runs.
+    """Turn recording on (``True``) or off (``False``).
 
-    >>> with set_grad_enabled(False):
-    ...     y = x * 2          # y.requires_grad is False
+    As in PyTorch it takes effect at once, so it works as a plain call, and as a context
+    manager or decorator it restores the previous mode afterwards::
+
+        with set_grad_enabled(False):
+            y = x * 2          # y.requires_grad is False
     """
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__(mode)
+        self.before = _state.grad_enabled
+        _state.grad_enabled = self.mode
+
+    def __enter__(self) -> None:
+        """The mode is already set (by the constructor)."""
+
+    def __exit__(self, *exc: object) -> None:
+        _state.grad_enabled = self.before
+
+    def __call__(self, fn: F) -> F:
+        """Use as a decorator: the mode applies inside ``fn`` only."""
+        _state.grad_enabled = self.before  # undo the switch made by the constructor
+        return super().__call__(fn)
 
 
 class no_grad(_Mode):

@@ -356,12 +356,15 @@ class Tensor:
 
     def _accumulate(self, grad: Any) -> None:
         """Add ``grad`` (a Tensor, or a numpy array from a first-order pass) into ``.grad``."""
-        if _state.grad_enabled:  # create_graph=True: the gradient itself is differentiable
+        if _state.grad_enabled and isinstance(grad, Tensor) and grad.requires_grad:
+            # create_graph=True: the gradient itself is differentiable, so it is kept as it is
             self.grad = grad if self.grad is None else self.grad + grad
             return
         values = grad.data if isinstance(grad, Tensor) else grad
-        if self.grad is None:
+        if self.grad is None:  # our own copy: gradients are shared between inputs and read-only views
             self.grad = Tensor._make(np.array(values, dtype=self.dtype, copy=True))
+        elif self.grad.grad_fn is not None or not self.grad.data.flags.writeable:
+            self.grad = Tensor._make(self.grad.data + values)  # never write into a graph's tensor
         else:
             np.add(self.grad.data, values, out=self.grad.data)
             self.grad._vc[0] += 1
@@ -380,8 +383,14 @@ class Tensor:
             )
 
     def _set_data(self, new: np.ndarray) -> Tensor:
+        new = np.asarray(new)
         if new.shape != self.shape:
             raise ValueError(f"in-place result of shape {new.shape} does not fit tensor of shape {self.shape}")
+        if not np.can_cast(new.dtype, self.dtype, "same_kind"):
+            raise TypeError(
+                f"in-place result of dtype {new.dtype} can't be stored in a {self.dtype} tensor without "
+                "losing information; convert first (e.g. x = x.float())"
+            )
         self.data[...] = new
         self._vc[0] += 1
         return self
@@ -430,8 +439,9 @@ class Tensor:
 
     def _inplace_or_new(self, name: str, other: Any, op: Callable[[Any, Any], Tensor]) -> Tensor:
         # ``x += y``: in place when nothing is recorded (e.g. ``w -= lr * w.grad`` under
-        # no_grad); inside a recorded graph a non-leaf is rebound to the out-of-place result.
-        if not self.is_leaf and _state.grad_enabled:
+        # no_grad); when the result must be recorded (x in the graph, or y requiring grad, as in
+        # ``total += loss``) the name is rebound to the out-of-place result.
+        if _state.grad_enabled and (not self.is_leaf or (isinstance(other, Tensor) and other.requires_grad)):
             return op(self, other)
         getattr(self, name)(other)
         return self
@@ -649,11 +659,11 @@ class Tensor:
         """Variance over ``dim``, unbiased by default."""
         return ops_reduce.var(self, dim, unbiased, keepdim, correction=correction)
 
-    def max(self, dim: int | None = None, keepdim: bool = False):
+    def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
         """Largest value, or ``(values, indices)`` along ``dim``."""
         return ops_reduce.max(self, dim, keepdim)
 
-    def min(self, dim: int | None = None, keepdim: bool = False):
+    def min(self, dim: int | None = None, keepdim: bool = False) -> Any:
         """Smallest value, or ``(values, indices)`` along ``dim``."""
         return ops_reduce.min(self, dim, keepdim)
 

@@ -280,6 +280,8 @@ class Module:
             if p.grad is not None:
                 if set_to_none:
                     p.grad = None
+                elif p.grad.grad_fn is not None or not p.grad.data.flags.writeable:
+                    p.grad = Tensor._make(np.zeros_like(p.grad.data))  # detached zeros
                 else:
                     with no_grad():
                         p.grad.zero_()

@@ -49,6 +49,11 @@ class _BatchNorm(Module):
                 f"{self.num_features} channels in dim 1, got shape {x.shape}"
             )
         use_batch_stats = self.training or not self.track_running_stats
+        if use_batch_stats and x.numel() // x.shape[1] <= 1:  # checked before any state changes
+            raise ValueError(
+                f"{type(self).__name__}: expected more than 1 value per channel when training, got input of shape "
+                f"{x.shape}; use a larger batch or eval()"
+            )
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data[...] += 1

@@ -526,3 +526,12 @@ def test_failed_backward_leaves_no_stale_engine_state():
     assert x._deps == 0 and x._pending is None
     (x * 3).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_failed_builtin_backward_leaves_array_mode_off():
+    x = leaf([1.0, 2.0])
+    y = x * x
+    node = y.grad_fn
+    with pytest.raises(ValueError):
+        node._backward(np.ones(3))  # a gradient of the wrong shape: numpy refuses to broadcast
+    assert node._arrays is False

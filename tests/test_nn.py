@@ -1087,3 +1087,10 @@ def test_cnn_learns_bars():
     model.eval()
     final = F.cross_entropy(model(x), y).item()
     assert final < 0.1
+
+
+def test_batchnorm_rejects_a_single_value_per_channel_without_changing_state():
+    bn = nn.BatchNorm1d(3)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        bn(autograd.ones(1, 3))
+    assert bn.num_batches_tracked.item() == 0

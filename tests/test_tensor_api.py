@@ -187,3 +187,78 @@ def test_functions_mirror_methods():
     np.testing.assert_array_equal(autograd.clamp(x, min=0).data, [[0, 2], [3, 0]])
     assert autograd.matmul(x, x).shape == (2, 2)
     np.testing.assert_allclose(autograd.softmax(x, dim=1).data.sum(1), [1, 1], rtol=1e-6)
+
+
+# ---------------------------------------------------------------- regressions found in review
+
+
+def test_leaf_grads_after_create_graph_are_private_and_writable():
+    a = autograd.tensor([1.0, 2.0], requires_grad=True)
+    b = autograd.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward(create_graph=True)
+    assert a.grad is not b.grad
+    (a * 2).sum().backward()  # first-order accumulation on top
+    np.testing.assert_array_equal(a.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
+
+
+def test_inplace_ops_refuse_to_truncate():
+    t = autograd.tensor([1, 2, 3])
+    with pytest.raises(TypeError, match="float"):
+        t.add_(1.5)
+    np.testing.assert_array_equal(t.data, [1, 2, 3])  # unchanged
+
+
+def test_accumulating_a_loss_into_a_plain_tensor():
+    w = autograd.tensor([1.0, 2.0], requires_grad=True)
+    total = autograd.zeros(())
+    for k in range(3):
+        total += (w * k).sum()
+    total.backward()
+    np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])
+
+
+def test_integer_copy_of_a_tensor_that_requires_grad():
+    w = autograd.tensor([1.7, 2.2], requires_grad=True)
+    idx = w.long()
+    assert idx.dtype == np.int64 and not idx.requires_grad
+    np.testing.assert_array_equal(idx.data, [1, 2])
+
+
+def test_cat_promotes_integers_to_the_float_dtype():
+    assert autograd.cat([autograd.ones(2), autograd.tensor([1, 2])]).dtype == np.float32
+
+
+def test_max_with_nan_routes_gradient_to_the_nan():
+    x = autograd.tensor([1.0, float("nan"), 3.0], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 0.0])
+
+
+def test_masked_gradients_stay_zero_with_infinite_upstream():
+    x = autograd.tensor([[[[1.0, 5.0], [2.0, 3.0]]]], requires_grad=True)
+    autograd.max_pool2d(x, 2).backward(autograd.tensor([[[[float("inf")]]]]))
+    np.testing.assert_array_equal(x.grad.data, [[[[0.0, np.inf], [0.0, 0.0]]]])
+    y = autograd.tensor([1.0, 4.0], requires_grad=True)
+    autograd.maximum(y, autograd.tensor([2.0, 2.0])).backward(autograd.tensor([np.inf, np.inf]))
+    np.testing.assert_array_equal(y.grad.data, [0.0, np.inf])
+
+
+def test_matmul_and_conv_need_one_dtype():
+    with pytest.raises(TypeError, match="one dtype"):
+        autograd.ones(2, 2) @ autograd.ones(2, 2, dtype=autograd.float64)
+    with pytest.raises(TypeError, match="one dtype"):
+        autograd.conv2d(autograd.ones(1, 1, 4, 4), autograd.ones(1, 1, 3, 3, dtype=autograd.float64))
+
+
+def test_set_grad_enabled_as_a_plain_call():
+    try:
+        autograd.set_grad_enabled(False)
+        assert not autograd.is_grad_enabled()
+    finally:
+        autograd.set_grad_enabled(True)
+    assert autograd.is_grad_enabled()
+
+
+def test_sum_over_empty_dims_reduces_everything():
+    assert autograd.ones(2, 3).sum(dim=()).shape == ()

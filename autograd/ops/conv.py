@@ -232,6 +232,13 @@ def _pair(value: IntPair, name: str) -> tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
+def _check_dtypes(fn: str, *tensors: Tensor | None) -> None:
+    dtypes = {t.dtype for t in tensors if t is not None}
+    if len(dtypes) > 1:
+        names = ", ".join(str(t.dtype) for t in tensors if t is not None)
+        raise TypeError(f"{fn}: input, weight and bias must have one dtype, got {names}; convert with .to(dtype)")
+
+
 def _check_rank(x: Tensor, w: Tensor, fn: str) -> None:
     if x.ndim not in (3, 4):
         raise ValueError(f"{fn}: expected input of shape (N, C, H, W) or unbatched (C, H, W), got shape {x.shape}")
@@ -285,6 +292,7 @@ def conv2d(
     ``'valid'`` (0) or ``'same'`` (output as large as the input; stride 1 only).
     """
     _check_rank(input, weight, "conv2d")
+    _check_dtypes("conv2d", input, weight, bias)
     x, unbatched = _batched(input)
     if isinstance(padding, str):
         x, padding = _string_padding(x, weight, padding, stride, dilation)
@@ -342,6 +350,7 @@ def conv_transpose2d(
     Output size per axis: (H - 1)*S - 2P + D*(K - 1) + output_padding + 1.
     """
     _check_rank(input, weight, "conv_transpose2d")
+    _check_dtypes("conv_transpose2d", input, weight, bias)
     x, unbatched = _batched(input)
     geo = _geometry(stride, padding, dilation, groups, "conv_transpose2d")
     op = _pair(output_padding, "output_padding")

@@ -57,6 +57,8 @@ def matmul(x: Tensor, w: Tensor) -> Tensor:
 
 def check_matmul(x: Tensor, w: Tensor) -> None:
     """Raise a clear error unless ``x @ w`` is defined."""
+    if x.dtype != w.dtype:
+        raise TypeError(f"matmul needs operands of one dtype, got {x.dtype} and {w.dtype}; convert one with .to(dtype)")
     if x.ndim == 0 or w.ndim == 0:
         raise ValueError(f"matmul needs at least 1-d operands, got shapes {x.shape} and {w.shape}")
     inner_x = x.shape[-1]

@@ -115,11 +115,7 @@ class Maximum(Op):
         # dz/dx = 1 where x > y, 1/2 where x == y, else 0 (and the mirror for y)
         x, y = ctx.saved_tensors
         share = (dual.data(x) > dual.data(y)) + 0.5 * (dual.data(x) == dual.data(y))
-        x_needs, y_needs = ctx.needs_input_grad
-        return (
-            unbroadcast(grad * share.astype(grad.dtype), x.shape, x.dtype) if x_needs else None,
-            unbroadcast(grad * (1 - share).astype(grad.dtype), y.shape, y.dtype) if y_needs else None,
-        )
+        return _split(ctx, grad, x, y, share)
 
 
 class Minimum(Op):
@@ -135,11 +131,18 @@ class Minimum(Op):
         # dz/dx = 1 where x < y, 1/2 where x == y, else 0 (and the mirror for y)
         x, y = ctx.saved_tensors
         share = (dual.data(x) < dual.data(y)) + 0.5 * (dual.data(x) == dual.data(y))
-        x_needs, y_needs = ctx.needs_input_grad
-        return (
-            unbroadcast(grad * share.astype(grad.dtype), x.shape, x.dtype) if x_needs else None,
-            unbroadcast(grad * (1 - share).astype(grad.dtype), y.shape, y.dtype) if y_needs else None,
-        )
+        return _split(ctx, grad, x, y, share)
+
+
+def _split(ctx, grad, x, y, share):
+    """Gradients of maximum/minimum: ``share`` of grad to x, the rest to y (exact zeros, no NaN)."""
+    x_needs, y_needs = ctx.needs_input_grad
+    gx = dual.keep(grad * share.astype(grad.dtype), share > 0) if x_needs else None
+    gy = dual.keep(grad * (1 - share).astype(grad.dtype), share < 1) if y_needs else None
+    return (
+        unbroadcast(gx, x.shape, x.dtype) if x_needs else None,
+        unbroadcast(gy, y.shape, y.dtype) if y_needs else None,
+    )
 
 
 class Where(Op):
@@ -158,8 +161,8 @@ class Where(Op):
         _, x_needs, y_needs = ctx.needs_input_grad
         return (
             None,
-            unbroadcast(grad * cond, *ctx.x_like) if x_needs else None,
-            unbroadcast(grad * ~cond, *ctx.y_like) if y_needs else None,
+            unbroadcast(dual.keep(grad, cond), *ctx.x_like) if x_needs else None,
+            unbroadcast(dual.keep(grad, ~cond), *ctx.y_like) if y_needs else None,
         )
 
 

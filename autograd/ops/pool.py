@@ -33,7 +33,7 @@ class PoolGeometry:
     in_hw: tuple[int, int]
     out_hw: tuple[int, int]
 
-    def offsets(self):
+    def offsets(self) -> list[tuple[int, int, int]]:
         """Each kernel offset (i, j) with its flat number i * kW + j."""
         kh, kw = self.kernel
         return [(i, j, i * kw + j) for i in range(kh) for j in range(kw)]
@@ -104,7 +104,9 @@ def _window_max(padded: np.ndarray, geo: PoolGeometry) -> np.ndarray:
 def _window_argmax(padded: np.ndarray, best: np.ndarray, geo: PoolGeometry) -> np.ndarray:
     """Which kernel offset (i * kW + j) holds each window's maximum; ties go to the first in
     scan order, as PyTorch's; a NaN maximum goes to the NaN."""
-    which = np.zeros(best.shape, np.int16)
+    size = geo.kernel[0] * geo.kernel[1]
+    dtype = np.int8 if size <= 127 else np.int16 if size <= 32767 else np.int32  # small: faster to scan
+    which = np.zeros(best.shape, dtype)
     free = np.ones(best.shape, bool)  # windows whose maximum is not found yet
     nan = np.isnan(best).any()
     for i, j, k in geo.offsets():
@@ -114,7 +116,7 @@ def _window_argmax(padded: np.ndarray, best: np.ndarray, geo: PoolGeometry) -> n
             hit |= np.isnan(v)
         hit &= free
         free ^= hit
-        which += np.multiply(hit, k, dtype=np.int16)  # (np.copyto with where= is far slower)
+        which += np.multiply(hit, k, dtype=dtype)  # (np.copyto with where= is far slower)
     return which
 
 
@@ -149,11 +151,13 @@ class MaxPoolScatter(Op):
         (ph, pw), (h, w) = geo.padding, geo.in_hw
         out = np.zeros(g.shape[:2] + geo.padded_hw(), dtype=g.dtype)
         disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(geo.stride, geo.dilation, geo.kernel))
+        finite = np.isfinite(g.data).all()  # else multiplying by a 0/1 mask would turn inf into NaN
         for i, j, k in geo.offsets():
+            part = g.data * (which == k) if finite else np.where(which == k, g.data, 0)
             if disjoint:  # windows do not overlap: each input position gets at most one gradient
-                np.multiply(g.data, which == k, out=geo.view(out, i, j))
+                geo.view(out, i, j)[...] = part
             else:
-                geo.view(out, i, j)[...] += g.data * (which == k)
+                geo.view(out, i, j)[...] += part
         return out[..., ph : ph + h, pw : pw + w]
 
     @staticmethod

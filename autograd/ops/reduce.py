@@ -131,7 +131,7 @@ class Var(Op):
         if not ctx.keepdim:
             grad = grad.reshape(_kept_shape(x.shape, ctx.dims))
         centered = x - dual.mean_keep(x, ctx.dims)
-        if ctx.denominator == 0:  # n == correction: (2 / 0) (x_i - mean) is nan at x_i == mean, else +-inf
+        if ctx.denominator <= 0:  # n <= correction: (2 / 0) (x_i - mean) is nan at x_i == mean, else +-inf
             c = dual.data(centered)
             local = np.where(c == 0, np.nan, np.copysign(np.inf, c))
             return grad * local.astype(x.dtype), None, None, None
@@ -146,7 +146,7 @@ class Amax(Op):
         if x.numel() == 0:
             raise RuntimeError(f"max()/min() of an empty tensor of shape {x.shape}")
         y = (np.max if largest else np.min)(x.data, axis=dims, keepdims=True)
-        hits = x.data == y
+        hits = (x.data == y) | (np.isnan(x.data) & np.isnan(y))  # a NaN maximum is where the NaN is
         ctx.save_for_backward(hits / hits.sum(axis=dims, keepdims=True))
         ctx.dims, ctx.keepdim = dims, keepdim
         return y if keepdim else np.squeeze(y, axis=dims)
@@ -157,7 +157,7 @@ class Amax(Op):
         (share,) = ctx.saved_tensors
         if not ctx.keepdim:
             grad = grad.reshape(_kept_shape(share.shape, ctx.dims))
-        return grad * share.astype(grad.dtype), None, None, None
+        return dual.keep(grad * share.astype(grad.dtype), share > 0), None, None, None
 
 
 class TakeAlongDim(Op):
@@ -181,7 +181,7 @@ class TakeAlongDim(Op):
         (onehot,) = ctx.saved_tensors
         if not ctx.keepdim:
             grad = dual.unsqueeze(grad, ctx.dim)
-        return grad * onehot.astype(grad.dtype), None, None, None
+        return dual.keep(grad, onehot), None, None, None
 
 
 class MaxResult(NamedTuple):
@@ -193,14 +193,14 @@ class MaxResult(NamedTuple):
 
 def sum(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
     """Sum of elements over ``dim`` (all when None)."""
-    return Sum.apply(x, normalize_dims(dim, x.ndim), keepdim)
+    return Sum.apply(x, normalize_dims(dim if dim != () else None, x.ndim), keepdim)  # () means all, as torch
 
 
 def mean(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
     """Mean over ``dim`` (all when None)."""
     if x.dtype.kind not in "fc":
         raise TypeError(f"mean() needs a floating-point tensor, got {x.dtype}; use x.float()")
-    return Mean.apply(x, normalize_dims(dim, x.ndim), keepdim)
+    return Mean.apply(x, normalize_dims(dim if dim != () else None, x.ndim), keepdim)
 
 
 def var(
@@ -214,7 +214,9 @@ def var(
     """Variance over ``dim``; unbiased (divides by n - 1) by default, as PyTorch."""
     if correction is None:
         correction = 1 if unbiased else 0
-    return Var.apply(x, normalize_dims(dim, x.ndim), correction, keepdim)
+    if x.dtype.kind not in "fc":
+        raise TypeError(f"var() needs a floating-point tensor, got {x.dtype}; use x.float()")
+    return Var.apply(x, normalize_dims(dim if dim != () else None, x.ndim), correction, keepdim)
 
 
 def _extreme(x, dim, keepdim, largest):
@@ -231,7 +233,7 @@ def _extreme(x, dim, keepdim, largest):
     return MaxResult(values, indices)
 
 
-def max(x: Tensor, dim: int | None = None, keepdim: bool = False):
+def max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """Largest element; with ``dim``, a ``(values, indices)`` pair along that dimension."""
     if isinstance(dim, Tensor):
         from autograd.ops.pointwise import maximum
@@ -240,7 +242,7 @@ def max(x: Tensor, dim: int | None = None, keepdim: bool = False):
     return _extreme(x, dim, keepdim, True)
 
 
-def min(x: Tensor, dim: int | None = None, keepdim: bool = False):
+def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """Smallest element; with ``dim``, a ``(values, indices)`` pair along that dimension."""
     if isinstance(dim, Tensor):
         from autograd.ops.pointwise import minimum

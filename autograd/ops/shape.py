@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -239,11 +240,13 @@ def expand(x: Tensor, *sizes: int) -> Tensor:
     return Expand.apply(x, shape)
 
 
-def to_dtype(x: Tensor, dtype) -> Tensor:
+def to_dtype(x: Tensor, dtype: Any) -> Tensor:
     """Convert to ``dtype`` (a differentiable cast between float types)."""
     dtype = as_dtype(dtype)
     if dtype == x.dtype:
         return x
+    if dtype.kind not in "fc":  # an integer/bool copy has no gradient: nothing to record
+        return Tensor._make(x.data.astype(dtype))
     return Cast.apply(x, dtype)
 
 
@@ -309,6 +312,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"cat(dim={dim}): tensor {i} has shape {t.shape} but tensor 0 has shape {first.shape}; "
                 "all shapes must match except along dim"
             )
+    floats = [t.dtype for t in tensors if t.dtype.kind in "fc"]
+    if floats:  # integer pieces join a float result in its dtype (PyTorch's promotion)
+        common = np.result_type(*floats)
+        tensors = [t if t.dtype.kind in "fc" else to_dtype(t, common) for t in tensors]
     return Cat.apply(*tensors, dim=d)
 
 
