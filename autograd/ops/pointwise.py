@@ -137,8 +137,8 @@ class Minimum(Op):
 def _split(ctx, grad, x, y, share):
     """Gradients of maximum/minimum: ``share`` of grad to x, the rest to y (exact zeros, no NaN)."""
     x_needs, y_needs = ctx.needs_input_grad
-    gx = dual.keep(grad * share.astype(grad.dtype), share > 0) if x_needs else None
-    gy = dual.keep(grad * (1 - share).astype(grad.dtype), share < 1) if y_needs else None
+    gx = dual.keep(grad, share > 0) * share.astype(grad.dtype) if x_needs else None
+    gy = dual.keep(grad, share < 1) * (1 - share).astype(grad.dtype) if y_needs else None
     return (
         unbroadcast(gx, x.shape, x.dtype) if x_needs else None,
         unbroadcast(gy, y.shape, y.dtype) if y_needs else None,

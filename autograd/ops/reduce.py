@@ -157,7 +157,7 @@ class Amax(Op):
         (share,) = ctx.saved_tensors
         if not ctx.keepdim:
             grad = grad.reshape(_kept_shape(share.shape, ctx.dims))
-        return dual.keep(grad * share.astype(grad.dtype), share > 0), None, None, None
+        return dual.keep(grad, share > 0) * share.astype(grad.dtype), None, None, None
 
 
 class TakeAlongDim(Op):
