@@ -4,8 +4,9 @@ A tensor made by an op on inputs that require grad gets ``grad_fn``, the op's ``
 instance, which links to its inputs' nodes; that chain is the dynamic computation graph.
 Leaves (tensors you create) have ``grad_fn=None`` and receive ``.grad`` after ``backward()``.
 
-Operator methods below are one-liners over the functions in ``autograd/ops``; the maths and
-the vector-Jacobian products live there, next to each other.
+Methods below hand over to the functions in ``autograd/ops``, where the maths and the
+vector-Jacobian products live, next to each other. The arithmetic operators also have a
+shortcut: with nothing to record they are just their numpy expression.
 """
 
 from __future__ import annotations

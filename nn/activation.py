@@ -20,6 +20,7 @@ class ReLU(Module):
         return F.relu(x)
 
     def extra_repr(self) -> str:
+        """The arguments shown inside this layer\'s repr, as in PyTorch."""
         return "inplace=True" if self.inplace else ""
 
 
@@ -35,6 +36,7 @@ class LeakyReLU(Module):
         return F.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self) -> str:
+        """The arguments shown inside this layer\'s repr, as in PyTorch."""
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
@@ -66,6 +68,7 @@ class Softmax(Module):
         return F.softmax(x, self.dim)
 
     def extra_repr(self) -> str:
+        """The arguments shown inside this layer\'s repr, as in PyTorch."""
         return f"dim={self.dim}"
 
 
@@ -81,4 +84,5 @@ class LogSoftmax(Module):
         return F.log_softmax(x, self.dim)
 
     def extra_repr(self) -> str:
+        """The arguments shown inside this layer\'s repr, as in PyTorch."""
         return f"dim={self.dim}"

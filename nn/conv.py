@@ -44,6 +44,7 @@ class _ConvNd(Module):
         init.default_layer_init_(self.weight, self.bias)
 
     def extra_repr(self) -> str:
+        """The arguments shown inside this layer\'s repr, as in PyTorch."""
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
             s += f", padding={self.padding}"

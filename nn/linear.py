@@ -35,6 +35,7 @@ class Linear(Module):
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
+        """The arguments shown inside this layer\'s repr, as in PyTorch."""
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
@@ -50,4 +51,5 @@ class Flatten(Module):
         return x.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
+        """The arguments shown inside this layer\'s repr, as in PyTorch."""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -65,6 +65,7 @@ class _BatchNorm(Module):
         return F.batch_norm(x, *stats, self.weight, self.bias, use_batch_stats, momentum, self.eps)
 
     def extra_repr(self) -> str:
+        """The arguments shown inside this layer\'s repr, as in PyTorch."""
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
             f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
@@ -97,4 +98,5 @@ class Dropout(Module):
         return F.dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:
+        """The arguments shown inside this layer\'s repr, as in PyTorch."""
         return f"p={self.p}, inplace={self.inplace}"

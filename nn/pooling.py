@@ -23,6 +23,7 @@ class MaxPool2d(Module):
         )
 
     def extra_repr(self) -> str:
+        """The arguments shown inside this layer\'s repr, as in PyTorch."""
         return (
             f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
             f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
@@ -52,6 +53,7 @@ class AvgPool2d(Module):
         )
 
     def extra_repr(self) -> str:
+        """The arguments shown inside this layer\'s repr, as in PyTorch."""
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
@@ -67,4 +69,5 @@ class AdaptiveAvgPool2d(Module):
         return F.adaptive_avg_pool2d(x, self.output_size)
 
     def extra_repr(self) -> str:
+        """The arguments shown inside this layer\'s repr, as in PyTorch."""
         return f"output_size={self.output_size}"
