@@ -62,11 +62,19 @@ def log(x: Any) -> Any:
 
 
 def keep(x: Any, mask: np.ndarray) -> Any:
-    """``x`` where ``mask`` is true, exact zeros elsewhere (no -0.0 from multiplying by 0)."""
+    """``x`` where ``mask`` is true, exact zeros elsewhere (broadcasting).
+
+    Multiplying by the 0/1 mask would leave -0.0 (and turn inf into NaN), so on arrays it
+    multiplies and then adds +0.0 when every value is finite (fast), else uses ``np.where``.
+    """
     if isinstance(x, Tensor):
         from autograd.ops.pointwise import where
 
         return where(mask, x, 0.0)
+    if np.isfinite(x).all():
+        out = np.multiply(x, mask)
+        out += 0.0  # -0.0 + 0.0 == +0.0
+        return out
     return np.where(mask, x, np.zeros((), x.dtype))
 
 

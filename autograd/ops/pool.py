@@ -153,11 +153,13 @@ class MaxPoolScatter(Op):
         disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(geo.stride, geo.dilation, geo.kernel))
         finite = np.isfinite(g.data).all()  # else multiplying by a 0/1 mask would turn inf into NaN
         for i, j, k in geo.offsets():
-            part = g.data * (which == k) if finite else np.where(which == k, g.data, 0)
-            if disjoint:  # windows do not overlap: each input position gets at most one gradient
-                geo.view(out, i, j)[...] = part
+            if disjoint and finite:  # windows do not overlap: each position gets at most one gradient
+                np.multiply(g.data, which == k, out=geo.view(out, i, j))
+            elif finite:
+                geo.view(out, i, j)[...] += g.data * (which == k)
             else:
-                geo.view(out, i, j)[...] += part
+                geo.view(out, i, j)[...] += np.where(which == k, g.data, 0)
+        out += 0.0  # -0.0 (a negative gradient times 0) becomes +0.0
         return out[..., ph : ph + h, pw : pw + w]
 
     @staticmethod
