@@ -29,24 +29,32 @@ class Scalar:
     >>> L.backward(); w.grad
     """
 
-    __slots__ = ("data", "grad", "_parents", "_back", "_aux", "label", "_deps", "_pending")
+    __slots__ = ("data", "grad", "_a", "_b", "_back", "_aux", "label", "_deps", "_pending")
 
     def __init__(
         self,
         data: Number,
-        _parents: tuple = (),
+        _a: Scalar | None = None,
+        _b: Scalar | None = None,
         _back: Callable | None = None,
         _aux: float = 0.0,
         label: str = "",
     ) -> None:
         self.data = float(data)
         self.grad = 0.0
-        self._parents = _parents
+        self._a = _a  # the parents, in two slots rather than a tuple: one object per node
+        self._b = _b
         self._back = _back
         self._aux = _aux  # the constant of ops like x * 3 or x ** 2
         self.label = label
         self._deps = 0  # engine scratch space (autograd/engine.py)
         self._pending = None
+
+    @property
+    def _parents(self) -> tuple:
+        """The nodes this one was computed from (the engine protocol's parents)."""
+        a, b = self._a, self._b
+        return () if a is None else (a,) if b is None else (a, b)
 
     @property
     def op(self) -> str:
@@ -56,7 +64,7 @@ class Scalar:
     @property
     def is_leaf(self) -> bool:
         """True for a value you created (not the result of an op)."""
-        return not self._parents
+        return self._a is None
 
     def __repr__(self) -> str:
         name = f"{self.label}=" if self.label else ""
@@ -65,54 +73,54 @@ class Scalar:
     # ---- arithmetic: a Scalar operand becomes a parent, a number becomes _aux
     def __add__(self, other: Scalar | Number) -> Scalar:
         if type(other) is Scalar:
-            return Scalar(self.data + other.data, (self, other), _add_back)
-        return Scalar(self.data + other, (self,), _pass_back)
+            return Scalar(self.data + other.data, self, other, _add_back)
+        return Scalar(self.data + other, self, None, _pass_back)
 
     __radd__ = __add__
 
     def __mul__(self, other: Scalar | Number) -> Scalar:
         if type(other) is Scalar:
-            return Scalar(self.data * other.data, (self, other), _mul_back)
-        return Scalar(self.data * other, (self,), _scale_back, other)
+            return Scalar(self.data * other.data, self, other, _mul_back)
+        return Scalar(self.data * other, self, None, _scale_back, other)
 
     __rmul__ = __mul__
 
     def __neg__(self) -> Scalar:
-        return Scalar(-self.data, (self,), _scale_back, -1.0)
+        return Scalar(-self.data, self, None, _scale_back, -1.0)
 
     def __sub__(self, other: Scalar | Number) -> Scalar:
         if type(other) is Scalar:
-            return Scalar(self.data - other.data, (self, other), _sub_back)
-        return Scalar(self.data - other, (self,), _pass_back)
+            return Scalar(self.data - other.data, self, other, _sub_back)
+        return Scalar(self.data - other, self, None, _pass_back)
 
     def __rsub__(self, other: Number) -> Scalar:
-        return Scalar(other - self.data, (self,), _scale_back, -1.0)
+        return Scalar(other - self.data, self, None, _scale_back, -1.0)
 
     def __truediv__(self, other: Scalar | Number) -> Scalar:
         if type(other) is Scalar:
-            return Scalar(self.data / other.data, (self, other), _div_back)
-        return Scalar(self.data / other, (self,), _scale_back, 1.0 / other)
+            return Scalar(self.data / other.data, self, other, _div_back)
+        return Scalar(self.data / other, self, None, _scale_back, 1.0 / other)
 
     def __rtruediv__(self, other: Number) -> Scalar:
-        return Scalar(other / self.data, (self,), _rdiv_back, other)
+        return Scalar(other / self.data, self, None, _rdiv_back, other)
 
     def __pow__(self, exponent: Number) -> Scalar:
         if isinstance(exponent, Scalar):
             raise TypeError("Scalar ** Scalar is not supported; use exp(b * log(a)) for a variable exponent")
-        return Scalar(self.data**exponent, (self,), _pow_back, exponent)
+        return Scalar(self.data**exponent, self, None, _pow_back, exponent)
 
     # ---- functions
     def exp(self) -> Scalar:
         """e^x."""
-        return Scalar(math.exp(self.data), (self,), _exp_back)
+        return Scalar(math.exp(self.data), self, None, _exp_back)
 
     def log(self) -> Scalar:
         """Natural logarithm."""
-        return Scalar(math.log(self.data), (self,), _log_back)
+        return Scalar(math.log(self.data), self, None, _log_back)
 
     def tanh(self) -> Scalar:
         """Hyperbolic tangent."""
-        return Scalar(math.tanh(self.data), (self,), _tanh_back)
+        return Scalar(math.tanh(self.data), self, None, _tanh_back)
 
     def sigmoid(self) -> Scalar:
         """Logistic sigmoid, stable for large |x|."""
@@ -122,11 +130,11 @@ class Scalar:
         else:
             e = math.exp(x)
             s = e / (1.0 + e)
-        return Scalar(s, (self,), _sigmoid_back)
+        return Scalar(s, self, None, _sigmoid_back)
 
     def relu(self) -> Scalar:
         """max(x, 0)."""
-        return Scalar(self.data if self.data > 0 else 0.0, (self,), _relu_back)
+        return Scalar(self.data if self.data > 0 else 0.0, self, None, _relu_back)
 
     # ---- backward
     def backward(self) -> None:
@@ -157,7 +165,7 @@ class Scalar:
 
 
 # Each backward gets the node and the upstream gradient g and returns g * local gradient
-# for each parent. ``n.data`` is the node's own output; parents are read from n._parents.
+# for each parent. ``n.data`` is the node's own output; parents are n._a and n._b.
 
 
 def _add_back(n: Scalar, g: float) -> tuple:  # z = x + y: dz/dx = dz/dy = 1
@@ -173,7 +181,7 @@ def _sub_back(n: Scalar, g: float) -> tuple:  # z = x - y: dz/dx = 1, dz/dy = -1
 
 
 def _mul_back(n: Scalar, g: float) -> tuple:  # z = x * y: dz/dx = y, dz/dy = x
-    x, y = n._parents
+    x, y = n._a, n._b
     return g * y.data, g * x.data
 
 
@@ -182,17 +190,17 @@ def _scale_back(n: Scalar, g: float) -> tuple:  # z = c * x: dz/dx = c
 
 
 def _div_back(n: Scalar, g: float) -> tuple:  # z = x / y: dz/dx = 1/y, dz/dy = -z/y
-    x, y = n._parents
+    y = n._b
     return g / y.data, -g * n.data / y.data
 
 
 def _rdiv_back(n: Scalar, g: float) -> tuple:  # z = c / x: dz/dx = -c / x^2
-    (x,) = n._parents
+    x = n._a
     return (-g * n._aux / (x.data * x.data),)
 
 
 def _pow_back(n: Scalar, g: float) -> tuple:  # z = x^p: dz/dx = p x^(p-1)
-    (x,) = n._parents
+    x = n._a
     p = n._aux
     return (g * p * x.data ** (p - 1) if p != 0 else 0.0,)
 
@@ -202,7 +210,7 @@ def _exp_back(n: Scalar, g: float) -> tuple:  # z = e^x: dz/dx = z
 
 
 def _log_back(n: Scalar, g: float) -> tuple:  # z = ln x: dz/dx = 1/x
-    return (g / n._parents[0].data,)
+    return (g / n._a.data,)
 
 
 def _tanh_back(n: Scalar, g: float) -> tuple:  # z = tanh x: dz/dx = 1 - z^2
