@@ -72,6 +72,7 @@ class Function:
     _trace: str | None = None
     _freed = False
     _versions: list = []  # (index, version counter, version at save) per saved tensor
+    _saved_data: tuple | None = ()  # the saved values as numpy arrays (first-order backward)
     _out_index: int | None = None  # which saved value is the op's own output
     _arrays = False  # True while a built-in backward runs on numpy arrays (see Op)
     #: Built-in ops (``Op``) write backward so it also runs on numpy arrays; a user's Function
@@ -94,8 +95,6 @@ class Function:
         if self._freed:
             raise RuntimeError(_FREED.format(name=self.name()))
         saved = self._saved
-        if not self._versions and self._out_index is None and not self._arrays:
-            return saved
         for i, counter, version in self._versions:
             if counter[0] != version:
                 raise RuntimeError(
@@ -105,18 +104,17 @@ class Function:
                     f"{version}. Use an out-of-place op (x = x * 2 instead of "
                     "x.mul_(2)) or clone() the tensor before changing it."
                 )
-        if self._out_index is not None:
-            i = self._out_index
-            if self._out_vc[0] != self._out_version:
-                raise RuntimeError(
-                    f"The output of {self.name()}, needed for its gradient, was modified by an "
-                    f"in-place operation (version {self._out_vc[0]}, expected {self._out_version}). "
-                    "Use an out-of-place op or clone() the output before changing it."
-                )
-            out = saved[i].data if self._arrays else self._output_tensor(saved[i].data)
-            saved = saved[:i] + (out,) + saved[i + 1 :]
+        i = self._out_index
+        if i is not None and self._out_vc[0] != self._out_version:
+            raise RuntimeError(
+                f"The output of {self.name()}, needed for its gradient, was modified by an "
+                f"in-place operation (version {self._out_vc[0]}, expected {self._out_version}). "
+                "Use an out-of-place op or clone() the output before changing it."
+            )
         if self._arrays:  # a first-order backward of a built-in op: plain numpy arrays
-            return tuple([v.data if isinstance(v, Tensor) else v for v in saved])
+            return self._saved_data
+        if i is not None:
+            saved = saved[:i] + (self._output_tensor(saved[i].data),) + saved[i + 1 :]
         return saved
 
     def _output_tensor(self, data: np.ndarray) -> Tensor:
@@ -142,7 +140,7 @@ class Function:
             ctx.needs_input_grad = (False,) * len(args)
             result = cls.forward(ctx, *args, **kwargs)
             return Tensor._make(_array(result), None, args[0]._vc if ctx.is_view else None)
-        ctx.needs_input_grad = needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        ctx.needs_input_grad = needs = _needs(args)
         if cls.array_backward:  # a built-in forward only computes with numpy: nothing to switch off
             result = cls.forward(ctx, *args, **kwargs)
         else:  # a user's forward may use Tensor ops: they must not be recorded
@@ -161,7 +159,7 @@ class Function:
                 "grad; only floating-point outputs can be differentiated."
             )
         out = Tensor._make(out_data, ctx, view_of)
-        ctx._parents = tuple([(a.grad_fn or a) if need else None for a, need in zip(args, needs)])
+        ctx._parents = _parents(args, needs)
         ctx._out_shape, ctx._out_dtype = out_data.shape, out_data.dtype
         if ctx._saved:
             ctx._remember_saved(result, out)
@@ -172,12 +170,18 @@ class Function:
     def _remember_saved(self, result: Any, out: Tensor) -> None:
         """Record the versions of saved tensors; keep a saved output as data (no cycle)."""
         saved = self._saved
-        self._versions = [(i, v._vc, v._vc[0]) for i, v in enumerate(saved) if isinstance(v, Tensor)]
+        versions, data = [], []  # data: the numpy values a first-order backward works on
         for i, v in enumerate(saved):
             if v is result:  # backward gets it back as a Tensor attached to this node
                 self._saved = saved[:i] + (_SavedOutput(out.data),) + saved[i + 1 :]
                 self._out_index, self._out_vc, self._out_version = i, out._vc, out._vc[0]
-                break
+                data.append(out.data)
+            elif isinstance(v, Tensor):
+                versions.append((i, v._vc, v._vc[0]))
+                data.append(v.data)
+            else:
+                data.append(v)
+        self._versions, self._saved_data = versions, tuple(data)
 
     def _debug(self, out: Tensor) -> None:
         """What detect_anomaly() and autograd.graph.record() keep about a new node."""
@@ -251,7 +255,7 @@ class Function:
         return grads
 
     def _release(self) -> None:
-        self._saved = None
+        self._saved = self._saved_data = None
         self._freed = True
 
 
@@ -263,6 +267,24 @@ class Op(Function):
     """
 
     array_backward = True
+
+
+def _needs(args: tuple) -> tuple:
+    """needs_input_grad: which arguments are Tensors that require grad (1 and 2 spelled out: hot)."""
+    if len(args) == 2:
+        a, b = args
+        return (isinstance(a, Tensor) and a.requires_grad, isinstance(b, Tensor) and b.requires_grad)
+    if len(args) == 1:
+        return (isinstance(args[0], Tensor) and args[0].requires_grad,)
+    return tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+
+
+def _parents(args: tuple, needs: tuple) -> tuple:
+    """The engine node each input's gradient goes to (its grad_fn, or the leaf itself), or None."""
+    if len(args) == 1:
+        a = args[0]
+        return ((a.grad_fn or a) if needs[0] else None,)
+    return tuple([(a.grad_fn or a) if need else None for a, need in zip(args, needs)])
 
 
 def run_hooks(hooks: list, grad: Any) -> Any:
