@@ -229,21 +229,12 @@ class Function:
                 f"took {len(parents)} input(s); return one per input (None for inputs "
                 "that need no gradient)."
             )
-        for i, (g, parent) in enumerate(zip(grads, parents)):
-            if g is None or parent is None:
-                continue
-            values = g if arrays else g.data if isinstance(g, Tensor) else None
-            if type(values) is not np.ndarray:  # a number, or the other kind of value: convert
-                g = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=parent._out_dtype)
-                values, g = g, (g if arrays else Tensor._make(g))
-                grads = grads[:i] + (g,) + grads[i + 1 :]
-            if values.shape != parent._out_shape or values.dtype != parent._out_dtype:
-                raise RuntimeError(
-                    f"{type(self).__name__}.backward returned a gradient of shape "
-                    f"{tuple(values.shape)} and dtype {values.dtype} for input {i}, which has shape "
-                    f"{tuple(parent._out_shape)} and dtype {parent._out_dtype}: a gradient must match "
-                    "its input (sum broadcast dimensions away with autograd.unbroadcast, cast with .to(dtype))."
-                )
+        kind = np.ndarray if arrays else Tensor
+        for g, parent in zip(grads, parents):  # every gradient must match its input exactly
+            if g is not None and parent is not None:
+                if type(g) is not kind or g.shape != parent._out_shape or g.dtype != parent._out_dtype:
+                    grads = self._checked(grads, arrays)
+                    break
         if _state.anomaly:
             for i, g in enumerate(grads):
                 if g is not None and not np.all(np.isfinite(g if arrays else g.data)):
@@ -253,6 +244,25 @@ class Function:
                         f"The op was created by:\n{where}"
                     )
         return grads
+
+    def _checked(self, grads: tuple, arrays: bool) -> tuple:
+        """Convert numbers (and the other kind of value) to gradients; raise on a wrong shape or dtype."""
+        out = []
+        for i, (g, parent) in enumerate(zip(grads, self._parents)):
+            if g is not None and parent is not None:
+                if type(g) is not (np.ndarray if arrays else Tensor):  # a number, or the other kind
+                    values = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=parent._out_dtype)
+                    g = values if arrays else Tensor._make(values)
+                values = g if arrays else g.data
+                if values.shape != parent._out_shape or values.dtype != parent._out_dtype:
+                    raise RuntimeError(
+                        f"{type(self).__name__}.backward returned a gradient of shape "
+                        f"{tuple(values.shape)} and dtype {values.dtype} for input {i}, which has shape "
+                        f"{tuple(parent._out_shape)} and dtype {parent._out_dtype}: a gradient must match its "
+                        "input (sum broadcast dimensions away with autograd.unbroadcast, cast with .to(dtype))."
+                    )
+            out.append(g)
+        return tuple(out)
 
     def _release(self) -> None:
         self._saved = self._saved_data = None
