@@ -197,7 +197,7 @@ def max_pool2d(
     dilation: IntPair = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
-):
+) -> Tensor | tuple[Tensor, Tensor]:
     """Max over kH x kW windows (stride defaults to the kernel size), PyTorch's ``F.max_pool2d``.
 
     Shapes: (N, C, H, W) or (C, H, W) -> (..., H_out, W_out) with
