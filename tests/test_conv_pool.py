@@ -325,3 +325,36 @@ def test_conv_memory_stays_near_one_im2col_buffer():
     im2col = 16 * 9 * 8 * 32 * 32 * 4  # bytes of one (C*kH*kW, N*H*W) float32 buffer
     jacobian = (x.numel() * y.numel()) * 4
     assert peak < 4 * im2col < jacobian / 1000
+
+
+@pytest.mark.parametrize("stride,groups", [(1, 1), (1, 2), (2, 1), (2, 2)])
+def test_transposed_columns_in_channel_blocks_give_the_same_gradients(monkeypatch, stride, groups):
+    """conv2d's input gradient builds its columns a block of channels at a time: one channel per
+    block (the smallest blocks) must give exactly what one block of all channels gives."""
+    from autograd.ops import conv
+
+    x, w = rand((3, 4, 9, 8), 1), rand((6, 4 // groups, 3, 3), 2)
+
+    def grads():
+        x.grad = w.grad = None
+        y = conv2d(x, w, stride=stride, padding=1, groups=groups)
+        y.backward(rand(y.shape, 3, requires_grad=False))
+        return x.grad.numpy().copy(), w.grad.numpy().copy()
+
+    whole = grads()
+    monkeypatch.setattr(conv, "COLUMN_BLOCK_BYTES", 1)
+    blocked = grads()
+    np.testing.assert_allclose(blocked[0], whole[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(blocked[1], whole[1])
+    assert np.abs(whole[0]).max() > 0.1  # real gradients, not zeros
+
+
+def test_conv_output_is_contiguous_and_survives_buffer_reuse():
+    """Outputs live in cached buffers; a later conv must never write over one still in use."""
+    x, w = rand((8, 16, 32, 32), 1, False), rand((32, 16, 3, 3), 2, False)
+    first = conv2d(x, w, padding=1)
+    kept = first.numpy().copy()
+    assert first.numpy().flags.c_contiguous
+    for _ in range(3):
+        conv2d(x * 2, w, padding=1)
+    np.testing.assert_array_equal(first.numpy(), kept)

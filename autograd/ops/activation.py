@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd import workspace
 from autograd.function import Op
 from autograd.ops import dual
 from autograd.ops.pointwise import float_data
@@ -49,9 +50,9 @@ class ReLU(Op):
 
     @staticmethod
     def forward(ctx, x):
-        positive = x.data > 0
+        positive = np.greater(x.data, 0, out=workspace.empty(x.shape, bool))
         ctx.save_for_backward(positive)
-        return np.maximum(x.data, 0)
+        return np.maximum(x.data, 0, out=workspace.empty_like(x.data))
 
     @staticmethod
     def backward(ctx, grad):

@@ -22,11 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from autograd import workspace
 from autograd.function import Op
 from autograd.ops import dual
 from autograd.tensor import Tensor
 
 IntPair = int | tuple[int, int]
+COLUMN_BLOCK_BYTES = 6 << 20  # conv_transpose2d (and conv2d's input gradient) makes its columns in blocks this large
 
 
 @dataclass(frozen=True)
@@ -40,86 +42,184 @@ class Geometry:
 
 
 # ------------------------------------------------------------------ numpy kernels
+#
+# Every kernel works on "columns": a (G, rows, N * H_out * row_width) matrix whose last axis runs
+# over the output pixels (n, y, x). With stride 1 the row width is that of the padded input,
+# so the receptive fields of a whole output row are one contiguous stretch of the padded
+# image, shifted by i * W_pad + j for kernel offset (i, j): im2col and col2im become kH * kW
+# long contiguous copies/adds instead of many short strided ones. The price is a few garbage
+# columns (x >= W_out) per row, which the GEMM computes and the result view skips.
+
+
+def _row_width(in_hw: tuple[int, int], out_hw: tuple[int, int], geo: Geometry) -> int:
+    """Output positions computed per row: the padded input width for stride 1, else W_out."""
+    return in_hw[1] + 2 * geo.padding[1] if geo.stride == (1, 1) else out_hw[1]
+
+
+def _padded_images(x: np.ndarray, geo: Geometry, slack: int) -> np.ndarray:
+    """x (N, C, H, W) -> (C, N, H_pad * W_pad + slack): each zero-padded image flattened, then
+    ``slack`` zeros that the garbage columns of the last rows may read."""
+    n, c, h, w = x.shape
+    (ph, pw) = geo.padding
+    flat = workspace.zeros((c, n, (h + 2 * ph) * (w + 2 * pw) + slack), x.dtype)
+    image = flat[:, :, : (h + 2 * ph) * (w + 2 * pw)].reshape(c, n, h + 2 * ph, w + 2 * pw)
+    image[:, :, ph : ph + h, pw : pw + w] = x.transpose(1, 0, 2, 3)
+    return flat
 
 
 def _im2col(x: np.ndarray, kernel: tuple[int, int], out_hw: tuple[int, int], geo: Geometry) -> np.ndarray:
-    """Receptive fields as columns. x (N, C, H, W) -> (G, C/G * kH * kW, N * H_out * W_out)."""
-    (ph, pw), (sh, sw), (dh, dw) = geo.padding, geo.stride, geo.dilation
-    if ph or pw:
-        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    n, c = x.shape[:2]
+    """Receptive fields as columns. x (N, C, H, W) -> (G, C/G * kH * kW, N * H_out * row_width)."""
+    n, c, h, w = x.shape
     (kh, kw), (ho, wo) = kernel, out_hw
-    s_n, s_c, s_h, s_w = x.strides
-    # windows[c, i, j, n, y, x] = x_padded[n, c, y*sh + i*dh, x*sw + j*dw]  (a view, no copy)
-    windows = as_strided(x, (c, kh, kw, n, ho, wo), (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw), writeable=False)
-    return windows.reshape(geo.groups, c // geo.groups * kh * kw, n * ho * wo)  # the one copy
+    (ph, pw), (sh, sw), (dh, dw) = geo.padding, geo.stride, geo.dilation
+    cols = workspace.empty((c, kh, kw, n, ho * _row_width((h, w), out_hw, geo)), x.dtype)
+    if geo.stride == (1, 1):
+        # cols[c, i, j, n, y * W_pad + x] = image[c, n, y + i*dh, x + j*dw]: one slice per offset
+        wp = w + 2 * pw
+        images = _padded_images(x, geo, slack=(kw - 1) * dw)
+        for i in range(kh):
+            for j in range(kw):
+                start = i * dh * wp + j * dw
+                cols[:, i, j] = images[:, :, start : start + ho * wp]
+    else:
+        if ph or pw:
+            x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        s_n, s_c, s_h, s_w = x.strides
+        # windows[c, i, j, n, y, x] = x_padded[n, c, y*sh + i*dh, x*sw + j*dw]  (a view, no copy)
+        shape, strides = (c, kh, kw, n, ho, wo), (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw)
+        cols.reshape(shape)[...] = as_strided(x, shape, strides, writeable=False)
+    return cols.reshape(geo.groups, c // geo.groups * kh * kw, -1)
 
 
 def _col2im(
-    cols: np.ndarray, shape: tuple[int, int, int, int], kernel: tuple[int, int], in_hw: tuple[int, int], geo: Geometry
+    w_mat: np.ndarray,
+    y_cols: np.ndarray,
+    shape: tuple[int, int, int, int],
+    kernel: tuple[int, int],
+    out_hw: tuple[int, int],
+    geo: Geometry,
 ) -> np.ndarray:
-    """The adjoint of _im2col: add every column back onto the pixels it came from.
+    """The adjoint of _im2col applied to the columns w_mat @ y_cols: add every column back
+    onto the pixels it came from.
 
-    cols (G, C/G * kH * kW, N * H_in * W_in) -> (N, C, H, W), where (H, W) = ``shape[2:]``.
-    One strided add per kernel offset (kH * kW of them), never a loop over pixels.
+    w_mat (G, C/G * kH * kW, C_y/G), y_cols (G, C_y/G, N * H_out * row_width) -> (N, C, H, W),
+    where (H, W) = ``shape[2:]`` and (H_out, W_out) = ``out_hw``. The columns are made for a
+    block of channels at a time (at most COLUMN_BLOCK_BYTES: small, and still in cache when
+    added back), each block with one add per kernel offset, never a loop over pixels.
     """
     n, c, h, w = shape
-    (kh, kw), (hi, wi) = kernel, in_hw
+    groups, per_group = geo.groups, c // geo.groups
+    (kh, kw), (ho, wo) = kernel, out_hw
     (ph, pw), (sh, sw), (dh, dw) = geo.padding, geo.stride, geo.dilation
-    cols = cols.reshape(c, kh, kw, n, hi, wi)
-    full_h = max(h + 2 * ph, (hi - 1) * sh + dh * (kh - 1) + 1)
-    full_w = max(w + 2 * pw, (wi - 1) * sw + dw * (kw - 1) + 1)
-    out = np.zeros((c, n, full_h, full_w), dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            out[:, :, i * dh : i * dh + sh * (hi - 1) + 1 : sh, j * dw : j * dw + sw * (wi - 1) + 1 : sw] += cols[
-                :, i, j
-            ]
-    return out[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3)
+    flat = geo.stride == (1, 1)
+    if flat:  # padded images flattened, as _padded_images lays them out
+        wp = w + 2 * pw
+        padded = workspace.zeros((groups, per_group, n, (h + 2 * ph) * wp + (kw - 1) * dw), y_cols.dtype)
+    else:
+        full_h = max(h + 2 * ph, (ho - 1) * sh + dh * (kh - 1) + 1)
+        full_w = max(w + 2 * pw, (wo - 1) * sw + dw * (kw - 1) + 1)
+        padded = workspace.zeros((groups, per_group, n, full_h, full_w), y_cols.dtype)
+    block_bytes = groups * per_group * kh * kw * y_cols.shape[-1] * y_cols.itemsize
+    blocks = -(-block_bytes // COLUMN_BLOCK_BYTES)
+    step = -(-per_group // blocks)
+    for c0 in range(0, per_group, step):
+        c1 = min(c0 + step, per_group)
+        cols = _matmul(w_mat[:, c0 * kh * kw : c1 * kh * kw], y_cols)
+        part = padded[:, c0:c1]
+        for i in range(kh):
+            for j in range(kw):
+                if flat:
+                    start = i * dh * wp + j * dw
+                    part[..., start : start + ho * wp] += cols.reshape(groups, c1 - c0, kh, kw, n, -1)[:, :, i, j]
+                else:
+                    rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+                    columns = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+                    part[..., rows, columns] += cols.reshape(groups, c1 - c0, kh, kw, n, ho, wo)[:, :, i, j]
+        del cols  # its buffer is free for the next block
+    if flat:
+        padded = padded[..., : (h + 2 * ph) * wp].reshape(c, n, h + 2 * ph, wp)
+    return _contiguous(padded.reshape(c, n, *padded.shape[-2:])[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3))
 
 
-def _by_group(t: np.ndarray, groups: int) -> np.ndarray:
-    """(N, C, H, W) -> (G, C/G, N * H * W): channels grouped, the rest flattened (one copy)."""
+def _to_columns(t: np.ndarray, groups: int, row_width: int) -> np.ndarray:
+    """(N, C, H, W) -> (G, C/G, N * H * row_width): channels grouped, zeros in the garbage columns."""
     n, c, h, w = t.shape
-    return t.transpose(1, 0, 2, 3).reshape(groups, c // groups, n * h * w)
+    out = workspace.zeros((c, n, h, row_width), t.dtype) if row_width > w else workspace.empty((c, n, h, w), t.dtype)
+    out[..., :w] = t.transpose(1, 0, 2, 3)
+    return out.reshape(groups, c // groups, -1)
 
 
-def _from_groups(t: np.ndarray, n: int, hw: tuple[int, int]) -> np.ndarray:
-    """(G, C/G, N * H * W) -> (N, C, H, W) as a view."""
-    return t.reshape(-1, n, *hw).transpose(1, 0, 2, 3)
+def _from_columns(t: np.ndarray, n: int, hw: tuple[int, int]) -> np.ndarray:
+    """(G, C/G, N * H * row_width) -> contiguous (N, C, H, W), skipping the garbage columns."""
+    return _contiguous(t.reshape(-1, n, hw[0], t.shape[-1] // (n * hw[0]))[..., : hw[1]].transpose(1, 0, 2, 3))
 
 
-def conv2d_forward(x: np.ndarray, w: np.ndarray, geo: Geometry) -> tuple[np.ndarray, np.ndarray]:
-    """y[n, o] = sum over c, i, j of w[o, c, i, j] * x_pad[n, c, y*s + i*d, x*s + j*d].
+def _contiguous(view: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy in a cached buffer (later elementwise ops then run on long rows)."""
+    out = workspace.empty(view.shape, view.dtype)
+    np.copyto(out, view)
+    return out
+
+
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b for stacks of matrices, the result in a cached buffer."""
+    return np.matmul(a, b, out=workspace.empty(a.shape[:-1] + b.shape[-1:], np.result_type(a, b)))
+
+
+def conv2d_forward(
+    x: np.ndarray, w: np.ndarray, geo: Geometry, b: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """y[n, o] = b[o] + sum over c, i, j of w[o, c, i, j] * x_pad[n, c, y*s + i*d, x*s + j*d].
 
     Returns y and the im2col buffer (the weight gradient can reuse it).
     """
     c_out, _, kh, kw = w.shape
     ho, wo = conv_output_hw(x.shape[2:], (kh, kw), geo)
     cols = _im2col(x, (kh, kw), (ho, wo), geo)
-    w_mat = w.reshape(geo.groups, c_out // geo.groups, -1)
-    return _from_groups(np.matmul(w_mat, cols), x.shape[0], (ho, wo)), cols
+    y = _matmul(w.reshape(geo.groups, c_out // geo.groups, -1), cols)
+    if b is not None:
+        y += b.reshape(geo.groups, -1, 1)  # in place, on contiguous columns
+    return _from_columns(y, x.shape[0], (ho, wo)), cols
 
 
-def conv_transpose2d_forward(y: np.ndarray, w: np.ndarray, geo: Geometry, out_hw: tuple[int, int]) -> np.ndarray:
-    """The adjoint of conv2d_forward in its input: scatter w-weighted copies of each y pixel."""
+def output_columns(g: np.ndarray, x_hw: tuple[int, int], geo: Geometry) -> np.ndarray:
+    """The output gradient g (N, C_out, H_out, W_out) as columns laid out like x's im2col buffer:
+    the operand that both backward GEMMs share."""
+    return _to_columns(g, geo.groups, _row_width(x_hw, g.shape[2:], geo))
+
+
+def conv_transpose2d_forward(
+    y: np.ndarray, w: np.ndarray, geo: Geometry, out_hw: tuple[int, int], y_cols: np.ndarray | None = None
+) -> np.ndarray:
+    """The adjoint of conv2d_forward in its input: scatter w-weighted copies of each y pixel.
+
+    ``y_cols`` is ``output_columns(y, out_hw, geo)`` when the caller has it already.
+    """
     c_in, c_out_g, kh, kw = w.shape
     n = y.shape[0]
     w_mat = w.reshape(geo.groups, c_in // geo.groups, c_out_g * kh * kw).transpose(0, 2, 1)
-    cols = np.matmul(w_mat, _by_group(y, geo.groups))
-    return _col2im(cols, (n, c_out_g * geo.groups, *out_hw), (kh, kw), y.shape[2:], geo)
+    if y_cols is None:
+        y_cols = output_columns(y, out_hw, geo)
+    return _col2im(w_mat, y_cols, (n, c_out_g * geo.groups, *out_hw), (kh, kw), y.shape[2:], geo)
 
 
 def conv2d_weight_forward(
-    x: np.ndarray, g: np.ndarray, kernel: tuple[int, int], geo: Geometry, cols: np.ndarray | None = None
+    x: np.ndarray,
+    g: np.ndarray,
+    kernel: tuple[int, int],
+    geo: Geometry,
+    cols: np.ndarray | None = None,
+    g_cols: np.ndarray | None = None,
 ) -> np.ndarray:
     """dL/dw of conv2d: correlate the input x with the output gradient g. -> (C_out, C/G, kH, kW).
 
-    ``cols`` is x's im2col buffer when the forward pass kept it.
+    ``cols`` is x's im2col buffer when the forward pass kept it, ``g_cols`` g's output columns.
     """
     if cols is None:
         cols = _im2col(x, kernel, g.shape[2:], geo)
-    gw = np.matmul(_by_group(g, geo.groups), cols.transpose(0, 2, 1))
+    if g_cols is None:
+        g_cols = output_columns(g, x.shape[2:], geo)
+    gw = np.matmul(g_cols, cols.transpose(0, 2, 1))
     return gw.reshape(g.shape[1], x.shape[1] // geo.groups, *kernel)
 
 
@@ -128,15 +228,6 @@ def conv_output_hw(in_hw: tuple[int, int], kernel: tuple[int, int], geo: Geometr
     return tuple(
         (n + 2 * p - d * (k - 1) - 1) // s + 1
         for n, k, s, p, d in zip(in_hw, kernel, geo.stride, geo.padding, geo.dilation)
-    )
-
-
-def _leftover(in_hw: tuple[int, int], kernel: tuple[int, int], geo: Geometry) -> tuple[int, int]:
-    """Rows/columns of the padded input that no window reaches (conv_transpose2d's output_padding)."""
-    out = conv_output_hw(in_hw, kernel, geo)
-    return tuple(
-        (n + 2 * p) - ((o - 1) * s + d * (k - 1) + 1)
-        for n, o, k, s, p, d in zip(in_hw, out, kernel, geo.stride, geo.padding, geo.dilation)
     )
 
 
@@ -149,12 +240,10 @@ class Conv2d(Op):
 
     @staticmethod
     def forward(ctx, x, w, b, geo):
-        y, cols = conv2d_forward(x.data, w.data, geo)
+        y, cols = conv2d_forward(x.data, w.data, geo, None if b is None else b.data)
         # keep the im2col buffer for the weight gradient (one buffer per layer) when needed
         ctx.save_for_backward(x, w, cols if ctx.needs_input_grad[1] else None)
         ctx.geo = geo
-        if b is not None:
-            y += b.data.reshape(1, -1, 1, 1)  # in place: y is a fresh product
         return y
 
     @staticmethod
@@ -164,10 +253,12 @@ class Conv2d(Op):
         x_needs, w_needs, b_needs, _ = ctx.needs_input_grad
         geo = ctx.geo
         gx = gw = gb = None
+        # on arrays (first-order), both GEMMs share one copy of the gradient as columns
+        g_cols = None if isinstance(grad, Tensor) else output_columns(grad, x.shape[2:], geo)
         if x_needs:
-            gx = dual.apply(ConvTranspose2d, (grad, w, None), geo, x.shape[2:])
+            gx = dual.apply(ConvTranspose2d, (grad, w, None), geo, x.shape[2:], g_cols)
         if w_needs:
-            gw = dual.apply(Conv2dWeight, (x, grad), w.shape[2:], geo, cols)
+            gw = dual.apply(Conv2dWeight, (x, grad), w.shape[2:], geo, cols, g_cols)
         if b_needs:
             gb = dual.sum_keep(grad, (0, 2, 3)).reshape(-1)
         return gx, gw, gb, None
@@ -178,10 +269,10 @@ class ConvTranspose2d(Op):
     -> z (N, C_out, H_out, W_out) with H_out given by ``out_hw``."""
 
     @staticmethod
-    def forward(ctx, y, w, b, geo, out_hw):
+    def forward(ctx, y, w, b, geo, out_hw, y_cols):
         ctx.save_for_backward(y, w)
         ctx.geo = geo
-        z = conv_transpose2d_forward(y.data, w.data, geo, tuple(out_hw))
+        z = conv_transpose2d_forward(y.data, w.data, geo, tuple(out_hw), y_cols)
         if b is not None:
             z += b.data.reshape(1, -1, 1, 1)  # in place: z is a fresh sum
         return z
@@ -190,16 +281,16 @@ class ConvTranspose2d(Op):
     def backward(ctx, grad):
         # dy = conv2d(dz, w); dw = correlation of dz (as input) with y (as output gradient)
         y, w = ctx.saved_tensors
-        y_needs, w_needs, b_needs, _, _ = ctx.needs_input_grad
+        y_needs, w_needs, b_needs = ctx.needs_input_grad[:3]
         geo = ctx.geo
         gy = gw = gb = None
         if y_needs:
             gy = dual.apply(Conv2d, (grad, w, None), geo)
         if w_needs:
-            gw = dual.apply(Conv2dWeight, (grad, y), w.shape[2:], geo, None)
+            gw = dual.apply(Conv2dWeight, (grad, y), w.shape[2:], geo, None, None)
         if b_needs:
             gb = dual.sum_keep(grad, (0, 2, 3)).reshape(-1)
-        return gy, gw, gb, None, None
+        return gy, gw, gb, None, None, None
 
 
 class Conv2dWeight(Op):
@@ -207,19 +298,19 @@ class Conv2dWeight(Op):
     Shapes: x (N, C, H, W), g (N, C_out, H_out, W_out) -> v (C_out, C/G, kH, kW)."""
 
     @staticmethod
-    def forward(ctx, x, g, kernel, geo, cols=None):
+    def forward(ctx, x, g, kernel, geo, cols, g_cols):
         ctx.save_for_backward(x, g)
         ctx.geo = geo
-        return conv2d_weight_forward(x.data, g.data, tuple(kernel), geo, cols)
+        return conv2d_weight_forward(x.data, g.data, tuple(kernel), geo, cols, g_cols)
 
     @staticmethod
     def backward(ctx, grad):
         # v is bilinear in (x, g): dx = conv_transpose2d(g, dv), dg = conv2d(x, dv)
         x, g = ctx.saved_tensors
-        x_needs, g_needs, _, _, _ = ctx.needs_input_grad
-        gx = dual.apply(ConvTranspose2d, (g, grad, None), ctx.geo, x.shape[2:]) if x_needs else None
+        x_needs, g_needs = ctx.needs_input_grad[:2]
+        gx = dual.apply(ConvTranspose2d, (g, grad, None), ctx.geo, x.shape[2:], None) if x_needs else None
         gg = dual.apply(Conv2d, (x, grad, None), ctx.geo) if g_needs else None
-        return gx, gg, None, None, None
+        return gx, gg, None, None, None, None
 
 
 # ------------------------------------------------------------------ checks and public API
@@ -380,7 +471,7 @@ def conv_transpose2d(
     c_out = weight.shape[1] * geo.groups
     if bias is not None and bias.shape != (c_out,):
         raise ValueError(f"conv_transpose2d: bias must have shape ({c_out},), got {bias.shape}")
-    z = ConvTranspose2d.apply(x, weight, bias, geo, out_hw)
+    z = ConvTranspose2d.apply(x, weight, bias, geo, out_hw, None)
     return z.squeeze(0) if unbatched else z
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd import workspace
 from autograd.tensor import Tensor
 
 
@@ -72,7 +73,7 @@ def keep(x: Any, mask: np.ndarray) -> Any:
 
         return where(mask, x, 0.0)
     if np.isfinite(x).all():
-        out = np.multiply(x, mask)
+        out = np.multiply(x, mask, out=workspace.empty_like(x) if x.shape == mask.shape else None)
         out += 0.0  # -0.0 + 0.0 == +0.0
         return out
     return np.where(mask, x, np.zeros((), x.dtype))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autograd import workspace
 from autograd.function import Op
 from autograd.ops import dual
 from autograd.ops.conv import IntPair, _pair
@@ -95,7 +96,9 @@ def _window_max(padded: np.ndarray, geo: PoolGeometry) -> np.ndarray:
     """Each window's maximum: an elementwise max over the kH * kW strided views (NaN wins)."""
     offsets = geo.offsets()
     i, j, _ = offsets[0]
-    best = geo.view(padded, i, j).copy()
+    first = geo.view(padded, i, j)
+    best = workspace.empty(first.shape, first.dtype)
+    np.copyto(best, first)
     for i, j, _ in offsets[1:]:
         np.maximum(best, geo.view(padded, i, j), out=best)
     return best
@@ -149,7 +152,7 @@ class MaxPoolScatter(Op):
         ctx.save_for_backward(which)
         ctx.geo = geo
         (ph, pw), (h, w) = geo.padding, geo.in_hw
-        out = np.zeros(g.shape[:2] + geo.padded_hw(), dtype=g.dtype)
+        out = workspace.zeros(g.shape[:2] + geo.padded_hw(), g.dtype)
         disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(geo.stride, geo.dilation, geo.kernel))
         finite = np.isfinite(g.data).all()  # else multiplying by a 0/1 mask would turn inf into NaN
         for i, j, k in geo.offsets():
