@@ -21,7 +21,7 @@ import torch
 
 import autograd
 
-REPEATS = 7
+ROUNDS = 5
 CONV_SHAPES = [  # (x shape, w shape, padding)
     ((64, 3, 32, 32), (32, 3, 3, 3), 1),
     ((64, 32, 16, 16), (64, 32, 3, 3), 1),
@@ -30,15 +30,18 @@ CONV_SHAPES = [  # (x shape, w shape, padding)
 POOL_SHAPES = [(64, 32, 32, 32), (64, 64, 16, 16)]
 
 
-def best_time(fn: Callable[[], object], repeats: int = REPEATS) -> float:
-    """Best wall time of ``fn`` in seconds, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def best_times(fns: dict[str, Callable[[], object]], rounds: int = ROUNDS) -> dict[str, float]:
+    """Best wall time of each function in seconds. The functions take turns, a few runs each
+    after a warm-up run, so a burst of load on a shared machine slows all of them alike."""
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            fn()
+            for _ in range(3):
+                start = time.perf_counter()
+                fn()
+                best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
 def conv_row(xs: tuple, ws: tuple, padding: int, rng: np.random.Generator) -> dict:
@@ -87,16 +90,9 @@ def conv_row(xs: tuple, ws: tuple, padding: int, rng: np.random.Generator) -> di
     torch_step()
     np.testing.assert_allclose(aw.grad.data, tw.grad.numpy(), rtol=2e-3, atol=2e-2)  # equal work, same answer
     flops = 2 * ws[0] * k_dim * cols
-    return {
-        "shape": f"x{xs} w{ws}",
-        "ours_fwd": best_time(ours_fwd),
-        "torch_fwd": best_time(torch_fwd),
-        "gemm_fwd": best_time(gemm_fwd),
-        "ours_step": best_time(ours_step),
-        "torch_step": best_time(torch_step),
-        "gemm_step": best_time(gemm_step),
-        "flops": flops,
-    }
+    fns = {"ours_fwd": ours_fwd, "torch_fwd": torch_fwd, "gemm_fwd": gemm_fwd}
+    fns |= {"ours_step": ours_step, "torch_step": torch_step, "gemm_step": gemm_step}
+    return {"shape": f"x{xs} w{ws}", "flops": flops, **best_times(fns)}
 
 
 def pool_row(xs: tuple, rng: np.random.Generator) -> dict:
@@ -122,13 +118,8 @@ def pool_row(xs: tuple, rng: np.random.Generator) -> dict:
         tx.grad = None
         torch.nn.functional.max_pool2d(tx, 2, 2).backward(t_grad)
 
-    return {
-        "shape": f"x{xs}",
-        "ours_fwd": best_time(ours_fwd),
-        "torch_fwd": best_time(torch_fwd),
-        "ours_step": best_time(ours_step),
-        "torch_step": best_time(torch_step),
-    }
+    fns = {"ours_fwd": ours_fwd, "torch_fwd": torch_fwd, "ours_step": ours_step, "torch_step": torch_step}
+    return {"shape": f"x{xs}", **best_times(fns)}
 
 
 def main() -> None:

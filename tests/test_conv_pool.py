@@ -34,6 +34,17 @@ def test_conv2d_gradcheck(case, bias):
     assert autograd.gradcheck(lambda x, w, b=None: conv2d(x, w, b, **case.kwargs), inputs)
 
 
+@settings(max_examples=15)
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.integers(1, 5), st.integers(1, 2))
+def test_conv2d_same_width_gradcheck(half_h, half_w, dilation, width, groups):
+    """Stride 1 with 'same' width: the shifted-rows layout, including rows narrower than the kernel."""
+    kh, kw = 2 * half_h - 1, 2 * half_w + 1
+    x, w = rand((2, 2 * groups, dilation * (kh - 1) + 2, width), 1), rand((2 * groups, 2, kh, kw), 2)
+    padding = (0, dilation * half_w)
+    assert autograd.gradcheck(lambda x, w: conv2d(x, w, None, 1, padding, dilation, groups), (x, w))
+    assert autograd.gradgradcheck(lambda x, w: conv2d(x, w, None, 1, padding, dilation, groups), (x, w))
+
+
 @settings(max_examples=10)
 @given(conv_cases())
 def test_conv2d_gradgradcheck(case):
@@ -121,6 +132,12 @@ CONV_CASES = [  # (x shape, w shape, stride, padding, dilation, groups)
     ((1, 2, 6, 5), (3, 2, 3, 3), 1, "same", 2, 1),
     ((1, 2, 6, 5), (3, 2, 3, 2), 1, "valid", 1, 1),
     ((3, 6, 6), (2, 3, 3, 3), 1, 1, 1, 1),  # unbatched
+    # stride 1 keeping the width: the contiguous shifted-rows layout, taps wrapping at row ends
+    ((2, 3, 5, 4), (4, 3, 3, 3), 1, 1, 1, 1),
+    ((2, 2, 3, 2), (3, 2, 5, 5), 1, 2, 1, 1),  # taps reach past the whole row
+    ((1, 2, 6, 5), (3, 2, 3, 3), 1, 2, 2, 1),  # dilation 2
+    ((2, 4, 4, 5), (4, 2, 1, 3), 1, (0, 1), 1, 2),  # 1x3, groups 2
+    ((2, 2, 5, 5), (3, 2, 3, 1), 1, (2, 0), 1, 1),  # 3x1: taller output, same width
 ]
 
 
@@ -145,6 +162,8 @@ def test_conv2d_matches_torch(torch, xs, ws, s, p, d, g):
         ((1, 4, 3, 3), (4, 1, 3, 3), 2, 1, 0, 1, 4),
         ((1, 2, 4, 4), (2, 3, 1, 1), 3, 0, 2, 1, 1),
         ((2, 5, 5), (2, 3, 3, 3), 2, 0, 1, 1, 1),
+        ((2, 4, 5, 4), (4, 3, 3, 3), 1, 1, 0, 1, 1),  # shifted rows
+        ((1, 4, 4, 3), (4, 2, 3, 3), 1, 2, 0, 2, 2),  # shifted rows, dilation 2, groups 2
     ],
 )
 def test_conv_transpose2d_matches_torch(torch, xs, ws, s, p, op, d, g):

@@ -28,6 +28,7 @@ from autograd.ops import dual
 from autograd.tensor import Tensor
 
 IntPair = int | tuple[int, int]
+ROW_PAD = 16  # elements between rows of a columns matrix (see _columns)
 COLUMN_BLOCK_BYTES = 6 << 20  # conv_transpose2d (and conv2d's input gradient) makes its columns in blocks this large
 
 
@@ -43,44 +44,56 @@ class Geometry:
 
 # ------------------------------------------------------------------ numpy kernels
 #
-# Every kernel works on "columns": a (G, rows, N * H_out * row_width) matrix whose last axis runs
-# over the output pixels (n, y, x). With stride 1 the row width is that of the padded input,
-# so the receptive fields of a whole output row are one contiguous stretch of the padded
-# image, shifted by i * W_pad + j for kernel offset (i, j): im2col and col2im become kH * kW
-# long contiguous copies/adds instead of many short strided ones. The price is a few garbage
-# columns (x >= W_out) per row, which the GEMM computes and the result view skips.
+# Every kernel works on "columns": a (G, rows, N * H_out * W_out) matrix whose last axis runs
+# over the output pixels (n, y, x). When a stride-1 convolution keeps the width (W_out == W,
+# as 3x3 with padding 1 does) an output row y reads whole rows y + i of the image, shifted
+# sideways by j - padding; with the images flattened, kernel offset (i, j) reads one
+# contiguous stretch, so im2col and col2im are kH * kW long copies/adds. The few reads that
+# wrap around a row end stand for the zero padding and are zeroed. Other geometries use
+# strided views (many shorter copies).
 
 
-def _row_width(in_hw: tuple[int, int], out_hw: tuple[int, int], geo: Geometry) -> int:
-    """Output positions computed per row: the padded input width for stride 1, else W_out."""
-    return in_hw[1] + 2 * geo.padding[1] if geo.stride == (1, 1) else out_hw[1]
+def _shifted_rows(x_w: int, out_w: int, geo: Geometry) -> bool:
+    """Whether the contiguous-shift layout applies: stride 1 and the output as wide as the input."""
+    return geo.stride == (1, 1) and out_w == x_w
 
 
-def _padded_images(x: np.ndarray, geo: Geometry, slack: int) -> np.ndarray:
-    """x (N, C, H, W) -> (C, N, H_pad * W_pad + slack): each zero-padded image flattened, then
-    ``slack`` zeros that the garbage columns of the last rows may read."""
+def _padded_rows(x: np.ndarray, geo: Geometry) -> np.ndarray:
+    """x (N, C, H, W) -> (C, N, P + (H + 2*ph) * W + P) with P = pw: each image with ph zero
+    rows above and below, flattened, between P zeros (where the first and last taps read)."""
     n, c, h, w = x.shape
     (ph, pw) = geo.padding
-    flat = workspace.zeros((c, n, (h + 2 * ph) * (w + 2 * pw) + slack), x.dtype)
-    image = flat[:, :, : (h + 2 * ph) * (w + 2 * pw)].reshape(c, n, h + 2 * ph, w + 2 * pw)
-    image[:, :, ph : ph + h, pw : pw + w] = x.transpose(1, 0, 2, 3)
+    flat = workspace.empty((c, n, (h + 2 * ph) * w + 2 * pw), x.dtype)
+    flat[:, :, : pw + ph * w] = 0
+    flat[:, :, pw + ph * w : pw + (ph + h) * w] = x.transpose(1, 0, 2, 3).reshape(c, n, h * w)
+    flat[:, :, pw + (ph + h) * w :] = 0
     return flat
 
 
+def _zero_wrapped(tap: np.ndarray, j: int, geo: Geometry) -> None:
+    """Zero the columns where kernel column j wrapped around a row end. tap (..., H_out, W)."""
+    (_, pw), (_, dw), width = geo.padding, geo.dilation, tap.shape[-1]
+    shift = j * dw - pw  # tap j reads column x + shift: outside [0, W) is padding
+    if shift < 0:
+        tap[..., : min(-shift, width)] = 0
+    elif shift > 0:
+        tap[..., max(width - shift, 0) :] = 0
+
+
 def _im2col(x: np.ndarray, kernel: tuple[int, int], out_hw: tuple[int, int], geo: Geometry) -> np.ndarray:
-    """Receptive fields as columns. x (N, C, H, W) -> (G, C/G * kH * kW, N * H_out * row_width)."""
+    """Receptive fields as columns. x (N, C, H, W) -> (G, C/G * kH * kW, N * H_out * W_out)."""
     n, c, h, w = x.shape
     (kh, kw), (ho, wo) = kernel, out_hw
     (ph, pw), (sh, sw), (dh, dw) = geo.padding, geo.stride, geo.dilation
-    cols = workspace.empty((c, kh, kw, n, ho * _row_width((h, w), out_hw, geo)), x.dtype)
-    if geo.stride == (1, 1):
-        # cols[c, i, j, n, y * W_pad + x] = image[c, n, y + i*dh, x + j*dw]: one slice per offset
-        wp = w + 2 * pw
-        images = _padded_images(x, geo, slack=(kw - 1) * dw)
+    cols = _columns((c * kh * kw,), n * ho * wo, x.dtype).reshape(c, kh, kw, n, ho * wo)
+    if _shifted_rows(w, wo, geo):
+        # cols[c, i, j, n, y * W + x] = image[c, n, y + i*dh, x + j*dw - pw]: one slice per offset
+        images = _padded_rows(x, geo)
         for i in range(kh):
             for j in range(kw):
-                start = i * dh * wp + j * dw
-                cols[:, i, j] = images[:, :, start : start + ho * wp]
+                start = i * dh * w + j * dw
+                cols[:, i, j] = images[:, :, start : start + ho * w]
+                _zero_wrapped(cols[:, i, j].reshape(c, n, ho, w), j, geo)
     else:
         if ph or pw:
             x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
@@ -88,7 +101,7 @@ def _im2col(x: np.ndarray, kernel: tuple[int, int], out_hw: tuple[int, int], geo
         # windows[c, i, j, n, y, x] = x_padded[n, c, y*sh + i*dh, x*sw + j*dw]  (a view, no copy)
         shape, strides = (c, kh, kw, n, ho, wo), (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw)
         cols.reshape(shape)[...] = as_strided(x, shape, strides, writeable=False)
-    return cols.reshape(geo.groups, c // geo.groups * kh * kw, -1)
+    return cols.reshape(geo.groups, c // geo.groups * kh * kw, n * ho * wo)
 
 
 def _col2im(
@@ -102,7 +115,7 @@ def _col2im(
     """The adjoint of _im2col applied to the columns w_mat @ y_cols: add every column back
     onto the pixels it came from.
 
-    w_mat (G, C/G * kH * kW, C_y/G), y_cols (G, C_y/G, N * H_out * row_width) -> (N, C, H, W),
+    w_mat (G, C/G * kH * kW, C_y/G), y_cols (G, C_y/G, N * H_out * W_out) -> (N, C, H, W),
     where (H, W) = ``shape[2:]`` and (H_out, W_out) = ``out_hw``. The columns are made for a
     block of channels at a time (at most COLUMN_BLOCK_BYTES: small, and still in cache when
     added back), each block with one add per kernel offset, never a loop over pixels.
@@ -111,59 +124,67 @@ def _col2im(
     groups, per_group = geo.groups, c // geo.groups
     (kh, kw), (ho, wo) = kernel, out_hw
     (ph, pw), (sh, sw), (dh, dw) = geo.padding, geo.stride, geo.dilation
-    flat = geo.stride == (1, 1)
-    if flat:  # padded images flattened, as _padded_images lays them out
-        wp = w + 2 * pw
-        padded = workspace.zeros((groups, per_group, n, (h + 2 * ph) * wp + (kw - 1) * dw), y_cols.dtype)
+    shifted = _shifted_rows(w, wo, geo)
+    if shifted:  # laid out as _padded_rows
+        padded = workspace.zeros((groups, per_group, n, (h + 2 * ph) * w + 2 * pw), y_cols.dtype)
     else:
         full_h = max(h + 2 * ph, (ho - 1) * sh + dh * (kh - 1) + 1)
         full_w = max(w + 2 * pw, (wo - 1) * sw + dw * (kw - 1) + 1)
         padded = workspace.zeros((groups, per_group, n, full_h, full_w), y_cols.dtype)
     block_bytes = groups * per_group * kh * kw * y_cols.shape[-1] * y_cols.itemsize
-    blocks = -(-block_bytes // COLUMN_BLOCK_BYTES)
-    step = -(-per_group // blocks)
+    step = -(-per_group // -(-block_bytes // COLUMN_BLOCK_BYTES))  # channels per block
     for c0 in range(0, per_group, step):
         c1 = min(c0 + step, per_group)
-        cols = _matmul(w_mat[:, c0 * kh * kw : c1 * kh * kw], y_cols)
+        cols = _matmul(w_mat[:, c0 * kh * kw : c1 * kh * kw], y_cols).reshape(groups, c1 - c0, kh, kw, n, ho, wo)
         part = padded[:, c0:c1]
         for i in range(kh):
             for j in range(kw):
-                if flat:
-                    start = i * dh * wp + j * dw
-                    part[..., start : start + ho * wp] += cols.reshape(groups, c1 - c0, kh, kw, n, -1)[:, :, i, j]
+                if shifted:
+                    _zero_wrapped(cols[:, :, i, j], j, geo)  # those columns belong to the padding
+                    start = i * dh * w + j * dw
+                    part[..., start : start + ho * w] += cols[:, :, i, j].reshape(groups, c1 - c0, n, ho * w)
                 else:
                     rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
                     columns = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-                    part[..., rows, columns] += cols.reshape(groups, c1 - c0, kh, kw, n, ho, wo)[:, :, i, j]
+                    part[..., rows, columns] += cols[:, :, i, j]
         del cols  # its buffer is free for the next block
-    if flat:
-        padded = padded[..., : (h + 2 * ph) * wp].reshape(c, n, h + 2 * ph, wp)
-    return _contiguous(padded.reshape(c, n, *padded.shape[-2:])[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3))
+    if shifted:
+        image = padded[..., pw + ph * w : pw + (ph + h) * w].reshape(c, n, h, w)
+    else:
+        image = padded.reshape(c, n, full_h, full_w)[:, :, ph : ph + h, pw : pw + w]
+    return _contiguous(image.transpose(1, 0, 2, 3))
 
 
-def _to_columns(t: np.ndarray, groups: int, row_width: int) -> np.ndarray:
-    """(N, C, H, W) -> (G, C/G, N * H * row_width): channels grouped, zeros in the garbage columns."""
+def _to_columns(t: np.ndarray, groups: int) -> np.ndarray:
+    """(N, C, H, W) -> (G, C/G, N * H * W): channels grouped, the rest flattened (one copy)."""
     n, c, h, w = t.shape
-    out = workspace.zeros((c, n, h, row_width), t.dtype) if row_width > w else workspace.empty((c, n, h, w), t.dtype)
-    out[..., :w] = t.transpose(1, 0, 2, 3)
-    return out.reshape(groups, c // groups, -1)
+    out = _columns((c,), n * h * w, t.dtype)
+    out.reshape(c, n, h * w)[...] = t.transpose(1, 0, 2, 3).reshape(c, n, h * w)
+    return out.reshape(groups, c // groups, n * h * w)
+
+
+def _columns(lead: tuple[int, ...], length: int, dtype: np.dtype) -> np.ndarray:
+    """An empty (*lead, length) matrix whose rows lie ROW_PAD elements further apart than their
+    length: rows of a power-of-two length (N * H * W usually is one) fall on the same cache sets,
+    and the GEMMs then run 15-20% slower."""
+    return workspace.empty((*lead, length + ROW_PAD), dtype)[..., :length]
 
 
 def _from_columns(t: np.ndarray, n: int, hw: tuple[int, int]) -> np.ndarray:
-    """(G, C/G, N * H * row_width) -> contiguous (N, C, H, W), skipping the garbage columns."""
-    return _contiguous(t.reshape(-1, n, hw[0], t.shape[-1] // (n * hw[0]))[..., : hw[1]].transpose(1, 0, 2, 3))
+    """(G, C/G, N * H * W) -> contiguous (N, C, H, W) (one copy)."""
+    return _contiguous(t.reshape(-1, n, *hw).transpose(1, 0, 2, 3))
 
 
 def _contiguous(view: np.ndarray) -> np.ndarray:
-    """A C-contiguous copy in a cached buffer (later elementwise ops then run on long rows)."""
+    """A C-contiguous copy in a cached buffer."""
     out = workspace.empty(view.shape, view.dtype)
     np.copyto(out, view)
     return out
 
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b for stacks of matrices, the result in a cached buffer."""
-    return np.matmul(a, b, out=workspace.empty(a.shape[:-1] + b.shape[-1:], np.result_type(a, b)))
+    """a @ b for stacks of matrices with long rows (columns matrices), the result in a cached buffer."""
+    return np.matmul(a, b, out=_columns(a.shape[:-1], b.shape[-1], np.result_type(a, b)))
 
 
 def conv2d_forward(
@@ -182,10 +203,10 @@ def conv2d_forward(
     return _from_columns(y, x.shape[0], (ho, wo)), cols
 
 
-def output_columns(g: np.ndarray, x_hw: tuple[int, int], geo: Geometry) -> np.ndarray:
-    """The output gradient g (N, C_out, H_out, W_out) as columns laid out like x's im2col buffer:
-    the operand that both backward GEMMs share."""
-    return _to_columns(g, geo.groups, _row_width(x_hw, g.shape[2:], geo))
+def output_columns(g: np.ndarray, groups: int) -> np.ndarray:
+    """The output gradient g (N, C_out, H_out, W_out) as (G, C_out/G, N * H_out * W_out) columns:
+    the operand both backward GEMMs share."""
+    return _to_columns(g, groups)
 
 
 def conv_transpose2d_forward(
@@ -193,13 +214,13 @@ def conv_transpose2d_forward(
 ) -> np.ndarray:
     """The adjoint of conv2d_forward in its input: scatter w-weighted copies of each y pixel.
 
-    ``y_cols`` is ``output_columns(y, out_hw, geo)`` when the caller has it already.
+    ``y_cols`` is ``output_columns(y, groups)`` when the caller has it already.
     """
     c_in, c_out_g, kh, kw = w.shape
     n = y.shape[0]
     w_mat = w.reshape(geo.groups, c_in // geo.groups, c_out_g * kh * kw).transpose(0, 2, 1)
     if y_cols is None:
-        y_cols = output_columns(y, out_hw, geo)
+        y_cols = output_columns(y, geo.groups)
     return _col2im(w_mat, y_cols, (n, c_out_g * geo.groups, *out_hw), (kh, kw), y.shape[2:], geo)
 
 
@@ -218,8 +239,8 @@ def conv2d_weight_forward(
     if cols is None:
         cols = _im2col(x, kernel, g.shape[2:], geo)
     if g_cols is None:
-        g_cols = output_columns(g, x.shape[2:], geo)
-    gw = np.matmul(g_cols, cols.transpose(0, 2, 1))
+        g_cols = output_columns(g, geo.groups)
+    gw = np.matmul(cols, g_cols.transpose(0, 2, 1)).transpose(0, 2, 1)  # (cols g^T)^T: the faster GEMM here
     return gw.reshape(g.shape[1], x.shape[1] // geo.groups, *kernel)
 
 
@@ -254,13 +275,13 @@ class Conv2d(Op):
         geo = ctx.geo
         gx = gw = gb = None
         # on arrays (first-order), both GEMMs share one copy of the gradient as columns
-        g_cols = None if isinstance(grad, Tensor) else output_columns(grad, x.shape[2:], geo)
+        g_cols = None if isinstance(grad, Tensor) else output_columns(grad, geo.groups)
         if x_needs:
             gx = dual.apply(ConvTranspose2d, (grad, w, None), geo, x.shape[2:], g_cols)
         if w_needs:
             gw = dual.apply(Conv2dWeight, (x, grad), w.shape[2:], geo, cols, g_cols)
         if b_needs:
-            gb = dual.sum_keep(grad, (0, 2, 3)).reshape(-1)
+            gb = dual.sum_keep(grad, (0, 2, 3)).reshape(-1) if g_cols is None else g_cols.sum(-1).reshape(-1)
         return gx, gw, gb, None
 
 
