@@ -377,3 +377,34 @@ def test_conv_output_is_contiguous_and_survives_buffer_reuse():
     for _ in range(3):
         conv2d(x * 2, w, padding=1)
     np.testing.assert_array_equal(first.numpy(), kept)
+
+
+@settings(max_examples=40)
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(0, 1), st.integers(1, 2), st.booleans(), st.integers(0, 2**31))
+def test_max_pool_argmax_from_the_running_maximum_matches_the_exact_scan(k, s, p, d, with_nan, seed):
+    """The forward pass finds each window's argmax from where the running maximum grew; it must
+    agree with a scan for the first maximum (ties as PyTorch; NaN wins) on tie-heavy inputs."""
+    from autograd.ops import pool
+
+    p = min(p, (d * (k - 1) + 1) // 2)
+    x = np.random.default_rng(seed).integers(-2, 3, (2, 3, 7, 6)).astype(np.float32)  # many ties
+    if with_nan:
+        x[0, 1, 2, 3] = np.nan
+    geo = pool._pool_geometry(autograd.tensor(x), k, s, p, d, False, "max_pool2d")
+    padded = pool._pad(x, geo, -np.inf)
+    best, which = pool._window_max(padded, geo, argmax=True)
+    np.testing.assert_array_equal(which, pool._window_argmax(padded, best, geo))
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+def test_max_pool_gradient_with_non_finite_upstream_gradient(value):
+    """A tiled 2x2 pool fills its gradient without zeroing first, except on this path."""
+    x = rand((1, 2, 4, 4), 5)
+    y = max_pool2d(x, 2)
+    g = np.ones(y.shape)
+    g[0, 0, 0, 0] = value
+    y.backward(autograd.tensor(g))
+    gx = x.grad.numpy()
+    window = gx[0, 0, :2, :2]
+    assert np.count_nonzero(window) == 1 and (np.isnan(window).sum() == 1 if np.isnan(value) else value in window)
+    assert np.isfinite(gx[0, 1]).all() and np.count_nonzero(gx[0, 1]) == 4

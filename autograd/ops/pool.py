@@ -92,23 +92,43 @@ def _pad(x: np.ndarray, geo: PoolGeometry, value: float) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (ph, hh - h - ph), (pw, ww - w - pw)), constant_values=value)
 
 
-def _window_max(padded: np.ndarray, geo: PoolGeometry) -> np.ndarray:
-    """Each window's maximum: an elementwise max over the kH * kW strided views (NaN wins)."""
+def _window_max(padded: np.ndarray, geo: PoolGeometry, argmax: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each window's maximum, an elementwise max over the kH * kW strided views (NaN wins), and
+    with ``argmax`` which kernel offset holds it (see _window_argmax for the rule).
+
+    A maximum is only taken over by a strictly larger value, so without NaNs the argmax is
+    the last offset k at which the running maximum grew: the max over k of k * grew_k.
+    """
     offsets = geo.offsets()
-    i, j, _ = offsets[0]
-    first = geo.view(padded, i, j)
-    best = workspace.empty(first.shape, first.dtype)
-    np.copyto(best, first)
-    for i, j, _ in offsets[1:]:
-        np.maximum(best, geo.view(padded, i, j), out=best)
-    return best
+    best = _contiguous(geo.view(padded, *offsets[0][:2]))
+    which = np.zeros(best.shape, _index_dtype(geo)) if argmax else None
+    for i, j, k in offsets[1:]:
+        v = geo.view(padded, i, j)
+        if argmax:
+            v = _contiguous(v)  # read the strided view once
+            np.maximum(which, np.multiply(v > best, k, dtype=which.dtype), out=which)
+        np.maximum(best, v, out=best)
+    if argmax and np.isnan(best).any():  # NaN maxima: the exact scan
+        which = _window_argmax(padded, best, geo)
+    return best, which
+
+
+def _contiguous(view: np.ndarray) -> np.ndarray:
+    out = workspace.empty(view.shape, view.dtype)
+    np.copyto(out, view)
+    return out
+
+
+def _index_dtype(geo: PoolGeometry) -> np.dtype:
+    """The smallest integer type for a kernel offset (small types are faster to scan)."""
+    size = geo.kernel[0] * geo.kernel[1]
+    return np.dtype(np.int8 if size <= 127 else np.int16 if size <= 32767 else np.int32)
 
 
 def _window_argmax(padded: np.ndarray, best: np.ndarray, geo: PoolGeometry) -> np.ndarray:
     """Which kernel offset (i * kW + j) holds each window's maximum; ties go to the first in
     scan order, as PyTorch's; a NaN maximum goes to the NaN."""
-    size = geo.kernel[0] * geo.kernel[1]
-    dtype = np.int8 if size <= 127 else np.int16 if size <= 32767 else np.int32  # small: faster to scan
+    dtype = _index_dtype(geo)
     which = np.zeros(best.shape, dtype)
     free = np.ones(best.shape, bool)  # windows whose maximum is not found yet
     nan = np.isnan(best).any()
@@ -128,16 +148,15 @@ class MaxPool2d(Op):
 
     @staticmethod
     def forward(ctx, x, geo):
-        best = _window_max(_pad(x.data, geo, -np.inf), geo)
-        ctx.save_for_backward(x, best)
+        best, which = _window_max(_pad(x.data, geo, -np.inf), geo, argmax=ctx.needs_input_grad[0])
+        ctx.save_for_backward(which)  # each window's argmax: all that backward needs
         ctx.geo = geo
         return best
 
     @staticmethod
     def backward(ctx, grad):
         # dy/dx = 1 at the argmax of each window, 0 elsewhere: route the gradient there
-        x, best = ctx.saved_tensors
-        which = _window_argmax(_pad(dual.data(x), ctx.geo, -np.inf), dual.data(best), ctx.geo)
+        (which,) = ctx.saved_tensors
         return dual.apply(MaxPoolScatter, (grad,), which, ctx.geo), None
 
 
@@ -152,9 +171,15 @@ class MaxPoolScatter(Op):
         ctx.save_for_backward(which)
         ctx.geo = geo
         (ph, pw), (h, w) = geo.padding, geo.in_hw
-        out = workspace.zeros(g.shape[:2] + geo.padded_hw(), g.dtype)
         disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(geo.stride, geo.dilation, geo.kernel))
         finite = np.isfinite(g.data).all()  # else multiplying by a 0/1 mask would turn inf into NaN
+        tiled = (
+            disjoint
+            and geo.stride == geo.kernel
+            and geo.padded_hw() == tuple(o * k for o, k in zip(geo.out_hw, geo.kernel))
+        )
+        # windows that tile the input are each written once below: no zeros needed first
+        out = (workspace.empty if tiled and finite else workspace.zeros)(g.shape[:2] + geo.padded_hw(), g.dtype)
         for i, j, k in geo.offsets():
             if disjoint and finite:  # windows do not overlap: each position gets at most one gradient
                 np.multiply(g.data, which == k, out=geo.view(out, i, j))
