@@ -21,7 +21,7 @@ import torch
 
 import autograd
 
-ROUNDS = 5
+ROUNDS = 8
 CONV_SHAPES = [  # (x shape, w shape, padding)
     ((64, 3, 32, 32), (32, 3, 3, 3), 1),
     ((64, 32, 16, 16), (64, 32, 3, 3), 1),

@@ -60,7 +60,7 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
 def _sum_to(x: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     lead = x.ndim - len(shape)
     dims = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
-    return np.sum(x, axis=dims, keepdims=True).reshape(shape).astype(dtype, copy=False)
+    return np.add.reduce(x, axis=dims, keepdims=True).reshape(shape).astype(dtype, copy=False)
 
 
 class SumTo(Op):
