@@ -7,7 +7,8 @@ The graph is made of *nodes*. A node is anything with this small protocol:
   Leaves have ``()``.
 - ``_receive(grad, accumulate)``: called once per pass with the *total* gradient that reached
   the node. It runs hooks and, for leaves (or every ``Scalar``), stores the gradient when
-  ``accumulate`` is true. It returns the (possibly hook-replaced) gradient.
+  ``accumulate`` is true. It returns the (possibly hook-replaced) gradient. Nodes whose
+  ``_receives`` is false (an op with no hooks) are not called.
 - ``_backward(grad)``: the vector-Jacobian product: a tuple of gradients, one per parent.
 - ``_release()``: free what was saved for backward (called unless ``retain_graph``).
 - ``_deps`` and ``_pending``: scratch space for one pass, 0 and None between passes (the
@@ -94,7 +95,8 @@ def run_backward(
             if grad is None:  # nothing flowed here (every path to it was cut)
                 grads = (None,) * len(parents)
             else:
-                grad = node._receive(grad, accumulate)
+                if node._receives:
+                    grad = node._receive(grad, accumulate)
                 if capture is not None and node in capture:
                     captured[capture[node]] = grad
                 grads = node._backward(grad) if parents else ()

@@ -69,6 +69,7 @@ class Function:
     _saved: tuple | None = ()
     _hooks: list | None = None
     _retained: Any = None
+    _receives = False  # the engine skips _receive until a hook or retain_grad needs it
     _trace: str | None = None
     _freed = False
     _versions: list = []  # (index, version counter, version at save) per saved tensor
@@ -149,7 +150,7 @@ class Function:
                 result = cls.forward(ctx, *args, **kwargs)
             finally:
                 state.grad_enabled = True
-        out_data = _array(result)
+        out_data = result if type(result) is np.ndarray else _array(result)
         view_of = args[0]._vc if ctx.is_view else None
         if True not in needs:  # no input requires grad: nothing to record
             return Tensor._make(out_data, None, view_of)
@@ -176,7 +177,7 @@ class Function:
                 self._saved = saved[:i] + (_SavedOutput(out.data),) + saved[i + 1 :]
                 self._out_index, self._out_vc, self._out_version = i, out._vc, out._vc[0]
                 data.append(out.data)
-            elif isinstance(v, Tensor):
+            elif type(v) is Tensor or isinstance(v, Tensor):
                 versions.append((i, v._vc, v._vc[0]))
                 data.append(v.data)
             else:
@@ -190,6 +191,7 @@ class Function:
         if _state.recording:  # keep what a drawing of the graph shows
             self.output, self.modules = out, _state.modules
             self._retained = weakref.ref(out)
+            self._receives = True
 
     # ---- engine node protocol (see autograd/engine.py) ----
 
@@ -209,14 +211,13 @@ class Function:
         arrays = not isinstance(grad, Tensor)
         if arrays and type(grad) is not np.ndarray:  # numpy turns 0-d sums into scalars
             grad = np.asarray(grad)
-        if not arrays:
-            grads = type(self).backward(self, grad)
-        elif self.array_backward:
+        if arrays and self.array_backward:
             self._arrays = True  # saved_tensors hands out numpy arrays
-            try:
-                grads = type(self).backward(self, grad)
-            finally:
-                self._arrays = False
+            grads = type(self).backward(self, grad)
+            self._arrays = False
+        elif not arrays:
+            self._arrays = False  # (in case an earlier backward raised half-way)
+            grads = type(self).backward(self, grad)
         else:  # a user's Function works on Tensors: wrap the gradient, unwrap the results
             grads = type(self).backward(self, Tensor._make(grad))
             grads = tuple(g.data if isinstance(g, Tensor) else g for g in _as_tuple(grads))
@@ -232,7 +233,7 @@ class Function:
         kind = np.ndarray if arrays else Tensor
         for g, parent in zip(grads, parents):  # every gradient must match its input exactly
             if g is not None and parent is not None:
-                if type(g) is not kind or g.shape != parent._out_shape or g.dtype != parent._out_dtype:
+                if type(g) is not kind or g.shape != parent._out_shape or not _same(g.dtype, parent._out_dtype):
                     grads = self._checked(grads, arrays)
                     break
         if _state.anomaly:
@@ -279,6 +280,10 @@ class Op(Function):
     array_backward = True
 
 
+def _same(a: np.dtype, b: np.dtype) -> bool:
+    return a is b or a == b  # numpy's built-in dtypes are singletons: usually ``is`` answers
+
+
 def _needs(args: tuple) -> tuple:
     """needs_input_grad: which arguments are Tensors that require grad (1 and 2 spelled out: hot)."""
     if len(args) == 2:
@@ -291,6 +296,9 @@ def _needs(args: tuple) -> tuple:
 
 def _parents(args: tuple, needs: tuple) -> tuple:
     """The engine node each input's gradient goes to (its grad_fn, or the leaf itself), or None."""
+    if len(args) == 2:
+        (a, b), (need_a, need_b) = args, needs
+        return ((a.grad_fn or a) if need_a else None, (b.grad_fn or b) if need_b else None)
     if len(args) == 1:
         a = args[0]
         return ((a.grad_fn or a) if needs[0] else None,)

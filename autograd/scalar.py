@@ -30,6 +30,7 @@ class Scalar:
     """
 
     __slots__ = ("data", "grad", "_a", "_b", "_back", "_aux", "label", "_deps", "_pending")
+    _receives = True  # engine protocol: every Scalar keeps its gradient
 
     def __init__(
         self,

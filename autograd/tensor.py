@@ -138,8 +138,10 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "_deps", "_pending", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
-    # A leaf tensor is itself an engine node (autograd/engine.py); it has no parents.
+    # A leaf tensor is itself an engine node (autograd/engine.py); it has no parents and keeps
+    # its gradient, so the engine always hands it over (_receive).
     _parents: tuple = ()
+    _receives = True
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = _to_array(data, dtype)
@@ -317,6 +319,7 @@ class Tensor:
             raise RuntimeError("can't retain_grad on a tensor that does not require grad")
         if self.grad_fn is not None:
             self.grad_fn._retained = weakref.ref(self)
+            self.grad_fn._receives = True
 
     @property
     def retains_grad(self) -> bool:
@@ -330,6 +333,8 @@ class Tensor:
         owner = self if self.grad_fn is None else self.grad_fn
         if owner._hooks is None:
             owner._hooks = []
+            if owner is not self:  # an op's node: the engine must now hand it the gradient
+                owner._receives = True
         owner._hooks.append(hook)
         return _HookHandle(owner._hooks, hook)
 

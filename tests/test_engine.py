@@ -528,10 +528,13 @@ def test_failed_backward_leaves_no_stale_engine_state():
     np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
 
 
-def test_failed_builtin_backward_leaves_array_mode_off():
+def test_failed_builtin_backward_does_not_leak_array_mode():
     x = leaf([1.0, 2.0])
     y = x * x
     node = y.grad_fn
     with pytest.raises(ValueError):
         node._backward(np.ones(3))  # a gradient of the wrong shape: numpy refuses to broadcast
-    assert node._arrays is False
+    with autograd.enable_grad():  # then a create_graph pass through the same node: Tensors again
+        gx, _ = node._backward(autograd.ones(2, dtype=autograd.float64))
+    assert isinstance(gx, autograd.Tensor) and gx.requires_grad
+    np.testing.assert_array_equal(gx.data, [1.0, 2.0])
