@@ -208,7 +208,7 @@ class Function:
         # ``grad`` is a numpy array when nothing is recorded (no create_graph), else a Tensor.
         if self._freed:
             raise RuntimeError(_FREED.format(name=self.name()))
-        arrays = not isinstance(grad, Tensor)
+        arrays = type(grad) is np.ndarray or not isinstance(grad, Tensor)
         if arrays and type(grad) is not np.ndarray:  # numpy turns 0-d sums into scalars
             grad = np.asarray(grad)
         if arrays and self.array_backward:
@@ -233,7 +233,11 @@ class Function:
         kind = np.ndarray if arrays else Tensor
         for g, parent in zip(grads, parents):  # every gradient must match its input exactly
             if g is not None and parent is not None:
-                if type(g) is not kind or g.shape != parent._out_shape or not _same(g.dtype, parent._out_dtype):
+                if (  # (numpy's built-in dtypes are singletons: ``is`` usually answers the dtype test)
+                    type(g) is not kind
+                    or g.shape != parent._out_shape
+                    or (g.dtype is not parent._out_dtype and g.dtype != parent._out_dtype)
+                ):
                     grads = self._checked(grads, arrays)
                     break
         if _state.anomaly:
@@ -278,10 +282,6 @@ class Op(Function):
     """
 
     array_backward = True
-
-
-def _same(a: np.dtype, b: np.dtype) -> bool:
-    return a is b or a == b  # numpy's built-in dtypes are singletons: usually ``is`` answers
 
 
 def _needs(args: tuple) -> tuple:

@@ -538,3 +538,21 @@ def test_failed_builtin_backward_does_not_leak_array_mode():
         gx, _ = node._backward(autograd.ones(2, dtype=autograd.float64))
     assert isinstance(gx, autograd.Tensor) and gx.requires_grad
     np.testing.assert_array_equal(gx.data, [1.0, 2.0])
+
+
+def test_a_function_may_return_a_python_number_as_gradient():
+    class Twice(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2.0  # a number: the engine turns it into an array of the input's dtype
+
+    x = leaf(3.0)
+    Twice.apply(x).backward()
+    assert x.grad.dtype == autograd.float64 and x.grad.item() == 2.0
+    y = leaf(3.0, dtype=autograd.float32)
+    (g,) = autograd.grad(Twice.apply(y), y)
+    assert g.dtype == autograd.float32 and g.item() == 2.0

@@ -6,6 +6,7 @@ adds the copies back up: every op that broadcasts calls ``unbroadcast`` in its b
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, NamedTuple
 
@@ -58,9 +59,15 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
 
 
 def _sum_to(x: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    lead = x.ndim - len(shape)
-    dims = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
-    return np.add.reduce(x, axis=dims, keepdims=True).reshape(shape).astype(dtype, copy=False)
+    out = np.add.reduce(x, axis=_broadcast_dims(x.shape, shape), keepdims=True).reshape(shape)
+    return out if out.dtype == dtype else out.astype(dtype)
+
+
+@functools.lru_cache(maxsize=1024)
+def _broadcast_dims(big: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The dimensions of ``big`` that broadcasting ``shape`` to it added or stretched."""
+    lead = len(big) - len(shape)
+    return tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and big[lead + i] != 1)
 
 
 class SumTo(Op):
