@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd.function import Op
-from autograd.grad_mode import is_grad_enabled
+from autograd.grad_mode import _state
 from autograd.ops import dual
 from autograd.ops.reduce import unbroadcast
 from autograd.tensor import Tensor
@@ -27,6 +27,11 @@ class MatMul(Op):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         x_needs, w_needs = ctx.needs_input_grad
+        if x.ndim > 1 and w.ndim > 1:  # matrices, or batches of them: dL/dx = dL/dy @ w^T, dL/dw = x^T @ dL/dy
+            return (
+                unbroadcast(grad @ w.mT, x.shape, x.dtype) if x_needs else None,
+                unbroadcast(x.mT @ grad, w.shape, w.dtype) if w_needs else None,
+            )
         if x.ndim == 1 and w.ndim == 1:  # dot product: grad is 0-d
             return (grad * w if x_needs else None, grad * x if w_needs else None)
         # Treat vectors as matrices: x (D,) -> (1, D), w (D,) -> (D, 1), and grad to match.
@@ -50,13 +55,14 @@ class MatMul(Op):
 def matmul(x: Tensor, w: Tensor) -> Tensor:
     """Matrix product with numpy.matmul semantics (vectors, matrices, batches)."""
     check_matmul(x, w)
-    if not is_grad_enabled():  # nothing to record: just the product
+    if not _state.grad_enabled:  # nothing to record: just the product
         return Tensor._make(np.asarray(np.matmul(x.data, w.data)))
     return MatMul.apply(x, w)
 
 
 def check_matmul(x: Tensor, w: Tensor) -> None:
     """Raise a clear error unless ``x @ w`` is defined."""
+    x, w = x.data, w.data  # (the arrays: their attributes are cheaper to read than a Tensor's)
     if x.dtype != w.dtype:
         raise TypeError(f"matmul needs operands of one dtype, got {x.dtype} and {w.dtype}; convert one with .to(dtype)")
     if x.ndim == 0 or w.ndim == 0:

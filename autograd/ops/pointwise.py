@@ -12,7 +12,8 @@ from autograd.tensor import Tensor, lift
 
 def float_data(x: Tensor) -> np.ndarray:
     """x's array; integers and booleans become float32, PyTorch's default float dtype."""
-    return x.data if x.dtype.kind in "fc" else x.data.astype(np.float32)
+    data = x.data
+    return data if data.dtype.kind in "fc" else data.astype(np.float32)
 
 
 class Exp(Op):
