@@ -70,13 +70,14 @@ from autograd.ops.shape import (
 )
 from autograd.scalar import Scalar
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from autograd import functional, graph
+from autograd import functional, graph, workspace
 
 clip = clamp
 
 __all__ = [
     "adaptive_avg_pool2d",
     "graph",
+    "workspace",
     "avg_pool2d",
     "conv2d",
     "conv_arithmetic",

@@ -21,7 +21,7 @@ import threading
 import numpy as np
 
 MIN_BYTES = 1 << 20  # smaller arrays come from numpy directly: malloc keeps those pages anyway
-LIMIT = 1 << 30  # bytes of free buffers kept per thread
+LIMIT = 256 << 20  # bytes of free buffers kept per thread
 
 _local = threading.local()
 
