@@ -17,6 +17,7 @@ Layout is NCHW; weights are (C_out, C_in/groups, kH, kW) for conv2d and
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,8 +132,8 @@ def _col2im(
         full_h = max(h + 2 * ph, (ho - 1) * sh + dh * (kh - 1) + 1)
         full_w = max(w + 2 * pw, (wo - 1) * sw + dw * (kw - 1) + 1)
         padded = workspace.zeros((groups, per_group, n, full_h, full_w), y_cols.dtype)
-    block_bytes = groups * per_group * kh * kw * y_cols.shape[-1] * y_cols.itemsize
-    step = -(-per_group // -(-block_bytes // COLUMN_BLOCK_BYTES))  # channels per block
+    column_bytes = groups * per_group * kh * kw * y_cols.shape[-1] * y_cols.itemsize  # all columns at once
+    step = math.ceil(per_group / math.ceil(column_bytes / COLUMN_BLOCK_BYTES))  # channels per block
     for c0 in range(0, per_group, step):
         c1 = min(c0 + step, per_group)
         cols = _matmul(w_mat[:, c0 * kh * kw : c1 * kh * kw], y_cols).reshape(groups, c1 - c0, kh, kw, n, ho, wo)
@@ -155,8 +156,10 @@ def _col2im(
     return _contiguous(image.transpose(1, 0, 2, 3))
 
 
-def _to_columns(t: np.ndarray, groups: int) -> np.ndarray:
-    """(N, C, H, W) -> (G, C/G, N * H * W): channels grouped, the rest flattened (one copy)."""
+def output_columns(t: np.ndarray, groups: int) -> np.ndarray:
+    """(N, C, H, W) -> (G, C/G, N * H * W): channels grouped, the rest flattened (one copy).
+
+    This is how the GEMMs take a conv's output gradient (both backward GEMMs share it)."""
     n, c, h, w = t.shape
     out = _columns((c,), n * h * w, t.dtype)
     out.reshape(c, n, h * w)[...] = t.transpose(1, 0, 2, 3).reshape(c, n, h * w)
@@ -201,12 +204,6 @@ def conv2d_forward(
     if b is not None:
         y += b.reshape(geo.groups, -1, 1)  # in place, on contiguous columns
     return _from_columns(y, x.shape[0], (ho, wo)), cols
-
-
-def output_columns(g: np.ndarray, groups: int) -> np.ndarray:
-    """The output gradient g (N, C_out, H_out, W_out) as (G, C_out/G, N * H_out * W_out) columns:
-    the operand both backward GEMMs share."""
-    return _to_columns(g, groups)
 
 
 def conv_transpose2d_forward(
