@@ -79,6 +79,11 @@ def keep(x: Any, mask: np.ndarray) -> Any:
     return np.where(mask, x, np.zeros((), x.dtype))
 
 
+def mm(a: Any, b: Any) -> Any:
+    """a @ b for 2-d operands (on arrays ``ndarray.dot``: 2-3x faster than ``@`` on small ones)."""
+    return a.dot(b) if type(a) is np.ndarray and type(b) is np.ndarray else a @ b
+
+
 def unsqueeze(x: Any, dim: int) -> Any:
     """Insert a size-1 dimension at ``dim`` (0 <= dim <= ndim)."""
     return x.reshape(x.shape[:dim] + (1,) + x.shape[dim:])

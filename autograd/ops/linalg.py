@@ -21,13 +21,15 @@ class MatMul(Op):
     @staticmethod
     def forward(ctx, x, w):
         ctx.save_for_backward(x, w)
-        return np.matmul(x.data, w.data)
+        return _product(x.data, w.data)
 
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         x_needs, w_needs = ctx.needs_input_grad
-        if x.ndim > 1 and w.ndim > 1:  # matrices, or batches of them: dL/dx = dL/dy @ w^T, dL/dw = x^T @ dL/dy
+        if x.ndim == 2 and w.ndim == 2:  # matrices: dL/dx = dL/dy @ w^T, dL/dw = x^T @ dL/dy
+            return (dual.mm(grad, w.T) if x_needs else None, dual.mm(x.T, grad) if w_needs else None)
+        if x.ndim > 1 and w.ndim > 1:  # batches of matrices (broadcast batch dimensions sum back)
             return (
                 unbroadcast(grad @ w.mT, x.shape, x.dtype) if x_needs else None,
                 unbroadcast(x.mT @ grad, w.shape, w.dtype) if w_needs else None,
@@ -56,8 +58,13 @@ def matmul(x: Tensor, w: Tensor) -> Tensor:
     """Matrix product with numpy.matmul semantics (vectors, matrices, batches)."""
     check_matmul(x, w)
     if not _state.grad_enabled:  # nothing to record: just the product
-        return Tensor._make(np.asarray(np.matmul(x.data, w.data)))
+        return Tensor._make(np.asarray(_product(x.data, w.data)))
     return MatMul.apply(x, w)
+
+
+def _product(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """np.matmul, with ``ndarray.dot`` for two matrices (the same product, 2-3x faster when small)."""
+    return x.dot(w) if x.ndim == 2 and w.ndim == 2 else np.matmul(x, w)
 
 
 def check_matmul(x: Tensor, w: Tensor) -> None:

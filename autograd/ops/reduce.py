@@ -59,7 +59,11 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
 
 
 def _sum_to(x: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    out = np.add.reduce(x, axis=_broadcast_dims(x.shape, shape), keepdims=True).reshape(shape)
+    dims = _broadcast_dims(x.shape, shape)
+    if shape and len(dims) == x.ndim - len(shape):  # only leading dimensions were added: sum them away
+        out = np.add.reduce(x, axis=dims)
+    else:
+        out = np.add.reduce(x, axis=dims, keepdims=True).reshape(shape)
     return out if out.dtype == dtype else out.astype(dtype)
 
 
