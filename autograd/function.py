@@ -177,7 +177,7 @@ class Function:
                 self._saved = saved[:i] + (_SavedOutput(out.data),) + saved[i + 1 :]
                 self._out_index, self._out_vc, self._out_version = i, out._vc, out._vc[0]
                 data.append(out.data)
-            elif type(v) is Tensor or isinstance(v, Tensor):
+            elif isinstance(v, Tensor):
                 versions.append((i, v._vc, v._vc[0]))
                 data.append(v.data)
             else:
@@ -208,13 +208,19 @@ class Function:
         # ``grad`` is a numpy array when nothing is recorded (no create_graph), else a Tensor.
         if self._freed:
             raise RuntimeError(_FREED.format(name=self.name()))
-        if type(grad) is np.ndarray and self.array_backward:  # the common case: a first-order pass
+        if type(grad) is not np.ndarray and not isinstance(grad, Tensor):
+            grad = np.asarray(grad)  # numpy turns 0-d sums into scalars
+        arrays = type(grad) is np.ndarray
+        if arrays and self.array_backward:  # the common case: a first-order pass of a built-in op
             self._arrays = True  # saved_tensors hands out numpy arrays
             grads = type(self).backward(self, grad)
             self._arrays = False
-            arrays = True
-        else:
-            grads, arrays = self._backward_other(grad)
+        elif not arrays:  # create_graph: Tensors in and out
+            self._arrays = False  # (in case an earlier backward raised half-way)
+            grads = type(self).backward(self, grad)
+        else:  # a user's Function works on Tensors: wrap the gradient, unwrap the results
+            grads = type(self).backward(self, Tensor._make(grad))
+            grads = tuple(g.data if isinstance(g, Tensor) else g for g in _as_tuple(grads))
         if type(grads) is not tuple:
             grads = (grads,)
         parents = self._parents
@@ -243,23 +249,6 @@ class Function:
                         f"The op was created by:\n{where}"
                     )
         return grads
-
-    def _backward_other(self, grad: Any) -> tuple[Any, bool]:
-        """backward for a Tensor gradient (create_graph), a numpy scalar, or a user's Function."""
-        arrays = not isinstance(grad, Tensor)
-        if arrays and type(grad) is not np.ndarray:  # numpy turns 0-d sums into scalars
-            grad = np.asarray(grad)
-        if not arrays:
-            self._arrays = False  # (in case an earlier backward raised half-way)
-            return type(self).backward(self, grad), False
-        if self.array_backward:
-            self._arrays = True
-            grads = type(self).backward(self, grad)
-            self._arrays = False
-            return grads, True
-        # a user's Function works on Tensors: wrap the gradient, unwrap the results
-        grads = type(self).backward(self, Tensor._make(grad))
-        return tuple(g.data if isinstance(g, Tensor) else g for g in _as_tuple(grads)), True
 
     def _checked(self, grads: tuple, arrays: bool) -> tuple:
         """Convert numbers (and the other kind of value) to gradients; raise on a wrong shape or dtype."""

@@ -71,6 +71,13 @@ def empty_like(a: np.ndarray) -> np.ndarray:
     return empty(a.shape, a.dtype)
 
 
+def contiguous(a: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of ``a`` (a strided view, say) in a cached buffer."""
+    out = empty(a.shape, a.dtype)
+    np.copyto(out, a)
+    return out
+
+
 def zeros(shape: tuple[int, ...], dtype: np.dtype | type = np.float32) -> np.ndarray:
     """``empty`` filled with zeros (a memset of warm pages, no page faults)."""
     out = empty(shape, dtype)

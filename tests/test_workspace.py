@@ -71,3 +71,11 @@ def test_the_free_buffer_budget_is_kept(monkeypatch):
         workspace.empty((rows, 1024))
     used, free = workspace.cached_bytes()
     assert used == 0 and free <= 3 * 2**21 + 1000 * 1024 * 4
+
+
+def test_contiguous_copies_a_strided_view():
+    a = np.arange(4 * 1024 * 1024, dtype=np.float32).reshape(2048, 2048)
+    view = a[::2, 1::2]
+    copy = workspace.contiguous(view)
+    assert copy.flags.c_contiguous and not np.shares_memory(copy, a)
+    np.testing.assert_array_equal(copy, view)

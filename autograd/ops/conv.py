@@ -153,7 +153,7 @@ def _col2im(
         image = padded[..., pw + ph * w : pw + (ph + h) * w].reshape(c, n, h, w)
     else:
         image = padded.reshape(c, n, full_h, full_w)[:, :, ph : ph + h, pw : pw + w]
-    return _contiguous(image.transpose(1, 0, 2, 3))
+    return workspace.contiguous(image.transpose(1, 0, 2, 3))
 
 
 def output_columns(t: np.ndarray, groups: int) -> np.ndarray:
@@ -175,14 +175,7 @@ def _columns(lead: tuple[int, ...], length: int, dtype: np.dtype) -> np.ndarray:
 
 def _from_columns(t: np.ndarray, n: int, hw: tuple[int, int]) -> np.ndarray:
     """(G, C/G, N * H * W) -> contiguous (N, C, H, W) (one copy)."""
-    return _contiguous(t.reshape(-1, n, *hw).transpose(1, 0, 2, 3))
-
-
-def _contiguous(view: np.ndarray) -> np.ndarray:
-    """A C-contiguous copy in a cached buffer."""
-    out = workspace.empty(view.shape, view.dtype)
-    np.copyto(out, view)
-    return out
+    return workspace.contiguous(t.reshape(-1, n, *hw).transpose(1, 0, 2, 3))
 
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

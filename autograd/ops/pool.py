@@ -100,23 +100,17 @@ def _window_max(padded: np.ndarray, geo: PoolGeometry, argmax: bool) -> tuple[np
     the last offset k at which the running maximum grew: the max over k of k * grew_k.
     """
     offsets = geo.offsets()
-    best = _contiguous(geo.view(padded, *offsets[0][:2]))
+    best = workspace.contiguous(geo.view(padded, *offsets[0][:2]))
     which = np.zeros(best.shape, _index_dtype(geo)) if argmax else None
     for i, j, k in offsets[1:]:
         v = geo.view(padded, i, j)
         if argmax:
-            v = _contiguous(v)  # read the strided view once
+            v = workspace.contiguous(v)  # read the strided view once
             np.maximum(which, np.multiply(v > best, k, dtype=which.dtype), out=which)
         np.maximum(best, v, out=best)
     if argmax and np.isnan(best).any():  # NaN maxima: the exact scan
         which = _window_argmax(padded, best, geo)
     return best, which
-
-
-def _contiguous(view: np.ndarray) -> np.ndarray:
-    out = workspace.empty(view.shape, view.dtype)
-    np.copyto(out, view)
-    return out
 
 
 def _index_dtype(geo: PoolGeometry) -> np.dtype:
