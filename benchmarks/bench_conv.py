@@ -21,7 +21,8 @@ import torch
 
 import autograd
 
-ROUNDS = 8
+ROUNDS = 4
+BLOCK = 5  # timed runs per turn
 CONV_SHAPES = [  # (x shape, w shape, padding)
     ((64, 3, 32, 32), (32, 3, 3, 3), 1),
     ((64, 32, 16, 16), (64, 32, 3, 3), 1),
@@ -31,13 +32,14 @@ POOL_SHAPES = [(64, 32, 32, 32), (64, 64, 16, 16)]
 
 
 def best_times(fns: dict[str, Callable[[], object]], rounds: int = ROUNDS) -> dict[str, float]:
-    """Best wall time of each function in seconds. The functions take turns, a few runs each
-    after a warm-up run, so a burst of load on a shared machine slows all of them alike."""
+    """Best wall time of each function in seconds. The functions take turns, a block of runs
+    each after two warm-up runs, so a burst of load on a shared machine slows all of them alike."""
     best = dict.fromkeys(fns, float("inf"))
     for _ in range(rounds):
         for name, fn in fns.items():
+            fn()  # warm-up runs: the allocator settles into this function's steady state
             fn()
-            for _ in range(3):
+            for _ in range(BLOCK):
                 start = time.perf_counter()
                 fn()
                 best[name] = min(best[name], time.perf_counter() - start)
