@@ -476,11 +476,11 @@ class Tensor:
         return other if type(other) in (float, int) else None
 
     def __add__(self, other: Any) -> Tensor:
+        if type(other) is Tensor and _state.grad_enabled and other.data.dtype == self.data.dtype:
+            return ops_arith.Add.apply(self, other)  # recorded, and no promotion needed
         o = self._plain(other)
         if o is not None:
             return _wrap(self.data + o)
-        if type(other) is Tensor and other.data.dtype == self.data.dtype:  # no promotion needed
-            return ops_arith.Add.apply(self, other)
         return ops_arith.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
@@ -488,11 +488,11 @@ class Tensor:
         return ops_arith.add(other, self) if o is None else _wrap(o + self.data)
 
     def __sub__(self, other: Any) -> Tensor:
+        if type(other) is Tensor and _state.grad_enabled and other.data.dtype == self.data.dtype:
+            return ops_arith.Sub.apply(self, other)  # recorded, and no promotion needed
         o = self._plain(other)
         if o is not None:
             return _wrap(self.data - o)
-        if type(other) is Tensor and other.data.dtype == self.data.dtype:  # no promotion needed
-            return ops_arith.Sub.apply(self, other)
         return ops_arith.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
@@ -500,11 +500,11 @@ class Tensor:
         return ops_arith.sub(other, self) if o is None else _wrap(o - self.data)
 
     def __mul__(self, other: Any) -> Tensor:
+        if type(other) is Tensor and _state.grad_enabled and other.data.dtype == self.data.dtype:
+            return ops_arith.Mul.apply(self, other)  # recorded, and no promotion needed
         o = self._plain(other)
         if o is not None:
             return _wrap(self.data * o)
-        if type(other) is Tensor and other.data.dtype == self.data.dtype:  # no promotion needed
-            return ops_arith.Mul.apply(self, other)
         return ops_arith.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
