@@ -79,3 +79,23 @@ def test_contiguous_copies_a_strided_view():
     copy = workspace.contiguous(view)
     assert copy.flags.c_contiguous and not np.shares_memory(copy, a)
     np.testing.assert_array_equal(copy, view)
+
+
+def test_threads_have_their_own_buffers_and_get_the_same_convolutions():
+    from concurrent.futures import ThreadPoolExecutor
+
+    import autograd
+
+    rng = np.random.default_rng(0)
+    xs = [autograd.tensor(rng.standard_normal((8, 16, 32, 32)).astype(np.float32)) for _ in range(4)]
+    w = autograd.tensor(rng.standard_normal((16, 16, 3, 3)).astype(np.float32))
+
+    def run(x):
+        return [autograd.conv2d(x, w, padding=1).numpy().copy() for _ in range(3)]
+
+    alone = [run(x) for x in xs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(run, xs))
+    for a, b in zip(alone, together):
+        for ya, yb in zip(a, b):
+            np.testing.assert_array_equal(ya, yb)
