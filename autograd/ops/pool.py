@@ -167,13 +167,7 @@ class MaxPoolScatter(Op):
         (ph, pw), (h, w) = geo.padding, geo.in_hw
         disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(geo.stride, geo.dilation, geo.kernel))
         finite = np.isfinite(g.data).all()  # else multiplying by a 0/1 mask would turn inf into NaN
-        tiled = (
-            disjoint
-            and geo.stride == geo.kernel
-            and geo.padded_hw() == tuple(o * k for o, k in zip(geo.out_hw, geo.kernel))
-        )
-        # windows that tile the input are each written once below: no zeros needed first
-        out = (workspace.empty if tiled and finite else workspace.zeros)(g.shape[:2] + geo.padded_hw(), g.dtype)
+        out = workspace.zeros(g.shape[:2] + geo.padded_hw(), g.dtype)
         for i, j, k in geo.offsets():
             if disjoint and finite:  # windows do not overlap: each position gets at most one gradient
                 np.multiply(g.data, which == k, out=geo.view(out, i, j))
