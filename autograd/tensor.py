@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd import workspace
 from autograd.grad_mode import _state
 
 float16, float32, float64 = np.float16, np.float32, np.float64
@@ -368,7 +369,7 @@ class Tensor:
             return
         values = grad.data if isinstance(grad, Tensor) else grad
         if self.grad is None:  # our own copy: gradients are shared between inputs and read-only views
-            self.grad = Tensor._make(np.array(values, dtype=self.dtype, copy=True))
+            self.grad = Tensor._make(workspace.contiguous(values.astype(self.dtype, copy=False)))
         elif self.grad.grad_fn is not None or not self.grad.data.flags.writeable:
             self.grad = Tensor._make(self.grad.data + values)  # never write into a graph's tensor
         else:
