@@ -5,63 +5,41 @@ The graph is made of *nodes*. A node is anything with this small protocol:
 - ``_parents``: a tuple with one entry per input of the op that made the node; each entry is
   the parent node that should receive a gradient, or ``None`` when that input needs none.
   Leaves have ``()``.
+- ``_seq``: the node's creation number (``next_sequence_nr()``), 0 for a leaf.
 - ``_receive(grad, accumulate)``: called once per pass with the *total* gradient that reached
-  the node. It runs hooks and, for leaves (or every ``Scalar``), stores the gradient when
-  ``accumulate`` is true. It returns the (possibly hook-replaced) gradient. Nodes whose
-  ``_receives`` is false (an op with no hooks) are not called.
+  the node. It runs hooks and, for leaves, stores the gradient when ``accumulate`` is true.
+  It returns the (possibly hook-replaced) gradient. Op nodes whose ``_receives`` is false
+  are not called (a ``Function`` without hooks or retain_grad; a ``Scalar``, which keeps
+  its gradient in ``_backward``).
 - ``_backward(grad)``: the vector-Jacobian product: a tuple of gradients, one per parent.
 - ``_release()``: free what was saved for backward (called unless ``retain_graph``).
-- ``_deps`` and ``_pending``: scratch space for one pass, 0 and None between passes (the
-  number of consumers still to run, and the gradient summed so far).
+- ``_pending``: scratch space for one pass: the gradient summed so far (None between passes).
 
 For tensors the nodes are the ``Function`` instances in ``grad_fn`` plus the leaf tensors;
 for scalars every ``Scalar`` is its own node. Both run through :func:`run_backward`.
 
-The order is found with dependency counts (no recursion, so a chain of 100,000 ops is
-fine): a node runs only after every node that feeds it a gradient has run, so its gradient
-is complete; inputs used twice (``a + a``) simply receive two contributions that add up.
+The order comes from creation numbers (no recursion, so a chain of 100,000 ops is fine): an
+op's inputs always exist before the op, so every node that feeds a gradient into a node was
+created after it. Running the waiting node with the largest number first (a heap) therefore
+runs a node only after all its consumers, when its gradient is complete; inputs used twice
+(``a + a``) simply receive two contributions that add up. Leaves feed nothing, so they run
+last. No pass over the graph is needed before the gradients start to flow.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+#: Every op node takes the next number when it is created (``Function.apply``, ``Scalar``).
+#: An op's inputs always exist before it, so larger numbers come later in the graph.
+next_sequence_nr = itertools.count(1).__next__
 
-def _count_consumers(roots: Sequence[Any]) -> None:
-    """Set every reachable node's ``_deps`` to the number of edges leading into it.
-
-    A node is explored when its count first leaves 0; the roots start with one extra
-    (virtual) count so that reaching a root again does not explore it twice, and lose it at
-    the end.
-    """
-    for node in roots:
-        node._deps += 1
-    stack = list(roots)
-    pop, push = stack.pop, stack.append
-    while stack:
-        for parent in pop()._parents:
-            if parent is not None:
-                count = parent._deps
-                parent._deps = count + 1
-                if not count:
-                    push(parent)
-    for node in roots:
-        node._deps -= 1
-
-
-def _reset(roots: Sequence[Any]) -> None:
-    """Clear the pass scratch space of every node reachable from ``roots`` (after an error)."""
-    stack, seen = list(roots), set()
-    while stack:
-        node = stack.pop()
-        node._deps, node._pending = 0, None
-        for parent in node._parents:
-            if parent is not None and id(parent) not in seen:
-                seen.add(id(parent))
-                stack.append(parent)
+_NO_GRAD = object()  # a node queued by an edge that carried no gradient (None)
 
 
 def run_backward(
@@ -79,45 +57,72 @@ def run_backward(
     each node runs (``viz`` steps through backward with it). Grad mode (``create_graph``) is
     the caller's business.
     """
-    nodes = list(dict.fromkeys(node for node, _ in roots))
-    _count_consumers(nodes)
+    waiting: list = []  # heap of -sequence_nr: the latest-created op node runs next
+    by_nr: dict = {}  # sequence_nr -> the waiting node (plain numbers compare faster than pairs)
+    leaves: list = []  # reached nodes without parents: nothing depends on them, they run last
+    captured: dict[int, Any] = {}
     try:
         for node, grad in roots:
-            node._pending = grad if node._pending is None else node._pending + grad
-        captured: dict[int, Any] = {}
-        ready = [node for node in nodes if not node._deps]
-        pop, push = ready.pop, ready.append
-        while ready:
-            node = pop()
+            pending = node._pending
+            if pending is None:
+                node._pending = grad
+                _queue(node, waiting, by_nr, leaves)
+            else:
+                node._pending = pending + grad
+        pop, push, reached, take = heapq.heappop, heapq.heappush, leaves.append, by_nr.pop
+        while waiting:
+            node = take(-pop(waiting))
             parents = node._parents
             grad = node._pending
             node._pending = None
-            if grad is None:  # nothing flowed here (every path to it was cut)
+            if grad is _NO_GRAD:  # nothing flowed here (every path to it was cut)
                 grads = (None,) * len(parents)
             else:
                 if node._receives:
                     grad = node._receive(grad, accumulate)
                 if capture is not None and node in capture:
                     captured[capture[node]] = grad
-                grads = node._backward(grad) if parents else ()
+                grads = node._backward(grad)
                 if observer is not None:
                     observer(node, grad, grads)
             for parent, g in zip(parents, grads):
-                if parent is None:
-                    continue
-                if g is not None:
+                if parent is not None:
                     pending = parent._pending
-                    parent._pending = g if pending is None else pending + g
-                count = parent._deps - 1
-                parent._deps = count
-                if not count:
-                    push(parent)
-            if parents and not retain_graph:
+                    if pending is None:  # the first edge to reach it: queue it
+                        parent._pending = _NO_GRAD if g is None else g
+                        seq = parent._seq
+                        if seq:
+                            push(waiting, -seq)
+                            by_nr[seq] = parent
+                        else:
+                            reached(parent)
+                    elif g is not None:
+                        parent._pending = g if pending is _NO_GRAD else pending + g
+            if not retain_graph:
                 node._release()
+        for node in leaves:
+            grad = node._pending
+            node._pending = None
+            if grad is not _NO_GRAD:
+                grad = node._receive(grad, accumulate)
+                if capture is not None and node in capture:
+                    captured[capture[node]] = grad
+                if observer is not None:
+                    observer(node, grad, ())
     except BaseException:
-        _reset(nodes)
+        for node in leaves + list(by_nr.values()):
+            node._pending = None
         raise
     return captured
+
+
+def _queue(node: Any, waiting: list, by_nr: dict, leaves: list) -> None:
+    """Put a node that just got its first gradient in line (see run_backward)."""
+    if node._seq:
+        heapq.heappush(waiting, -node._seq)
+        by_nr[node._seq] = node
+    else:
+        leaves.append(node)
 
 
 # ---------------------------------------------------------------- the public entry points

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd.engine import next_sequence_nr
 from autograd.grad_mode import _state
 from autograd.tensor import Tensor
 
@@ -64,14 +65,13 @@ class Function:
 
     # Engine-node defaults; apply() sets the real values on recorded nodes.
     _parents: tuple = ()
-    _deps = 0  # engine scratch space for one backward pass
+    _seq = 0  # creation order (engine: later nodes run first)
     _pending = None
     _saved: tuple | None = ()
     _hooks: list | None = None
     _retained: Any = None
     _receives = False  # the engine skips _receive until a hook or retain_grad needs it
     _trace: str | None = None
-    _freed = False
     _versions: list = []  # (index, version counter, version at save) per saved tensor
     _saved_data: tuple | None = ()  # the saved values as numpy arrays (first-order backward)
     _out_index: int | None = None  # which saved value is the op's own output
@@ -93,30 +93,34 @@ class Function:
     @property
     def saved_tensors(self) -> tuple:
         """The values given to ``save_for_backward``, checked to be unmodified."""
-        if self._freed:
-            raise RuntimeError(_FREED.format(name=self.name()))
         saved = self._saved
+        if saved is None:
+            raise RuntimeError(_FREED.format(name=self.name()))
         for i, counter, version in self._versions:
             if counter[0] != version:
-                raise RuntimeError(
-                    f"One of the tensors needed by {self.name()} for gradient computation was "
-                    f"modified by an in-place operation: saved tensor {i} of shape "
-                    f"{tuple(saved[i].shape)} is at version {counter[0]}; expected version "
-                    f"{version}. Use an out-of-place op (x = x * 2 instead of "
-                    "x.mul_(2)) or clone() the tensor before changing it."
-                )
-        i = self._out_index
-        if i is not None and self._out_vc[0] != self._out_version:
-            raise RuntimeError(
-                f"The output of {self.name()}, needed for its gradient, was modified by an "
-                f"in-place operation (version {self._out_vc[0]}, expected {self._out_version}). "
-                "Use an out-of-place op or clone() the output before changing it."
-            )
+                raise self._modified(i, counter[0], version)
         if self._arrays:  # a first-order backward of a built-in op: plain numpy arrays
             return self._saved_data
+        i = self._out_index
         if i is not None:
             saved = saved[:i] + (self._output_tensor(saved[i].data),) + saved[i + 1 :]
         return saved
+
+    def _modified(self, i: int, now: int, then: int) -> RuntimeError:
+        """The error for saved value ``i`` changed in place since forward."""
+        if i == self._out_index:
+            return RuntimeError(
+                f"The output of {self.name()}, needed for its gradient, was modified by an "
+                f"in-place operation (version {now}, expected {then}). "
+                "Use an out-of-place op or clone() the output before changing it."
+            )
+        return RuntimeError(
+            f"One of the tensors needed by {self.name()} for gradient computation was "
+            f"modified by an in-place operation: saved tensor {i} of shape "
+            f"{tuple(self._saved[i].shape)} is at version {now}; expected version "
+            f"{then}. Use an out-of-place op (x = x * 2 instead of "
+            "x.mul_(2)) or clone() the tensor before changing it."
+        )
 
     def _output_tensor(self, data: np.ndarray) -> Tensor:
         """The op's output as a Tensor whose grad_fn is this node (for double backward)."""
@@ -141,7 +145,8 @@ class Function:
             ctx.needs_input_grad = (False,) * len(args)
             result = cls.forward(ctx, *args, **kwargs)
             return Tensor._make(_array(result), None, args[0]._vc if ctx.is_view else None)
-        ctx.needs_input_grad = needs = _needs(args)
+        needs, parents = _inputs(args)
+        ctx.needs_input_grad = needs
         if cls.array_backward:  # a built-in forward only computes with numpy: nothing to switch off
             result = cls.forward(ctx, *args, **kwargs)
         else:  # a user's forward may use Tensor ops: they must not be recorded
@@ -160,7 +165,8 @@ class Function:
                 "grad; only floating-point outputs can be differentiated."
             )
         out = Tensor._make(out_data, ctx, view_of)
-        ctx._parents = _parents(args, needs)
+        ctx._seq = next_sequence_nr()
+        ctx._parents = parents
         ctx._out_shape, ctx._out_dtype = out_data.shape, out_data.dtype
         if ctx._saved:
             ctx._remember_saved(result, out)
@@ -175,7 +181,8 @@ class Function:
         for i, v in enumerate(saved):
             if v is result:  # backward gets it back as a Tensor attached to this node
                 self._saved = saved[:i] + (_SavedOutput(out.data),) + saved[i + 1 :]
-                self._out_index, self._out_vc, self._out_version = i, out._vc, out._vc[0]
+                self._out_index = i
+                versions.append((i, out._vc, out._vc[0]))
                 data.append(out.data)
             elif isinstance(v, Tensor):
                 versions.append((i, v._vc, v._vc[0]))
@@ -206,7 +213,7 @@ class Function:
 
     def _backward(self, grad: Any) -> tuple:
         # ``grad`` is a numpy array when nothing is recorded (no create_graph), else a Tensor.
-        if self._freed:
+        if self._saved is None:
             raise RuntimeError(_FREED.format(name=self.name()))
         if type(grad) is not np.ndarray and not isinstance(grad, Tensor):
             grad = np.asarray(grad)  # numpy turns 0-d sums into scalars
@@ -271,7 +278,11 @@ class Function:
 
     def _release(self) -> None:
         self._saved = self._saved_data = None
-        self._freed = True
+
+    @property
+    def _freed(self) -> bool:
+        """True once backward has freed what was saved (``retain_graph=False``)."""
+        return self._saved is None
 
 
 class Op(Function):
@@ -284,25 +295,21 @@ class Op(Function):
     array_backward = True
 
 
-def _needs(args: tuple) -> tuple:
-    """needs_input_grad: which arguments are Tensors that require grad (1 and 2 spelled out: hot)."""
+def _inputs(args: tuple) -> tuple[tuple, tuple]:
+    """needs_input_grad (which arguments are Tensors that require grad) and the engine node
+    each one's gradient goes to: its grad_fn, or the leaf itself; None where none is needed.
+    (One and two arguments are spelled out: this runs for every op.)"""
     if len(args) == 2:
         a, b = args
-        return (isinstance(a, Tensor) and a.requires_grad, isinstance(b, Tensor) and b.requires_grad)
-    if len(args) == 1:
-        return (isinstance(args[0], Tensor) and args[0].requires_grad,)
-    return tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
-
-
-def _parents(args: tuple, needs: tuple) -> tuple:
-    """The engine node each input's gradient goes to (its grad_fn, or the leaf itself), or None."""
-    if len(args) == 2:
-        (a, b), (need_a, need_b) = args, needs
-        return ((a.grad_fn or a) if need_a else None, (b.grad_fn or b) if need_b else None)
+        pa = (a.grad_fn or a) if isinstance(a, Tensor) and a.requires_grad else None
+        pb = (b.grad_fn or b) if isinstance(b, Tensor) and b.requires_grad else None
+        return (pa is not None, pb is not None), (pa, pb)
     if len(args) == 1:
         a = args[0]
-        return ((a.grad_fn or a) if needs[0] else None,)
-    return tuple([(a.grad_fn or a) if need else None for a, need in zip(args, needs)])
+        pa = (a.grad_fn or a) if isinstance(a, Tensor) and a.requires_grad else None
+        return (pa is not None,), (pa,)
+    parents = tuple([(a.grad_fn or a) if isinstance(a, Tensor) and a.requires_grad else None for a in args])
+    return tuple([p is not None for p in parents]), parents
 
 
 def run_hooks(hooks: list, grad: Any) -> Any:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from autograd.engine import run_backward
+from autograd.engine import next_sequence_nr, run_backward
 
 Number = int | float
 
@@ -29,8 +29,8 @@ class Scalar:
     >>> L.backward(); w.grad
     """
 
-    __slots__ = ("data", "grad", "_a", "_b", "_back", "_aux", "label", "_deps", "_pending")
-    _receives = True  # engine protocol: every Scalar keeps its gradient
+    __slots__ = ("data", "grad", "_a", "_b", "_back", "_aux", "label", "_seq", "_pending")
+    _receives = False  # engine protocol: an op node keeps its gradient in _backward (leaves in _receive)
 
     def __init__(
         self,
@@ -48,7 +48,7 @@ class Scalar:
         self._back = _back
         self._aux = _aux  # the constant of ops like x * 3 or x ** 2
         self.label = label
-        self._deps = 0  # engine scratch space (autograd/engine.py)
+        self._seq = 0 if _a is None else next_sequence_nr()  # creation order (engine)
         self._pending = None
 
     @property
@@ -159,6 +159,7 @@ class Scalar:
         return grad
 
     def _backward(self, grad: float) -> tuple:
+        self.grad += grad
         return self._back(self, grad)
 
     def _release(self) -> None:

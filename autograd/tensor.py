@@ -136,13 +136,14 @@ class Tensor:
     ``randn``, ...). ``.data`` is the numpy array, ``.grad`` the gradient after ``backward()``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "_deps", "_pending", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "_pending", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     # A leaf tensor is itself an engine node (autograd/engine.py); it has no parents and keeps
     # its gradient, so the engine always hands it over (_receive).
     _parents: tuple = ()
     _receives = True
+    _seq = 0  # a leaf: the engine runs it after every op node
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = _to_array(data, dtype)
@@ -150,7 +151,7 @@ class Tensor:
         self.grad_fn = None
         self._vc = [0]
         self._hooks: list | None = None
-        self._deps, self._pending = 0, None  # engine scratch space (autograd/engine.py)
+        self._pending = None  # engine scratch space (autograd/engine.py)
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -165,7 +166,6 @@ class Tensor:
         t.requires_grad = grad_fn is not None
         t._vc = [0] if vc is None else vc
         t._hooks = None
-        t._deps = 0
         t._pending = None
         return t
 
@@ -530,10 +530,10 @@ class Tensor:
         return ops_arith.neg(self) if _state.grad_enabled else _wrap(-self.data)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return ops_linalg.matmul(self, other if isinstance(other, Tensor) else Tensor(other))
+        return ops_linalg.MatMul.apply(self, other if isinstance(other, Tensor) else Tensor(other))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return ops_linalg.matmul(Tensor(other), self)
+        return ops_linalg.MatMul.apply(Tensor(other), self)
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops_index.index(self, index)
@@ -629,15 +629,15 @@ class Tensor:
 
     def sigmoid(self) -> Tensor:
         """Logistic sigmoid."""
-        return ops_act.sigmoid(self)
+        return ops_act.Sigmoid.apply(self)
 
     def tanh(self) -> Tensor:
         """Hyperbolic tangent."""
-        return ops_act.tanh(self)
+        return ops_act.Tanh.apply(self)
 
     def relu(self) -> Tensor:
         """max(x, 0)."""
-        return ops_act.relu(self)
+        return ops_act.ReLU.apply(self)
 
     def softmax(self, dim: int) -> Tensor:
         """Softmax along ``dim``."""

@@ -36,7 +36,7 @@ class Parameter(Tensor):
         self.grad_fn = None
         self._vc = data._vc if isinstance(data, Tensor) else [0]
         self._hooks = None
-        self._deps, self._pending = 0, None
+        self._pending = None
         self.requires_grad = bool(requires_grad)
 
     def __repr__(self) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from autograd.function import Op
-from autograd.grad_mode import _state
 from autograd.ops import dual
 from autograd.ops.reduce import unbroadcast
 from autograd.tensor import Tensor
@@ -20,6 +19,7 @@ class MatMul(Op):
 
     @staticmethod
     def forward(ctx, x, w):
+        check_matmul(x, w)
         ctx.save_for_backward(x, w)
         return _product(x.data, w.data)
 
@@ -56,9 +56,6 @@ class MatMul(Op):
 
 def matmul(x: Tensor, w: Tensor) -> Tensor:
     """Matrix product with numpy.matmul semantics (vectors, matrices, batches)."""
-    check_matmul(x, w)
-    if not _state.grad_enabled:  # nothing to record: just the product
-        return Tensor._make(np.asarray(_product(x.data, w.data)))
     return MatMul.apply(x, w)
 
 
