@@ -12,6 +12,9 @@ The graph is made of *nodes*. A node is anything with this small protocol:
   are not called (a ``Function`` without hooks or retain_grad; a ``Scalar``, which keeps
   its gradient in ``_backward``).
 - ``_backward(grad)``: the vector-Jacobian product: a tuple of gradients, one per parent.
+- ``_check_grads``: true for tensor nodes: the engine checks each gradient the node returns
+  against its parent's ``_out_shape`` and ``_out_dtype`` and calls ``_fit`` on a mismatch
+  (which converts a plain number, or raises an error naming the op).
 - ``_release()``: free what was saved for backward (called unless ``retain_graph``).
 - ``_pending``: scratch space for one pass: the gradient summed so far (None between passes).
 
@@ -75,6 +78,7 @@ def run_backward(
             parents = node._parents
             grad = node._pending
             node._pending = None
+            kind = None
             if grad is _NO_GRAD:  # nothing flowed here (every path to it was cut)
                 grads = (None,) * len(parents)
             else:
@@ -85,8 +89,14 @@ def run_backward(
                 grads = node._backward(grad)
                 if observer is not None:
                     observer(node, grad, grads)
+                if node._check_grads:  # tensors: every gradient must match its input exactly
+                    kind = type(grad)  # gradients come back as the same kind (array or Tensor)
             for parent, g in zip(parents, grads):
                 if parent is not None:
+                    if kind is not None and g is not None and (
+                        type(g) is not kind or g.shape != parent._out_shape or g.dtype is not parent._out_dtype
+                    ):
+                        g = node._fit(g, parent, grads, kind)  # a number to convert, or an error
                     pending = parent._pending
                     if pending is None:  # the first edge to reach it: queue it
                         parent._pending = _NO_GRAD if g is None else g

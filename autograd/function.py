@@ -71,6 +71,7 @@ class Function:
     _hooks: list | None = None
     _retained: Any = None
     _receives = False  # the engine skips _receive until a hook or retain_grad needs it
+    _check_grads = True  # the engine checks the shape and dtype of every gradient backward returns
     _trace: str | None = None
     _versions: list = []  # (index, version counter, version at save) per saved tensor
     _saved_data: tuple | None = ()  # the saved values as numpy arrays (first-order backward)
@@ -237,19 +238,9 @@ class Function:
                 f"took {len(parents)} input(s); return one per input (None for inputs "
                 "that need no gradient)."
             )
-        kind = np.ndarray if arrays else Tensor
-        for g, parent in zip(grads, parents):  # every gradient must match its input exactly
-            if g is not None and parent is not None:
-                if (  # (numpy's built-in dtypes are singletons: ``is`` usually answers the dtype test)
-                    type(g) is not kind
-                    or g.shape != parent._out_shape
-                    or (g.dtype is not parent._out_dtype and g.dtype != parent._out_dtype)
-                ):
-                    grads = self._checked(grads, arrays)
-                    break
         if _state.anomaly:
             for i, g in enumerate(grads):
-                if g is not None and not np.all(np.isfinite(g if arrays else g.data)):
+                if g is not None and not np.all(np.isfinite(g.data if isinstance(g, Tensor) else g)):
                     where = self._trace or "(created outside detect_anomaly)\n"
                     raise RuntimeError(
                         f"{self.name()} returned NaN or Inf in its gradient for input {i}.\n"
@@ -257,24 +248,23 @@ class Function:
                     )
         return grads
 
-    def _checked(self, grads: tuple, arrays: bool) -> tuple:
-        """Convert numbers (and the other kind of value) to gradients; raise on a wrong shape or dtype."""
-        out = []
-        for i, (g, parent) in enumerate(zip(grads, self._parents)):
-            if g is not None and parent is not None:
-                if type(g) is not (np.ndarray if arrays else Tensor):  # a number, or the other kind
-                    values = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=parent._out_dtype)
-                    g = values if arrays else Tensor._make(values)
-                values = g if arrays else g.data
-                if values.shape != parent._out_shape or values.dtype != parent._out_dtype:
-                    raise RuntimeError(
-                        f"{type(self).__name__}.backward returned a gradient of shape "
-                        f"{tuple(values.shape)} and dtype {values.dtype} for input {i}, which has shape "
-                        f"{tuple(parent._out_shape)} and dtype {parent._out_dtype}: a gradient must match its "
-                        "input (sum broadcast dimensions away with autograd.unbroadcast, cast with .to(dtype))."
-                    )
-            out.append(g)
-        return tuple(out)
+    def _fit(self, g: Any, parent: Any, grads: tuple, kind: type) -> Any:
+        """The engine's slow path for a gradient that is not exactly right (see engine.py):
+        convert a number (or the other kind of value) to ``parent``'s dtype, else raise."""
+        arrays, given = not issubclass(kind, Tensor), g  # a first-order pass works on numpy arrays
+        if type(g) is not (np.ndarray if arrays else Tensor):  # a number, or the other kind
+            values = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=parent._out_dtype)
+            g = values if arrays else Tensor._make(values)
+        values = g if arrays else g.data
+        if values.shape != parent._out_shape or values.dtype != parent._out_dtype:
+            i = next(i for i, (h, p) in enumerate(zip(grads, self._parents)) if h is given and p is parent)
+            raise RuntimeError(
+                f"{type(self).__name__}.backward returned a gradient of shape "
+                f"{tuple(values.shape)} and dtype {values.dtype} for input {i}, which has shape "
+                f"{tuple(parent._out_shape)} and dtype {parent._out_dtype}: a gradient must match its "
+                "input (sum broadcast dimensions away with autograd.unbroadcast, cast with .to(dtype))."
+            )
+        return g
 
     def _release(self) -> None:
         self._saved = self._saved_data = None

@@ -30,6 +30,7 @@ class Scalar:
     """
 
     __slots__ = ("data", "grad", "_a", "_b", "_back", "_aux", "label", "_seq", "_pending")
+    _check_grads = False  # engine protocol: gradients are floats, nothing to check
     _receives = False  # engine protocol: an op node keeps its gradient in _backward (leaves in _receive)
 
     def __init__(
