@@ -93,8 +93,10 @@ def run_backward(
                     kind = type(grad)  # gradients come back as the same kind (array or Tensor)
             for parent, g in zip(parents, grads):
                 if parent is not None:
-                    if kind is not None and g is not None and (
-                        type(g) is not kind or g.shape != parent._out_shape or g.dtype is not parent._out_dtype
+                    if (
+                        kind is not None
+                        and g is not None
+                        and (type(g) is not kind or g.shape != parent._out_shape or g.dtype is not parent._out_dtype)
                     ):
                         g = node._fit(g, parent, grads, kind)  # a number to convert, or an error
                     pending = parent._pending
