@@ -642,3 +642,16 @@ def test_gradcheck_catches_a_wrong_gradient():
     with pytest.raises(ag.GradcheckError):
         ag.gradcheck(Wrong.apply, (x,))
     assert ag.gradcheck(Wrong.apply, (x,), raise_exception=False) is False
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("rows", [1, 7, 4096, 4097])
+def test_unbroadcast_rows_into_a_vector(rows: int, dtype: type) -> None:
+    """Summing broadcast rows back into a bias (a dot product with ones for up to
+    ROWS_BY_DOT rows, numpy's reduce beyond) gives the sum, in the input's dtype."""
+    x = np.random.default_rng(rows).standard_normal((rows, 5)).astype(dtype)
+    out = ag.unbroadcast(x, (5,), np.dtype(dtype))
+    assert out.shape == (5,) and out.dtype == dtype
+    tol = 1e-2 if dtype == np.float16 else 1e-4
+    np.testing.assert_allclose(out.astype(np.float64), x.astype(np.float64).sum(0), rtol=tol, atol=tol * np.sqrt(rows))
+    assert ag.unbroadcast(x, (1, 5), np.dtype(dtype)).shape == (1, 5)  # kept dimensions: numpy's reduce

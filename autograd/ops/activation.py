@@ -24,9 +24,9 @@ class Sigmoid(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        # dy/dx = y (1 - y): the local gradient needs only the output
+        # dy/dx = y (1 - y) = y - y^2: the local gradient needs only the output
         (y,) = ctx.saved_tensors
-        return grad * y * (1 - y)
+        return grad * (y - y * y)
 
 
 class Tanh(Op):
@@ -40,9 +40,9 @@ class Tanh(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        # dy/dx = 1 - y^2
+        # dy/dx = 1 - y^2, so dL/dx = grad - grad y^2 (no Python 1: converting it costs more than the math)
         (y,) = ctx.saved_tensors
-        return grad * (1 - y * y)
+        return grad - grad * y * y
 
 
 class ReLU(Op):
