@@ -91,8 +91,11 @@ def run_backward(
                     observer(node, grad, grads)
                 if node._check_grads:  # tensors: every gradient must match its input exactly
                     kind = type(grad)  # gradients come back as the same kind (array or Tensor)
-            for parent, g in zip(parents, grads):
+            i = -1  # (a counter rather than zip(parents, grads): faster per edge in CPython)
+            for parent in parents:
+                i += 1
                 if parent is not None:
+                    g = grads[i]
                     if (
                         kind is not None
                         and g is not None

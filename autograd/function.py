@@ -44,12 +44,13 @@ _FREED = (
 
 
 class _SavedOutput:
-    """Marks the slot of ``saved`` that holds the op's own output (see ``saved_tensors``)."""
+    """Stands in ``saved`` for the op's own output: its values and version counter, not the
+    Tensor itself (whose grad_fn is this node: keeping it would make a reference cycle)."""
 
-    __slots__ = ("data",)
+    __slots__ = ("data", "_vc")
 
-    def __init__(self, data: np.ndarray) -> None:
-        self.data = data
+    def __init__(self, out: Tensor) -> None:
+        self.data, self._vc = out.data, out._vc
 
 
 class Function:
@@ -73,8 +74,8 @@ class Function:
     _receives = False  # the engine skips _receive until a hook or retain_grad needs it
     _check_grads = True  # the engine checks the shape and dtype of every gradient backward returns
     _trace: str | None = None
-    _versions: list = []  # (index, version counter, version at save) per saved tensor
-    _saved_data: tuple | None = ()  # the saved values as numpy arrays (first-order backward)
+    _versions: list = []  # (version counter, version when saved) per saved tensor
+    _saved_data: list | None = []  # the saved values as numpy arrays (first-order backward)
     _out_index: int | None = None  # which saved value is the op's own output
     _arrays = False  # True while a built-in backward runs on numpy arrays (see Op)
     #: Built-in ops (``Op``) write backward so it also runs on numpy arrays; a user's Function
@@ -97,9 +98,9 @@ class Function:
         saved = self._saved
         if saved is None:
             raise RuntimeError(_FREED.format(name=self.name()))
-        for i, counter, version in self._versions:
+        for counter, version in self._versions:
             if counter[0] != version:
-                raise self._modified(i, counter[0], version)
+                raise self._modified(counter, version)
         if self._arrays:  # a first-order backward of a built-in op: plain numpy arrays
             return self._saved_data
         i = self._out_index
@@ -107,19 +108,20 @@ class Function:
             saved = saved[:i] + (self._output_tensor(saved[i].data),) + saved[i + 1 :]
         return saved
 
-    def _modified(self, i: int, now: int, then: int) -> RuntimeError:
-        """The error for saved value ``i`` changed in place since forward."""
+    def _modified(self, counter: list, version: int) -> RuntimeError:
+        """The error for a saved value changed in place since forward."""
+        i, value = next((i, v) for i, v in enumerate(self._saved) if getattr(v, "_vc", None) is counter)
         if i == self._out_index:
             return RuntimeError(
                 f"The output of {self.name()}, needed for its gradient, was modified by an "
-                f"in-place operation (version {now}, expected {then}). "
+                f"in-place operation (version {counter[0]}, expected {version}). "
                 "Use an out-of-place op or clone() the output before changing it."
             )
         return RuntimeError(
             f"One of the tensors needed by {self.name()} for gradient computation was "
             f"modified by an in-place operation: saved tensor {i} of shape "
-            f"{tuple(self._saved[i].shape)} is at version {now}; expected version "
-            f"{then}. Use an out-of-place op (x = x * 2 instead of "
+            f"{tuple(value.shape)} is at version {counter[0]}; expected version "
+            f"{version}. Use an out-of-place op (x = x * 2 instead of "
             "x.mul_(2)) or clone() the tensor before changing it."
         )
 
@@ -176,21 +178,22 @@ class Function:
         return out
 
     def _remember_saved(self, result: Any, out: Tensor) -> None:
-        """Record the versions of saved tensors; keep a saved output as data (no cycle)."""
+        """Note the version of every saved tensor and the numpy values a first-order
+        backward works on; the op's own output is kept as a ``_SavedOutput``."""
         saved = self._saved
-        versions, data = [], []  # data: the numpy values a first-order backward works on
-        for i, v in enumerate(saved):
+        versions, data = [], []  # (lists, and no enumerate: this runs for most ops)
+        for v in saved:
             if v is result:  # backward gets it back as a Tensor attached to this node
-                self._saved = saved[:i] + (_SavedOutput(out.data),) + saved[i + 1 :]
+                i = len(data)
+                self._saved = saved = saved[:i] + (_SavedOutput(out),) + saved[i + 1 :]
                 self._out_index = i
-                versions.append((i, out._vc, out._vc[0]))
-                data.append(out.data)
-            elif isinstance(v, Tensor):
-                versions.append((i, v._vc, v._vc[0]))
+                v = out
+            if isinstance(v, Tensor):
+                versions.append((v._vc, v._vc[0]))
                 data.append(v.data)
             else:
                 data.append(v)
-        self._versions, self._saved_data = versions, tuple(data)
+        self._versions, self._saved_data = versions, data
 
     def _debug(self, out: Tensor) -> None:
         """What detect_anomaly() and autograd.graph.record() keep about a new node."""
