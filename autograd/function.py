@@ -219,12 +219,12 @@ class Function:
         # ``grad`` is a numpy array when nothing is recorded (no create_graph), else a Tensor.
         if self._saved is None:
             raise RuntimeError(_FREED.format(name=self.name()))
-        if type(grad) is not np.ndarray and not isinstance(grad, Tensor):
-            grad = np.asarray(grad)  # numpy turns 0-d sums into scalars
         arrays = type(grad) is np.ndarray
+        if not arrays and not isinstance(grad, Tensor):
+            grad, arrays = np.asarray(grad), True  # numpy turns 0-d sums into scalars
         if arrays and self.array_backward:  # the common case: a first-order pass of a built-in op
             self._arrays = True  # saved_tensors hands out numpy arrays
-            grads = type(self).backward(self, grad)
+            grads = self.backward(self, grad)  # (built-in backwards are staticmethods)
             self._arrays = False
         elif not arrays:  # create_graph: Tensors in and out
             self._arrays = False  # (in case an earlier backward raised half-way)
