@@ -173,7 +173,7 @@ class Function:
         ctx._out_shape, ctx._out_dtype = out_data.shape, out_data.dtype
         if ctx._saved:
             ctx._remember_saved(result, out)
-        if state.anomaly or state.recording:  # detect_anomaly() or autograd.graph.record()
+        if state.watched:  # detect_anomaly() or autograd.graph.record()
             ctx._debug(out)
         return out
 
@@ -241,7 +241,7 @@ class Function:
                 f"took {len(parents)} input(s); return one per input (None for inputs "
                 "that need no gradient)."
             )
-        if _state.anomaly:
+        if _state.watched and _state.anomaly:
             for i, g in enumerate(grads):
                 if g is not None and not np.all(np.isfinite(g.data if isinstance(g, Tensor) else g)):
                     where = self._trace or "(created outside detect_anomaly)\n"

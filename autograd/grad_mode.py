@@ -18,9 +18,30 @@ class _State(threading.local):
     """Per-thread switches read by ``Function.apply`` on every op."""
 
     grad_enabled = True
-    anomaly = False
-    recording = False  # autograd.graph.record(): keep outputs, gradients and module scopes
+    watched = False  # anomaly or recording: apply() reads this one switch, not both
+    _anomaly = False
+    _recording = False
     modules: tuple = ()  # the nn.Module calls in progress, outermost first (while recording)
+
+    @property
+    def anomaly(self) -> bool:
+        """detect_anomaly(): remember where ops were made, check backward for NaN/Inf."""
+        return self._anomaly
+
+    @anomaly.setter
+    def anomaly(self, on: bool) -> None:
+        self._anomaly = on
+        self.watched = on or self._recording
+
+    @property
+    def recording(self) -> bool:
+        """autograd.graph.record(): keep outputs, gradients and module scopes."""
+        return self._recording
+
+    @recording.setter
+    def recording(self, on: bool) -> None:
+        self._recording = on
+        self.watched = on or self._anomaly
 
 
 _state = _State()

@@ -477,7 +477,7 @@ class Tensor:
         return other if type(other) in (float, int) else None
 
     def __add__(self, other: Any) -> Tensor:
-        if type(other) is Tensor and _state.grad_enabled and other.data.dtype == self.data.dtype:
+        if type(other) is Tensor and other.data.dtype is self.data.dtype and _state.grad_enabled:
             return ops_arith.Add.apply(self, other)  # recorded, and no promotion needed
         o = self._plain(other)
         if o is not None:
@@ -489,7 +489,7 @@ class Tensor:
         return ops_arith.add(other, self) if o is None else _wrap(o + self.data)
 
     def __sub__(self, other: Any) -> Tensor:
-        if type(other) is Tensor and _state.grad_enabled and other.data.dtype == self.data.dtype:
+        if type(other) is Tensor and other.data.dtype is self.data.dtype and _state.grad_enabled:
             return ops_arith.Sub.apply(self, other)  # recorded, and no promotion needed
         o = self._plain(other)
         if o is not None:
@@ -501,7 +501,7 @@ class Tensor:
         return ops_arith.sub(other, self) if o is None else _wrap(o - self.data)
 
     def __mul__(self, other: Any) -> Tensor:
-        if type(other) is Tensor and _state.grad_enabled and other.data.dtype == self.data.dtype:
+        if type(other) is Tensor and other.data.dtype is self.data.dtype and _state.grad_enabled:
             return ops_arith.Mul.apply(self, other)  # recorded, and no promotion needed
         o = self._plain(other)
         if o is not None:
