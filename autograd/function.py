@@ -242,14 +242,17 @@ class Function:
                 "that need no gradient)."
             )
         if _state.watched and _state.anomaly:
-            for i, g in enumerate(grads):
-                if g is not None and not np.all(np.isfinite(g.data if isinstance(g, Tensor) else g)):
-                    where = self._trace or "(created outside detect_anomaly)\n"
-                    raise RuntimeError(
-                        f"{self.name()} returned NaN or Inf in its gradient for input {i}.\n"
-                        f"The op was created by:\n{where}"
-                    )
+            self._check_finite(grads)
         return grads
+
+    def _check_finite(self, grads: tuple) -> None:
+        """detect_anomaly(): raise if a gradient holds NaN or Inf, showing where the op was made."""
+        for i, g in enumerate(grads):
+            if g is not None and not np.all(np.isfinite(g.data if isinstance(g, Tensor) else g)):
+                where = self._trace or "(created outside detect_anomaly)\n"
+                raise RuntimeError(
+                    f"{self.name()} returned NaN or Inf in its gradient for input {i}.\nThe op was created by:\n{where}"
+                )
 
     def _fit(self, g: Any, parent: Any, grads: tuple, kind: type) -> Any:
         """The engine's slow path for a gradient that is not exactly right (see engine.py):
@@ -286,6 +289,20 @@ class Op(Function):
     """
 
     array_backward = True
+
+    def _backward(self, grad: Any) -> tuple:
+        # The hot path of every first-order backward pass: a numpy gradient in, numpy
+        # gradients out (built-in ops return one per input, so the count needs no check).
+        if type(grad) is not np.ndarray or self._saved is None:  # create_graph, a numpy scalar, freed
+            return Function._backward(self, grad)
+        self._arrays = True  # saved_tensors hands out numpy arrays
+        grads = self.backward(self, grad)
+        self._arrays = False
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if _state.watched and _state.anomaly:
+            self._check_finite(grads)
+        return grads
 
 
 def _inputs(args: tuple) -> tuple[tuple, tuple]:
