@@ -49,7 +49,7 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
     broadcasts its inputs; it returns ``grad`` itself when nothing was broadcast. ``grad`` is
     a Tensor or a numpy array (see ``autograd.ops.dual``).
     """
-    if grad.shape == shape and grad.dtype == dtype:
+    if grad.shape == shape and (grad.dtype is dtype or grad.dtype == dtype):  # (``is``: the usual, fast answer)
         return grad
     if isinstance(grad, Tensor):
         if not is_grad_enabled():  # nothing to record: the sum itself
