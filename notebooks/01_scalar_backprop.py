@@ -252,7 +252,10 @@ for frame in frames:
 # %% [markdown]
 # The engine starts at the output L with dL/dL = 1 and ends at the leaves. A node is
 # processed only after every node that uses it, because only then is its gradient
-# complete. The cell below checks that order and the final gradients.
+# complete. The engine gets that order from creation numbers: a gate's inputs always exist
+# before the gate, so running the most recently created waiting gate first is always safe.
+# The leaves use nothing, so they come last. The cell below checks that order and the
+# final gradients.
 
 # %%
 order = [frame.graph.node(frame.node_id).name for frame in frames]
@@ -264,13 +267,14 @@ for node in (s0, s1, s2, s3, L):  # each gate comes before the nodes it got its 
 assert {leaf.label: round(leaf.grad, 2) for leaf in leaves} == LECTURE_GRADS
 
 # %% [markdown]
-# Each frame is also a picture. Here is step 5: the multiply gate s1 (yellow) has received
+# Each frame is also a picture. Here is step 4: the multiply gate s1 (yellow) has received
 # 0.20 and sends 0.20 x x1 = -0.39 to w1 and 0.20 x w1 = -0.59 to x1 (red wires). Nodes
-# with a green border are done; w0, x0 and s0 still wait for their turn.
+# with a green border are done; the gate s0 and the leaves still wait for their turn.
 
 # %%
-print(frames[4].caption)
-frames[4].digraph()
+print(frames[3].caption)
+assert frames[3].caption.startswith("step 4 of 10: s1 (*) received 0.20")
+frames[3].digraph()
 
 # %% [markdown]
 # In Jupyter, `viz.step_through` shows all the frames with a slider and previous / next
