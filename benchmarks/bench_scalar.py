@@ -178,6 +178,38 @@ def time_steps(step: Callable[[], float], gc_on: bool) -> list[float]:
             gc.enable()
 
 
+def time_phases(model: Any, node: type, xs: list[list[float]], ys: list[float]) -> tuple[float, float, float]:
+    """Median seconds of (forward, backward, free) over several steps, collector off.
+
+    *forward* builds the graph up to the loss, *backward* is ``loss.backward()``, *free* is
+    dropping the last reference to the graph (for micrograd this frees little: its nodes form
+    reference cycles through their closures, left to the collector outside the timing).
+    """
+    forward, backward, free = [], [], []
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(WARMUP_STEPS + ROUNDS * TIMED_STEPS):
+            gc.collect()
+            t0 = time.perf_counter()
+            inputs = [[node(v) for v in row] for row in xs]
+            losses = [(1 + -yi * model(x)).relu() for yi, x in zip(ys, inputs)]
+            loss = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in model.parameters())
+            t1 = time.perf_counter()
+            loss.backward()
+            t2 = time.perf_counter()
+            del inputs, losses, loss
+            t3 = time.perf_counter()
+            forward.append(t1 - t0)
+            backward.append(t2 - t1)
+            free.append(t3 - t2)
+    finally:
+        gc.collect()
+        if was_enabled:
+            gc.enable()
+    return tuple(statistics.median(t[WARMUP_STEPS:]) for t in (forward, backward, free))
+
+
 def count_nodes(root: Any) -> int:
     seen, stack = {id(root)}, [root]
     while stack:
@@ -247,6 +279,13 @@ def main() -> None:
             f"{'on' if gc_on else 'off':<5}{m:>18.4f}{d:>15.4f}{m / n_micro * 1e6:>11.2f}{d / n_dag * 1e6:>11.2f}"
             f"{speedup:>8.2f}x{'>=' + format(target, 'g') + 'x':>8}  {'yes' if speedup >= target else 'NO'}"
         )
+
+    # Where a step's time goes (gc off): building the graph, backward, freeing it.
+    print(f"\nphases, gc off (ms, median of {ROUNDS * TIMED_STEPS} steps; parameter updates not included)")
+    print(f"{'engine':<11}{'forward':>9}{'backward':>10}{'free':>7}{'total':>8}")
+    for name, model, node in engines:
+        f, b, r = (1e3 * v for v in time_phases(model, node, xs, ys))
+        print(f"{name:<11}{f:>9.1f}{b:>10.1f}{r:>7.1f}{f + b + r:>8.1f}")
 
 
 if __name__ == "__main__":
