@@ -115,8 +115,16 @@ def _reduce(loss: Tensor, reduction: str, weights: Tensor | None = None) -> Tens
     if reduction == "sum":
         return loss.sum()
     if weights is not None:
-        return loss.sum() / weights.sum()
+        return _weighted_mean(loss.sum(), float(weights.data.sum()))
     return loss.mean()
+
+
+def _weighted_mean(total: Tensor, weight_sum: float) -> Tensor:
+    """total / weight_sum. When every sample is ignored (weight_sum 0) the loss is NaN, as in
+    PyTorch, but its gradient is 0, not NaN: one such batch must not poison the weights."""
+    if weight_sum == 0:
+        return total * 0.0 + float("nan")
+    return total / weight_sum
 
 
 def _check_reduction(reduction: str) -> None:
@@ -207,7 +215,7 @@ def cross_entropy(
         return per_sample.sum()
     safe = np.where(t != ignore_index, t, 0)
     denominator = (w.data[safe] * valid.data).sum()
-    return per_sample.sum() / float(denominator)
+    return _weighted_mean(per_sample.sum(), float(denominator))
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:

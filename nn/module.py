@@ -49,6 +49,11 @@ class _IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
 
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"  # (PyTorch's wording)
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+
 
 class _HookHandle:
     """Returned by ``register_forward_hook``; ``remove()`` unregisters the hook."""
@@ -79,6 +84,8 @@ class Module:
 
     _hook_ids = 0
     training: bool
+    #: Names of this module's own state_dict entries that ``load_state_dict`` may find missing.
+    _optional_state: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -287,9 +294,11 @@ class Module:
                         p.grad.zero_()
 
     def train(self, mode: bool = True) -> Module:
-        """Set training mode (Dropout active, BatchNorm uses batch statistics) on every submodule."""
-        for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+        """Set training mode (Dropout active, BatchNorm uses batch statistics) on this module
+        and, through their own ``train``, on its children (so an override is respected)."""
+        object.__setattr__(self, "training", bool(mode))
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -347,7 +356,12 @@ class Module:
         is changed. Values may be Tensors or numpy arrays (e.g. from a PyTorch model).
         """
         own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
+        optional = {  # keys a module may do without (it keeps its current value)
+            f"{name}.{key}" if name else key
+            for name, module in self.named_modules(remove_duplicate=False)
+            for key in module._optional_state
+        }
+        missing = [k for k in own if k not in state_dict and k not in optional]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
         arrays = {}

@@ -16,6 +16,8 @@ class _BatchNorm(Module):
     """
 
     expected_ndims: tuple[int, ...] = ()
+    #: Older checkpoints and hand-made dicts lack the batch counter; PyTorch loads them too.
+    _optional_state = ("num_batches_tracked",)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, dtype=np.float32, *, bias: bool = True) -> None:  # fmt: skip

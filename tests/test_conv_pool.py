@@ -72,10 +72,23 @@ def test_conv_transpose2d_gradcheck_and_gradgradcheck(case):
     assert autograd.gradgradcheck(f, (y, w, b), fast_mode=True)
 
 
+@pytest.mark.parametrize("stride, dilation, output_padding", [(1, 2, 1), (2, 3, 2), ((1, 2), (2, 1), (1, 1))])
+def test_conv_transpose2d_with_output_padding_past_the_stride(stride, dilation, output_padding):
+    """output_padding >= stride (allowed when dilation > stride) adds output rows that no input
+    position reaches: the input's gradient (and the weight gradient's own) is cropped to size."""
+
+    def f(y, w):
+        return conv_transpose2d(y, w, None, stride, 0, output_padding, 1, dilation)
+
+    y, w = rand((1, 2, 3, 4), 1), rand((2, 2, 3, 3), 2)
+    assert autograd.gradcheck(f, (y, w))
+    assert autograd.gradgradcheck(f, (y, w))
+
+
 @settings(max_examples=15)
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(0, 1), st.integers(1, 2), st.booleans(), st.integers(3, 7))
 def test_pools_gradcheck(k, s, p, d, ceil_mode, size):
-    if p > (d * (k - 1) + 1) // 2 or d * (k - 1) + 1 > size + 2 * p:
+    if p > k // 2 or d * (k - 1) + 1 > size + 2 * p:
         return
     x = rand((2, 2, size, size + 1), 4)  # distinct values: no ties inside a window
     assert autograd.gradcheck(lambda x: max_pool2d(x, k, s, p, d, ceil_mode), (x,))
@@ -164,6 +177,8 @@ def test_conv2d_matches_torch(torch, xs, ws, s, p, d, g):
         ((2, 5, 5), (2, 3, 3, 3), 2, 0, 1, 1, 1),
         ((2, 4, 5, 4), (4, 3, 3, 3), 1, 1, 0, 1, 1),  # shifted rows
         ((1, 4, 4, 3), (4, 2, 3, 3), 1, 2, 0, 2, 2),  # shifted rows, dilation 2, groups 2
+        ((1, 2, 4, 4), (2, 3, 3, 3), 1, 0, 1, 2, 1),  # output_padding >= stride (dilation > stride)
+        ((2, 2, 3, 4), (2, 1, 3, 2), 2, 1, 2, 3, 2),
     ],
 )
 def test_conv_transpose2d_matches_torch(torch, xs, ws, s, p, op, d, g):
@@ -321,6 +336,8 @@ def test_pool_and_transpose_errors():
         max_pool2d(autograd.zeros(1, 1, 2, 2), 3)
     with pytest.raises(ValueError, match="at most half"):
         max_pool2d(autograd.zeros(1, 1, 8, 8), 2, padding=2)
+    with pytest.raises(ValueError, match="at most half of kernel_size"):  # dilation does not widen it (PyTorch)
+        max_pool2d(autograd.zeros(1, 1, 8, 8), 3, padding=2, dilation=2)
     with pytest.raises(ValueError, match="expects 4 input channels"):
         conv_transpose2d(autograd.zeros(1, 3, 4, 4), autograd.zeros(4, 2, 3, 3))
     with pytest.raises(ValueError, match="output_padding"):
@@ -386,7 +403,7 @@ def test_max_pool_argmax_from_the_running_maximum_matches_the_exact_scan(k, s, p
     agree with a scan for the first maximum (ties as PyTorch; NaN wins) on tie-heavy inputs."""
     from autograd.ops import pool
 
-    p = min(p, (d * (k - 1) + 1) // 2)
+    p = min(p, k // 2)
     x = np.random.default_rng(seed).integers(-2, 3, (2, 3, 7, 6)).astype(np.float32)  # many ties
     if with_nan:
         x[0, 1, 2, 3] = np.nan

@@ -509,6 +509,51 @@ def test_cross_entropy_is_stable_at_huge_logits(torch):
         loss_pair(torch, F.cross_entropy, torch.nn.functional.cross_entropy, logits, target, np.float64)
 
 
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda x, t: F.cross_entropy(x, t, ignore_index=-1),
+        lambda x, t: F.cross_entropy(x, t, autograd.tensor([1.0, 2.0, 3.0, 4.0]), ignore_index=-1),
+        lambda x, t: F.cross_entropy(x, t, ignore_index=-1, label_smoothing=0.2),
+        lambda x, t: F.nll_loss(x.log_softmax(1), t, ignore_index=-1),
+    ],
+    ids=["ce", "ce-weights", "ce-smoothing", "nll"],
+)
+def test_a_batch_with_every_target_ignored_gives_nan_loss_and_zero_gradient(torch, loss):
+    """As in PyTorch: the mean over no samples is NaN, but the gradient is 0, so an optimizer
+    step after such a batch leaves the weights as they were."""
+    model = nn.Linear(3, 4)
+    before = model.weight.detach().numpy().copy()
+    value = loss(model(autograd.randn(2, 3)), autograd.tensor(np.array([-1, -1])))
+    value.backward()
+    nn.optim.SGD(model.parameters(), lr=0.1).step()
+    assert np.isnan(value.item())
+    assert not model.weight.grad.numpy().any() and not model.bias.grad.numpy().any()
+    np.testing.assert_array_equal(model.weight.detach().numpy(), before)
+    tx = torch.randn(2, 4, requires_grad=True)
+    torch.nn.functional.cross_entropy(tx, torch.tensor([-1, -1]), ignore_index=-1).backward()
+    assert not tx.grad.any()  # (PyTorch's own behaviour, which the above follows)
+
+
+def test_loss_weights_are_buffers_as_in_torch(torch):
+    w = np.array([1.0, 2.0, 0.5])
+    pairs = [
+        (nn.CrossEntropyLoss(weight=autograd.tensor(w)), torch.nn.CrossEntropyLoss(weight=torch.tensor(w))),
+        (nn.NLLLoss(weight=autograd.tensor(w)), torch.nn.NLLLoss(weight=torch.tensor(w))),
+        (
+            nn.BCEWithLogitsLoss(weight=autograd.tensor(w), pos_weight=autograd.tensor(w)),
+            torch.nn.BCEWithLogitsLoss(weight=torch.tensor(w), pos_weight=torch.tensor(w)),
+        ),
+        (nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()),
+    ]
+    for loss, tloss in pairs:
+        assert list(loss.state_dict()) == list(tloss.state_dict())
+        assert repr(loss) == repr(tloss)
+    model = nn.Sequential(nn.Linear(3, 3), nn.CrossEntropyLoss(weight=autograd.tensor(w, dtype=np.float32)))
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "1.weight"]
+    assert model.double()[1].weight.dtype == np.float64  # moved with the model
+
+
 def test_loss_errors():
     logits = autograd.randn(4, 3)
     with pytest.raises(IndexError, match=r"target 3 .*3 classes"):
@@ -910,8 +955,8 @@ def test_load_state_dict_not_strict_returns_the_keys_like_torch(torch):
     partial["head.extra.bias"] = np.zeros(1)
     result = model.load_state_dict(partial, strict=False)
     tresult = tmodel.load_state_dict({k: torch.from_numpy(v) for k, v in partial.items()}, strict=False)
-    # PyTorch fills in a missing num_batches_tracked (old checkpoints lack it); dagrad reports it
-    assert [k for k in result.missing_keys if not k.endswith("num_batches_tracked")] == tresult.missing_keys
+    # a missing num_batches_tracked is not reported (old checkpoints lack it), as in PyTorch
+    assert result.missing_keys == tresult.missing_keys
     assert result.unexpected_keys == tresult.unexpected_keys == ["unknown", "head.extra.bias"]
     missing, unexpected = result
     assert missing == result.missing_keys and unexpected == result.unexpected_keys
@@ -923,6 +968,43 @@ def test_load_state_dict_not_strict_returns_the_keys_like_torch(torch):
     other = nested(nn)
     assert other.load_state_dict(model.state_dict()) == ([], [])
     assert all(np.array_equal(v, snapshot(model)[k]) for k, v in snapshot(other).items())
+
+
+def test_batchnorm_loads_a_state_dict_without_its_batch_counter(torch):
+    bn, tbn = nn.BatchNorm2d(3), torch.nn.BatchNorm2d(3)
+    bn(autograd.randn(4, 3, 2, 2))  # counter at 1
+    state = {k: v.numpy() + 1 for k, v in tbn.state_dict().items() if k != "num_batches_tracked"}
+    result = bn.load_state_dict(state)
+    tresult = tbn.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+    assert result == ([], []) and repr(result) == repr(tresult) == "<All keys matched successfully>"
+    assert bn.num_batches_tracked.item() == 1  # kept, as PyTorch keeps its own
+    np.testing.assert_array_equal(bn.running_var.numpy(), np.full(3, 2.0))
+    with pytest.raises(RuntimeError, match='Missing key.*"running_mean"'):  # only the counter is optional
+        bn.load_state_dict({k: v for k, v in state.items() if k != "running_mean"})
+    assert "missing_keys=['num_batches_tracked']" not in repr(bn.load_state_dict({}, strict=False))
+
+
+def test_train_and_eval_go_through_each_childs_own_train(torch):
+    """A child overriding train() (to keep BatchNorm frozen while fine-tuning) is respected."""
+
+    def frozen(lib):
+        class Frozen(lib.Module):
+            def __init__(self):
+                super().__init__()
+                self.bn = lib.BatchNorm1d(2)
+
+            def train(self, mode=True):
+                super().train(mode)
+                self.bn.eval()
+                return self
+
+        return lib.Sequential(Frozen(), lib.Linear(2, 2))
+
+    net, tnet = frozen(nn), frozen(torch.nn)
+    for mode in (True, False, True):
+        net.train(mode), tnet.train(mode)
+        assert [m.training for m in net.modules()] == [m.training for m in tnet.modules()]
+    assert [m.training for m in net.modules()] == [True, True, False, True]
 
 
 def test_state_dict_shares_memory_and_keep_vars():

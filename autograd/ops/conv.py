@@ -297,6 +297,8 @@ class ConvTranspose2d(Op):
         gy = gw = gb = None
         if y_needs:
             gy = dual.apply(Conv2d, (grad, w, None), geo)
+            if gy.shape[2:] != y.shape[2:]:  # output_padding >= stride: z has rows no y reaches
+                gy = gy[:, :, : y.shape[2], : y.shape[3]]
         if w_needs:
             gw = dual.apply(Conv2dWeight, (grad, y), w.shape[2:], geo, None, None)
         if b_needs:
@@ -321,6 +323,8 @@ class Conv2dWeight(Op):
         x_needs, g_needs = ctx.needs_input_grad[:2]
         gx = dual.apply(ConvTranspose2d, (g, grad, None), ctx.geo, x.shape[2:], None) if x_needs else None
         gg = dual.apply(Conv2d, (x, grad, None), ctx.geo) if g_needs else None
+        if gg is not None and gg.shape[2:] != g.shape[2:]:  # (as in ConvTranspose2d.backward)
+            gg = gg[:, :, : g.shape[2], : g.shape[3]]
         return gx, gg, None, None, None, None
 
 

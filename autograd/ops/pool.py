@@ -71,9 +71,8 @@ def _pool_geometry(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode:
             f"{fn}: kernel_size, stride and dilation must be >= 1 and padding >= 0; got kernel_size={k}, "
             f"stride={s}, padding={p}, dilation={d}"
         )
-    for pi, ki, di in zip(p, k, d):
-        if pi > (di * (ki - 1) + 1) // 2:
-            raise ValueError(f"{fn}: padding {p} must be at most half of the (dilated) kernel size {k}")
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):  # PyTorch's rule (on the kernel without dilation)
+        raise ValueError(f"{fn}: padding {p} must be at most half of kernel_size {k}, rounded down")
     in_hw = x.shape[-2:]
     out = tuple(_pool_out(n, ki, si, pi, di, ceil_mode) for n, ki, si, pi, di in zip(in_hw, k, s, p, d))
     if min(out) < 1:
