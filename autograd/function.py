@@ -147,7 +147,7 @@ class Function:
         if not state.grad_enabled:  # no_grad (and backward without create_graph): just compute
             ctx.needs_input_grad = (False,) * len(args)
             result = cls.forward(ctx, *args, **kwargs)
-            return Tensor._make(_array(result), None, args[0]._vc if ctx.is_view else None)
+            return Tensor._make(_array(result, cls), None, args[0]._vc if ctx.is_view else None)
         needs, parents = _inputs(args)
         ctx.needs_input_grad = needs
         if cls.array_backward:  # a built-in forward only computes with numpy: nothing to switch off
@@ -158,7 +158,7 @@ class Function:
                 result = cls.forward(ctx, *args, **kwargs)
             finally:
                 state.grad_enabled = True
-        out_data = result if type(result) is np.ndarray else _array(result)
+        out_data = result if type(result) is np.ndarray else _array(result, cls)
         view_of = args[0]._vc if ctx.is_view else None
         if True not in needs:  # no input requires grad: nothing to record
             return Tensor._make(out_data, None, view_of)
@@ -273,7 +273,8 @@ class Function:
         return g
 
     def _release(self) -> None:
-        self._saved = self._saved_data = None
+        if self._saved:  # a node that saved nothing can run again (as in PyTorch)
+            self._saved = self._saved_data = None
 
     @property
     def _freed(self) -> bool:
@@ -337,8 +338,13 @@ def _as_tuple(value: Any) -> tuple:
     return value if type(value) is tuple else (value,)
 
 
-def _array(result: Any) -> np.ndarray:
+def _array(result: Any, fn: type) -> np.ndarray:
     """forward's result as an ndarray (numpy returns scalars for 0-d results)."""
     if type(result) is np.ndarray:
         return result
+    if isinstance(result, (tuple, list)):
+        raise TypeError(
+            f"{fn.__name__}.forward returned {len(result)} values; a dagrad Function has one output "
+            "(several outputs are not supported): write one Function per output, or stack them"
+        )
     return result.data if isinstance(result, Tensor) else np.asarray(result)

@@ -7,6 +7,7 @@ turning gradients off in one thread does not affect another.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -74,20 +75,50 @@ class _Mode:
         setattr(_state, self.attr, self.prev.pop())
 
     def __call__(self, fn: F) -> F:
-        """Use the mode as a decorator: every call of ``fn`` runs inside it."""
+        """Use the mode as a decorator: every call of ``fn`` runs inside it (for a generator
+        function: every step of the generator, wherever it is resumed from)."""
 
         attr, mode = self.attr, self.mode
 
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def inside(call: Callable, *args: Any, **kwargs: Any) -> Any:
             prev = getattr(_state, attr)  # a local, so threads and recursion stay independent
             setattr(_state, attr, mode)
             try:
-                return fn(*args, **kwargs)
+                return call(*args, **kwargs)
             finally:
                 setattr(_state, attr, prev)
 
-        return wrapper  # type: ignore[return-value]
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return inside(fn, *args, **kwargs)
+
+        @functools.wraps(fn)
+        def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
+            gen = fn(*args, **kwargs)
+            resume, value = gen.send, None
+            while True:
+                try:
+                    item = inside(resume, value)
+                except StopIteration as stop:
+                    return stop.value
+                try:
+                    resume, value = gen.send, (yield item)
+                except GeneratorExit:
+                    gen.close()
+                    raise
+                except BaseException as exc:  # thrown into us: pass it on, inside the mode
+                    resume, value = gen.throw, exc
+
+        return generator_wrapper if inspect.isgeneratorfunction(fn) else wrapper  # type: ignore[return-value]
+
+
+class _PlainMode(_Mode):
+    """A mode without arguments, usable bare as a decorator too (``@no_grad``), as in PyTorch."""
+
+    def __new__(cls, func: Callable | None = None) -> Any:
+        if func is None:
+            return super().__new__(cls)
+        return cls()(func)  # used as @no_grad without parentheses: decorate func
 
 
 class set_grad_enabled(_Mode):
@@ -117,7 +148,7 @@ class set_grad_enabled(_Mode):
         return super().__call__(fn)
 
 
-class no_grad(_Mode):
+class no_grad(_PlainMode):
     """Run the block without recording a graph (inference, optimizer updates).
 
     >>> with no_grad():
@@ -128,7 +159,7 @@ class no_grad(_Mode):
         super().__init__(False)
 
 
-class enable_grad(_Mode):
+class enable_grad(_PlainMode):
     """Record a graph inside the block even when an outer ``no_grad`` is active."""
 
     def __init__(self) -> None:

@@ -81,17 +81,30 @@ def lift(x: Any, y: Any) -> tuple[Tensor, Tensor]:
     take its dtype, as in PyTorch.
     """
     if isinstance(x, Tensor) and isinstance(y, Tensor):
-        # an integer/bool tensor meeting a float tensor takes the float dtype (PyTorch's rule)
-        if x.dtype.kind in "iub" and y.dtype.kind in "fc":
-            return x.to(y.dtype), y
-        if y.dtype.kind in "iub" and x.dtype.kind in "fc":
-            return x, y.to(x.dtype)
-        return x, y
+        return (x, y) if x.dtype == y.dtype else _promote_pair(x, y)
     if isinstance(x, Tensor):
         return _promote_for(y, x), _constant(y, x.dtype)
     if isinstance(y, Tensor):
         return _constant(x, y.dtype), _promote_for(x, y)
     return _constant(x, None), _constant(y, None)
+
+
+_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}  # bool < integer < floating < complex
+
+
+def _promote_pair(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    """Two tensors of different dtypes, PyTorch's rule: an integer/bool tensor meeting a float
+    tensor takes the float dtype; within one category a 0-d tensor takes the dtype of a tensor
+    with dimensions (``float32_matrix * tensor(2.0, dtype=float64)`` stays float32); otherwise
+    the wider dtype wins (numpy's promotion)."""
+    cx, cy = _CATEGORY[x.dtype.kind], _CATEGORY[y.dtype.kind]
+    if cx == cy and (x.ndim == 0) != (y.ndim == 0):
+        return (x.to(y.dtype), y) if x.ndim == 0 else (x, y.to(x.dtype))
+    if cx < cy and cy >= 2:
+        return x.to(y.dtype), y
+    if cy < cx and cx >= 2:
+        return x, y.to(x.dtype)
+    return x, y
 
 
 def _promote_for(number: Any, t: Tensor) -> Tensor:
@@ -296,11 +309,17 @@ class Tensor:
 
     # ---------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Start (or stop) recording operations on this leaf tensor, in place."""
+        """Start (or stop) recording operations on this leaf tensor, in place.
+
+        On a tensor computed by an op (which requires grad already) ``requires_grad_()`` does
+        nothing, as in PyTorch; switching it off there is an error.
+        """
         if not self.is_leaf:
+            if requires_grad:
+                return self
             raise RuntimeError(
-                "requires_grad_() can only change leaf tensors; this one was produced by "
-                f"{self.grad_fn!r}. Use detach() to get a new leaf."
+                "requires_grad_(False) can only change leaf tensors; this one was produced by "
+                f"{self.grad_fn!r}. Use detach() to get a new leaf that does not require grad."
             )
         if requires_grad and self.dtype.kind not in "fc":
             raise TypeError(
@@ -386,7 +405,9 @@ class Tensor:
             )
             raise RuntimeError(
                 f"{name}: in-place operation on {what} while gradients are recorded. Use the "
-                f"out-of-place form (x = x + y), or wrap the update in `with autograd.no_grad():`"
+                "out-of-place form (x = x + y; for x[i] = v build the new tensor with autograd.where "
+                "or autograd.cat), or wrap the update in `with autograd.no_grad():` (dagrad does not "
+                "rewrite a graph's history the way PyTorch does)"
             )
 
     def _set_data(self, new: np.ndarray) -> Tensor:
@@ -472,8 +493,8 @@ class Tensor:
     def _plain(self, other: Any) -> Any:
         if _state.grad_enabled or self.data.dtype.kind != "f":
             return None
-        if isinstance(other, Tensor):
-            return other.data if other.data.dtype.kind == "f" else None
+        if isinstance(other, Tensor):  # (other dtypes go through lift's promotion rules)
+            return other.data if other.data.dtype == self.data.dtype else None
         return other if type(other) in (float, int) else None
 
     def __add__(self, other: Any) -> Tensor:
@@ -612,6 +633,8 @@ class Tensor:
     def abs(self) -> Tensor:
         """Elementwise |x|."""
         return ops_pointwise.abs(self)
+
+    __abs__ = abs  # the builtin abs(t)
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Limit values to ``[min, max]``."""
@@ -769,8 +792,9 @@ def _data(value: Any) -> Any:
 
 
 def _arg(fn: Callable, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
-    if dim is None:
-        return Tensor._make(np.asarray(fn(x.data)))
+    if dim is None:  # the index into the flattened tensor; keepdim keeps every dimension as 1
+        index = np.asarray(fn(x.data))
+        return Tensor._make(index.reshape((1,) * x.ndim) if keepdim else index)
     return Tensor._make(np.asarray(fn(x.data, axis=dim, keepdims=keepdim)))
 
 

@@ -104,6 +104,15 @@ def test_second_backward_through_freed_graph_raises():
         y.backward()
 
 
+def test_second_backward_through_ops_that_saved_nothing_works():
+    """As in PyTorch: only saved tensors are freed, so a graph of + and sum runs twice."""
+    x = leaf([1.0, 2.0])
+    y = (x + 1).sum()
+    y.backward()
+    y.backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
 def test_retain_graph_allows_second_backward():
     x = leaf([1.0, 2.0])
     y = (x.exp() * x).sum()
@@ -382,9 +391,45 @@ def test_no_grad_context_and_decorator():
     def f(t):
         return t * 2
 
-    assert not f(x).requires_grad
+    @autograd.no_grad  # bare, as PyTorch allows
+    def g(t):
+        return t * 2
+
+    @autograd.enable_grad
+    def h(t):
+        return t * 2
+
+    assert not f(x).requires_grad and not g(x).requires_grad and g.__name__ == "g"
+    with autograd.no_grad():
+        assert h(x).requires_grad
     assert autograd.is_grad_enabled()
 
+
+def test_no_grad_decorates_every_step_of_a_generator():
+    x = leaf([1.0])
+
+    @autograd.no_grad()
+    def steps(n):
+        for _ in range(n):
+            received = yield x * 2
+            assert received is None or received == "sent"
+        return "done"
+
+    outputs = []
+    gen = steps(3)
+    outputs.append(next(gen))
+    assert (x * 2).requires_grad  # the caller's code between steps records as usual
+    outputs.append(gen.send("sent"))
+    with pytest.raises(ValueError, match="thrown"):
+        gen.throw(ValueError("thrown"))
+    assert not any(o.requires_grad for o in outputs) and autograd.is_grad_enabled()
+
+    def outer():
+        return (yield from steps(2))
+
+    run = outer()
+    assert [o.requires_grad for o in run] == [False, False]
+    assert autograd.is_grad_enabled()
 
 def test_set_grad_enabled():
     x = leaf([1.0])
@@ -503,6 +548,22 @@ def test_custom_function_with_numpy_forward_and_tensor_backward():
     x = leaf([1.0, 2.0])
     assert autograd.gradcheck(Cube.apply, (x,))
     assert autograd.gradgradcheck(Cube.apply, (x,))
+
+
+def test_a_function_with_several_outputs_is_refused_clearly():
+    class Split(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            return g1 * 2 + g2 * 3
+
+    with pytest.raises(TypeError, match="Split.forward returned 2 values.*one output"):
+        Split.apply(leaf([1.0, 2.0]))
+    with autograd.no_grad(), pytest.raises(TypeError, match="one output"):
+        Split.apply(leaf([1.0, 2.0]))
 
 
 def test_builtin_ops_are_functions():

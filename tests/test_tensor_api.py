@@ -262,3 +262,89 @@ def test_set_grad_enabled_as_a_plain_call():
 
 def test_sum_over_empty_dims_reduces_everything():
     assert autograd.ones(2, 3).sum(dim=()).shape == ()
+    for empty in ((), []):
+        assert autograd.ones(2, 3).sum(dim=empty).item() == 6.0
+        assert autograd.ones(2, 3).mean(dim=empty).shape == autograd.ones(2, 3).var(dim=empty).shape == ()
+
+
+def test_integer_and_bool_sums_are_int64(torch):
+    for dtype in (np.uint8, np.int8, np.int32, np.bool_):
+        values = np.array([1, 0, 1], dtype)
+        assert autograd.tensor(values).sum().dtype == np.int64 == np.dtype(str(torch.tensor(values).sum().dtype)[6:])
+    assert autograd.tensor(np.array([200, 100], np.uint8)).sum().item() == 300  # no wrap-around
+
+
+@pytest.mark.parametrize(
+    "big, small, expected",
+    [
+        ((3,), np.float64, np.float32),  # a 0-d tensor of the same kind takes the other's dtype
+        ((3,), np.float32, np.float32),
+        ((), np.float64, np.float64),  # both 0-d: the wider one
+        ((3,), np.int64, None),  # int64 0-d with an int32 vector below: int32
+    ],
+)
+def test_zero_dim_tensors_do_not_widen_the_dtype(torch, big, small, expected):
+    base = np.ones(big, np.float32)
+    if expected is None:
+        base, expected = np.ones(big, np.int32), np.int32
+    scalar = np.array(2, small)
+    for op in (lambda a, b: a + b, lambda a, b: a * b, lambda a, b: b - a, autograd.maximum):
+        ours = op(autograd.tensor(base), autograd.tensor(scalar))
+        theirs = (torch.maximum if op is autograd.maximum else op)(torch.tensor(base), torch.tensor(scalar))
+        assert ours.dtype == expected and str(theirs.dtype) == f"torch.{np.dtype(expected)}"
+        with autograd.no_grad():
+            assert op(autograd.tensor(base), autograd.tensor(scalar)).dtype == expected
+
+
+def test_float32_code_with_a_float64_constant_stays_float32():
+    """The knock-on case: a float64 0-d constant must not turn a float32 layer into float64."""
+    x = autograd.ones(2, 3, requires_grad=True)
+    c = autograd.tensor(np.sqrt(2.0), dtype=autograd.float64, requires_grad=True)
+    y = (x * c) @ autograd.ones(3, 4)
+    y.sum().backward()
+    assert y.dtype == x.grad.dtype == np.float32 and c.grad.dtype == np.float64
+    assert c.grad.item() == pytest.approx(24.0)
+    assert (autograd.ones(3, dtype=autograd.int32) + autograd.tensor(1.5, dtype=autograd.float64)).dtype == np.float64
+
+
+def test_indexing_one_element_is_a_view_as_in_torch():
+    x = autograd.tensor([1.0, 2.0, 3.0])
+    first = x[0]
+    x[0] = 5.0
+    x[2].fill_(7.0)
+    assert first.item() == 5.0 and x.tolist() == [5.0, 2.0, 7.0]
+    m = autograd.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    m[1, 0].backward()
+    assert m.grad.tolist() == [[0.0, 0.0], [1.0, 0.0]]
+
+
+def test_argmax_keepdim_without_dim(torch):
+    values = np.arange(6.0).reshape(2, 3)
+    for fn in ("argmax", "argmin"):
+        ours = getattr(autograd.tensor(values), fn)(keepdim=True)
+        theirs = getattr(torch.tensor(values), fn)(keepdim=True)
+        assert ours.shape == tuple(theirs.shape) == (1, 1) and ours.item() == theirs.item()
+
+
+def test_softmax_over_an_empty_dimension():
+    for fn in (autograd.softmax, autograd.log_softmax):
+        assert fn(autograd.ones(0, 3), 0).shape == (0, 3) and fn(autograd.ones(0, 3), 1).shape == (0, 3)
+
+
+def test_permute_rejects_dims_out_of_range():
+    for dims in ((0, 3), (-3, 0)):
+        with pytest.raises(IndexError, match="Dimension out of range"):
+            autograd.zeros(2, 3).permute(*dims)
+
+
+def test_builtin_abs():
+    x = autograd.tensor([-2.0, 3.0], requires_grad=True)
+    abs(x).sum().backward()
+    assert abs(x).tolist() == [2.0, 3.0] and x.grad.tolist() == [-1.0, 1.0]
+
+
+def test_requires_grad_on_a_computed_tensor():
+    y = autograd.tensor([1.0], requires_grad=True) * 2
+    assert y.requires_grad_() is y and y.requires_grad  # a no-op, as in PyTorch
+    with pytest.raises(RuntimeError, match="detach"):
+        y.requires_grad_(False)

@@ -67,7 +67,7 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         data = float_data(x)
-        e = np.exp(data - np.max(data, axis=dim, keepdims=True))
+        e = np.exp(data - np.max(data, axis=dim, keepdims=True, initial=-np.inf))  # (initial: a size-0 dim)
         y = e / np.sum(e, axis=dim, keepdims=True)
         ctx.save_for_backward(y)
         ctx.dim = dim
@@ -86,8 +86,9 @@ class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         data = float_data(x)
-        shifted = data - np.max(data, axis=dim, keepdims=True)
-        y = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        shifted = data - np.max(data, axis=dim, keepdims=True, initial=-np.inf)
+        with np.errstate(divide="ignore"):  # (the sum is >= 1, or 0 over an empty dimension)
+            y = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y

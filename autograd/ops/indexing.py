@@ -39,7 +39,10 @@ class Index(Op):
     def forward(ctx, x, index):
         ctx.index, ctx.shape = index, x.shape
         ctx.is_view = is_basic(index)
-        return x.data[index]
+        out = x.data[index]
+        if ctx.is_view and type(out) is not np.ndarray:  # x[0] of a vector: numpy copies out a
+            out = x.data[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]  # scalar; a 0-d view
+        return out
 
     @staticmethod
     def backward(ctx, grad):

@@ -37,6 +37,11 @@ def normalize_dims(dim: int | tuple[int, ...] | list[int] | None, ndim: int) -> 
     return tuple(sorted(out)) if ndim else ()
 
 
+def _all_if_empty(dim: Any) -> Any:
+    """``dim=()`` or ``[]`` in a reduction means every dimension, as in PyTorch."""
+    return None if isinstance(dim, (tuple, list)) and not dim else dim
+
+
 def _kept_shape(shape: tuple[int, ...], dims: tuple[int, ...]) -> tuple[int, ...]:
     """``shape`` with every reduced dimension set to 1 (the keepdim=True shape)."""
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
@@ -112,7 +117,8 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        return np.sum(x.data, axis=dims, keepdims=keepdim)
+        integers = x.data.dtype.kind in "biu"  # integer and bool sums are int64, as in PyTorch
+        return np.sum(x.data, axis=dims, keepdims=keepdim, dtype=np.int64 if integers else None)
 
     @staticmethod
     def backward(ctx, grad):
@@ -219,14 +225,14 @@ class MaxResult(NamedTuple):
 
 def sum(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
     """Sum of elements over ``dim`` (all when None)."""
-    return Sum.apply(x, normalize_dims(dim if dim != () else None, x.ndim), keepdim)  # () means all, as torch
+    return Sum.apply(x, normalize_dims(_all_if_empty(dim), x.ndim), keepdim)
 
 
 def mean(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
     """Mean over ``dim`` (all when None)."""
     if x.dtype.kind not in "fc":
         raise TypeError(f"mean() needs a floating-point tensor, got {x.dtype}; use x.float()")
-    return Mean.apply(x, normalize_dims(dim if dim != () else None, x.ndim), keepdim)
+    return Mean.apply(x, normalize_dims(_all_if_empty(dim), x.ndim), keepdim)
 
 
 def var(
@@ -242,7 +248,7 @@ def var(
         correction = 1 if unbiased else 0
     if x.dtype.kind not in "fc":
         raise TypeError(f"var() needs a floating-point tensor, got {x.dtype}; use x.float()")
-    return Var.apply(x, normalize_dims(dim if dim != () else None, x.ndim), correction, keepdim)
+    return Var.apply(x, normalize_dims(_all_if_empty(dim), x.ndim), correction, keepdim)
 
 
 def _extreme(x, dim, keepdim, largest):

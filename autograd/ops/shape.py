@@ -220,6 +220,8 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 def permute(x: Tensor, *dims: int) -> Tensor:
     """Reorder all dimensions: ``x.permute(2, 0, 1)``."""
     dims = _shape_arg(dims)
+    for d in dims:
+        normalize_dims(d, x.ndim)  # each in range (an IndexError as in PyTorch)
     if len(dims) != x.ndim or sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
         raise ValueError(f"permute{dims} must list each of the {x.ndim} dimensions of shape {x.shape} once")
     return Permute.apply(x, tuple(d % x.ndim for d in dims))
