@@ -100,25 +100,32 @@ class Scalar:
 
     def __truediv__(self, other: Scalar | Number) -> Scalar:
         if type(other) is Scalar:
-            return Scalar(self.data / other.data, self, other, _div_back)
-        return Scalar(self.data / other, self, None, _scale_back, 1.0 / other)
+            return Scalar(_divide(self.data, other.data), self, other, _div_back)
+        return Scalar(_divide(self.data, other), self, None, _scale_back, _divide(1.0, other))
 
     def __rtruediv__(self, other: Number) -> Scalar:
-        return Scalar(other / self.data, self, None, _rdiv_back, other)
+        return Scalar(_divide(other, self.data), self, None, _rdiv_back, other)
 
     def __pow__(self, exponent: Number) -> Scalar:
         if isinstance(exponent, Scalar):
             raise TypeError("Scalar ** Scalar is not supported; use exp(b * log(a)) for a variable exponent")
-        return Scalar(self.data**exponent, self, None, _pow_back, exponent)
+        return Scalar(_power(self.data, exponent), self, None, _pow_back, exponent)
+
+    def __rpow__(self, base: Number) -> Scalar:
+        return Scalar(_power(base, self.data), self, None, _rpow_back, base)
 
     # ---- functions
     def exp(self) -> Scalar:
-        """e^x."""
-        return Scalar(math.exp(self.data), self, None, _exp_back)
+        """e^x (inf when it overflows, as in PyTorch)."""
+        try:
+            value = math.exp(self.data)
+        except OverflowError:
+            value = math.inf
+        return Scalar(value, self, None, _exp_back)
 
     def log(self) -> Scalar:
-        """Natural logarithm."""
-        return Scalar(math.log(self.data), self, None, _log_back)
+        """Natural logarithm (-inf at 0, nan below, as in PyTorch)."""
+        return Scalar(_ln(self.data), self, None, _log_back)
 
     def tanh(self) -> Scalar:
         """Hyperbolic tangent."""
@@ -167,6 +174,33 @@ class Scalar:
         pass
 
 
+# Float arithmetic with IEEE results where Python raises (as numpy and PyTorch compute):
+# x / 0 is +-inf (nan for 0 / 0), a negative number to a fractional power is nan.
+
+
+def _divide(a: float, b: float) -> float:
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a == 0 or a != a:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def _power(x: float, p: float) -> float:
+    try:
+        result = x**p
+    except ZeroDivisionError:  # 0 ** negative
+        return math.inf
+    except OverflowError:
+        return math.inf if x > 0 or float(p).is_integer() and p % 2 == 0 else -math.inf
+    return math.nan if type(result) is complex else float(result)
+
+
+def _ln(x: float) -> float:
+    return math.log(x) if x > 0 else -math.inf if x == 0 else math.nan
+
+
 # Each backward gets the node and the upstream gradient g and returns g * local gradient
 # for each parent. ``n.data`` is the node's own output; parents are n._a and n._b.
 
@@ -194,18 +228,22 @@ def _scale_back(n: Scalar, g: float) -> tuple:  # z = c * x: dz/dx = c
 
 def _div_back(n: Scalar, g: float) -> tuple:  # z = x / y: dz/dx = 1/y, dz/dy = -z/y
     y = n._b
-    return g / y.data, -g * n.data / y.data
+    return _divide(g, y.data), _divide(-g * n.data, y.data)
 
 
 def _rdiv_back(n: Scalar, g: float) -> tuple:  # z = c / x: dz/dx = -c / x^2
     x = n._a
-    return (-g * n._aux / (x.data * x.data),)
+    return (_divide(-g * n._aux, x.data * x.data),)
 
 
 def _pow_back(n: Scalar, g: float) -> tuple:  # z = x^p: dz/dx = p x^(p-1)
     x = n._a
     p = n._aux
-    return (g * p * x.data ** (p - 1) if p != 0 else 0.0,)
+    return (g * p * _power(x.data, p - 1) if p != 0 else 0.0,)
+
+
+def _rpow_back(n: Scalar, g: float) -> tuple:  # z = c^x: dz/dx = c^x ln c
+    return (g * n.data * _ln(n._aux),)
 
 
 def _exp_back(n: Scalar, g: float) -> tuple:  # z = e^x: dz/dx = z
@@ -213,7 +251,7 @@ def _exp_back(n: Scalar, g: float) -> tuple:  # z = e^x: dz/dx = z
 
 
 def _log_back(n: Scalar, g: float) -> tuple:  # z = ln x: dz/dx = 1/x
-    return (g / n._a.data,)
+    return (_divide(g, n._a.data),)
 
 
 def _tanh_back(n: Scalar, g: float) -> tuple:  # z = tanh x: dz/dx = 1 - z^2
@@ -237,6 +275,7 @@ _OP_NAMES = {
     _div_back: "/",
     _rdiv_back: "/",
     _pow_back: "**",
+    _rpow_back: "**",
     _exp_back: "exp",
     _log_back: "log",
     _tanh_back: "tanh",

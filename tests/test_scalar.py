@@ -104,3 +104,31 @@ def test_op_names_and_repr():
 def test_scalar_exponent_is_rejected():
     with pytest.raises(TypeError, match="exp"):
         Scalar(2.0) ** Scalar(3.0)
+
+
+@pytest.mark.parametrize(
+    "fn, x",
+    [
+        (lambda v: v**0.5, 0.0),  # gradient inf
+        (lambda v: v.log(), 0.0),  # -inf
+        (lambda v: v.log(), -1.0),  # nan
+        (lambda v: v.exp(), 1000.0),  # overflow: inf
+        (lambda v: v**0.5, -4.0),  # nan, not a complex number
+        (lambda v: 1 / v, 0.0),
+        (lambda v: v / 0.0, 2.0),
+        (lambda v: v**-1, 0.0),
+        (lambda v: v**3, -1e200),  # -inf
+        (lambda v: 2**v, 3.0),  # c ** x
+        (lambda v: 0.5**v, -2.0),
+    ],
+)
+def test_floats_follow_ieee_like_torch(torch, fn, x):
+    """Where Python's float raises (ZeroDivisionError, OverflowError, math domain error, a
+    complex result), a Scalar gives inf or nan as PyTorch does, in values and gradients."""
+    s = Scalar(x)
+    y = fn(s)
+    y.backward()
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    u = fn(t)
+    u.backward()
+    np.testing.assert_allclose([y.data, s.grad], [u.item(), t.grad.item()], rtol=1e-12)
