@@ -235,6 +235,25 @@ def test_max_with_nan_routes_gradient_to_the_nan():
     np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 0.0])
 
 
+@pytest.mark.parametrize("name", ["maximum", "minimum", "relu", "abs", "clamp"])
+def test_nan_inputs_get_pytorchs_gradients(torch, name):
+    nan = float("nan")
+    xs, ys = np.array([nan, 1.0, nan, 2.0, -1.0, 0.0]), np.array([1.0, nan, nan, 2.0, 3.0, 0.0])
+    fns = {
+        "maximum": lambda lib, x, y: lib.maximum(x, y),
+        "minimum": lambda lib, x, y: lib.minimum(x, y),
+        "relu": lambda lib, x, y: lib.relu(x) + y,
+        "abs": lambda lib, x, y: lib.abs(x) + y,
+        "clamp": lambda lib, x, y: x.clamp(-0.5, 0.5) + y,
+    }
+    x, y = autograd.tensor(xs, requires_grad=True), autograd.tensor(ys, requires_grad=True)
+    tx, ty = torch.tensor(xs, requires_grad=True), torch.tensor(ys, requires_grad=True)
+    fns[name](autograd, x, y).sum().backward()
+    fns[name](torch, tx, ty).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    np.testing.assert_array_equal(y.grad.numpy(), ty.grad.numpy())
+
+
 def test_masked_gradients_stay_zero_with_infinite_upstream():
     x = autograd.tensor([[[[1.0, 5.0], [2.0, 3.0]]]], requires_grad=True)
     autograd.max_pool2d(x, 2).backward(autograd.tensor([[[[float("inf")]]]]))

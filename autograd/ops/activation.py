@@ -50,13 +50,14 @@ class ReLU(Op):
 
     @staticmethod
     def forward(ctx, x):
-        positive = np.greater(x.data, 0, out=workspace.empty(x.shape, bool))
+        positive = np.less_equal(x.data, 0, out=workspace.empty(x.shape, bool))
+        np.logical_not(positive, out=positive)  # x > 0, or NaN (which passes its gradient, as PyTorch)
         ctx.save_for_backward(positive)
         return np.maximum(x.data, 0, out=workspace.empty_like(x.data))
 
     @staticmethod
     def backward(ctx, grad):
-        # dy/dx = 1 where x > 0, else 0: the Jacobian is diagonal, so multiply elementwise
+        # dy/dx = 1 where x > 0 (or NaN), else 0: the Jacobian is diagonal, so multiply elementwise
         (positive,) = ctx.saved_tensors
         return dual.keep(grad, positive)
 

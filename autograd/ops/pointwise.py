@@ -70,12 +70,12 @@ class Abs(Op):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(np.sign(x.data))
+        ctx.save_for_backward(np.nan_to_num(np.sign(x.data)))
         return np.abs(x.data)
 
     @staticmethod
     def backward(ctx, grad):
-        # dy/dx = sign(x) (0 at 0, as PyTorch)
+        # dy/dx = sign(x) (0 at 0 and at NaN, as PyTorch)
         (sign,) = ctx.saved_tensors
         return grad * sign
 
@@ -115,8 +115,7 @@ class Maximum(Op):
     def backward(ctx, grad):
         # dz/dx = 1 where x > y, 1/2 where x == y, else 0 (and the mirror for y)
         x, y = ctx.saved_tensors
-        share = (dual.data(x) > dual.data(y)) + 0.5 * (dual.data(x) == dual.data(y))
-        return _split(ctx, grad, x, y, share)
+        return _split(ctx, grad, x, y, np.greater)
 
 
 class Minimum(Op):
@@ -131,15 +130,19 @@ class Minimum(Op):
     def backward(ctx, grad):
         # dz/dx = 1 where x < y, 1/2 where x == y, else 0 (and the mirror for y)
         x, y = ctx.saved_tensors
-        share = (dual.data(x) < dual.data(y)) + 0.5 * (dual.data(x) == dual.data(y))
-        return _split(ctx, grad, x, y, share)
+        return _split(ctx, grad, x, y, np.less)
 
 
-def _split(ctx, grad, x, y, share):
-    """Gradients of maximum/minimum: ``share`` of grad to x, the rest to y (exact zeros, no NaN)."""
+def _split(ctx, grad, x, y, wins):
+    """Gradients of maximum/minimum: all of grad to the input that ``wins`` (np.greater or
+    np.less), half to each on a tie, and all to both where a NaN is involved (as PyTorch:
+    the NaN's source gets a gradient). Exact zeros elsewhere, never NaN * 0."""
     x_needs, y_needs = ctx.needs_input_grad
-    gx = dual.keep(grad, share > 0) * share.astype(grad.dtype) if x_needs else None
-    gy = dual.keep(grad, share < 1) * (1 - share).astype(grad.dtype) if y_needs else None
+    xd, yd = dual.data(x), dual.data(y)
+    tie_or_nan = 0.5 * (xd == yd) + np.isnan(xd) + np.isnan(yd)
+    wx, wy = np.minimum(wins(xd, yd) + tie_or_nan, 1), np.minimum(wins(yd, xd) + tie_or_nan, 1)
+    gx = dual.keep(grad, wx > 0) * wx.astype(grad.dtype) if x_needs else None
+    gy = dual.keep(grad, wy > 0) * wy.astype(grad.dtype) if y_needs else None
     return (
         unbroadcast(gx, x.shape, x.dtype) if x_needs else None,
         unbroadcast(gy, y.shape, y.dtype) if y_needs else None,
