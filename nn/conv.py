@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from autograd import Tensor, conv_arithmetic
@@ -142,8 +144,21 @@ class ConvTranspose2d(_ConvNd):
         super().__init__(in_channels, out_channels, k, stride, padding, dilation, groups, bias, padding_mode,
                          (in_channels, out_channels // max(groups, 1), *k), output_padding, dtype)  # fmt: skip
 
-    def forward(self, x: Tensor) -> Tensor:
-        """Transposed convolution of ``x``."""
-        return F.conv_transpose2d(
-            x, self.weight, self.bias, self.stride, self.padding, self.output_padding, self.groups, self.dilation
-        )
+    def forward(self, x: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        """Transposed convolution of ``x``. A stride > 1 makes several output sizes map back to
+        the same input size; ``output_size`` ((H, W), or the whole shape) picks one, as PyTorch."""
+        op = self.output_padding if output_size is None else self._output_padding(x, output_size)
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, op, self.groups, self.dilation)
+
+    def _output_padding(self, x: Tensor, output_size: Sequence[int]) -> tuple[int, int]:
+        size = tuple(int(n) for n in output_size)[-2:]
+        geometry = zip(x.shape[-2:], self.kernel_size, self.stride, self.padding, self.dilation)
+        smallest = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, k, s, p, d in geometry]  # output_padding 0
+        largest = [low + s - 1 for low, s in zip(smallest, self.stride)]
+        if len(size) != 2 or not all(low <= n <= high for n, low, high in zip(size, smallest, largest)):
+            raise ValueError(
+                f"ConvTranspose2d: requested an output size of {size}, but valid sizes range from "
+                f"{tuple(smallest)} to {tuple(largest)} for an input of size {tuple(x.shape[-2:])} "
+                "((H-1)*S - 2P + D*(K-1) + 1 + output_padding, with output_padding < stride)"
+            )
+        return size[0] - smallest[0], size[1] - smallest[1]

@@ -6,6 +6,8 @@ compositions of them, so their gradients (and higher derivatives) come from the 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from autograd import (
@@ -188,9 +190,11 @@ def cross_entropy(
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
-    """Softmax cross-entropy with class-index targets (log_softmax then nll_loss).
+    """Softmax cross-entropy (log_softmax then nll_loss), PyTorch's ``F.cross_entropy``.
 
-    With ``label_smoothing`` = e the target distribution is (1 - e) * one_hot + e / C.
+    Shapes: input (N, C), (N, C, d1, ...) or (C,); target the class indices (N,) / (N, d1, ...)
+    / () as integers, or class probabilities of the input's shape as floats. With
+    ``label_smoothing`` = e the target distribution is (1 - e) * target + e / C.
     """
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -198,6 +202,8 @@ def cross_entropy(
     if input.ndim == 0:
         raise ValueError("cross_entropy needs input of shape (N, C) or (C,), got a 0-d tensor")
     logp = log_softmax(input, dim=1 if input.ndim >= 2 else 0)
+    if _data_of(target).dtype.kind == "f":
+        return _soft_cross_entropy(logp, target, weight, ignore_index, reduction, label_smoothing)
     loss = nll_loss(logp, target, weight, ignore_index, "none" if label_smoothing else reduction)
     if not label_smoothing:
         return loss
@@ -216,6 +222,34 @@ def cross_entropy(
     safe = np.where(t != ignore_index, t, 0)
     denominator = (w.data[safe] * valid.data).sum()
     return _weighted_mean(per_sample.sum(), float(denominator))
+
+
+def _soft_cross_entropy(
+    logp: Tensor, target: Any, weight: Tensor | None, ignore_index: int, reduction: str, label_smoothing: float
+) -> Tensor:
+    """Cross-entropy against class probabilities: -sum_c w_c t_c log p_c per sample (mixup,
+    distillation); the mean is over samples. Shapes: logp and target alike, classes in dim 1."""
+    if ignore_index != -100:
+        raise ValueError("cross_entropy: ignore_index is not supported for class-probability (float) targets")
+    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+    if target.shape != logp.shape:
+        raise ValueError(
+            f"cross_entropy: a class-probability (float) target must have the input's shape {logp.shape}, got "
+            f"{target.shape}; for class indices pass integers (target.long())"
+        )
+    class_dim = 1 if logp.ndim >= 2 else 0
+    classes = logp.shape[class_dim]
+    target = target.to(logp.dtype) if target.dtype != logp.dtype else target
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    products = target * logp
+    if weight is not None:  # one weight per class, along the class dimension
+        products = products * weight.to(logp.dtype).reshape(classes, *[1] * (logp.ndim - class_dim - 1))
+    return _reduce(-products.sum(class_dim), reduction)
+
+
+def _data_of(value: Any) -> np.ndarray:
+    return value.data if isinstance(value, Tensor) else np.asarray(value)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:

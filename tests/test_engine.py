@@ -431,6 +431,7 @@ def test_no_grad_decorates_every_step_of_a_generator():
     assert [o.requires_grad for o in run] == [False, False]
     assert autograd.is_grad_enabled()
 
+
 def test_set_grad_enabled():
     x = leaf([1.0])
     with autograd.set_grad_enabled(False):

@@ -247,6 +247,18 @@ def test_conv_transpose_rejects_what_it_cannot_do():
         nn.ConvTranspose2d(2, 2, 3, padding_mode="reflect")
 
 
+def test_conv_transpose_output_size_picks_the_output_padding(torch):
+    layer, tlayer = nn.ConvTranspose2d(3, 2, 3, stride=(2, 3), padding=1), torch.nn.ConvTranspose2d(3, 2, 3, (2, 3), 1)
+    layer.load_state_dict({k: v.detach().numpy() for k, v in tlayer.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((1, 3, 4, 5)).astype(np.float32)
+    for size in [(7, 13), (8, 15), [1, 2, 8, 14]]:
+        ours, theirs = layer(autograd.tensor(x), output_size=size), tlayer(torch.tensor(x), output_size=size)
+        assert ours.shape == tuple(theirs.shape) and ours.shape[-2:] == tuple(size[-2:])
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"output size of \(9, 13\).*from \(7, 13\) to \(8, 15\)"):
+        layer(autograd.tensor(x), output_size=(9, 13))
+
+
 def test_batchnorm_rejects_wrong_shapes():
     with pytest.raises(ValueError, match="BatchNorm2d"):
         nn.BatchNorm2d(3)(autograd.randn(2, 3, 4))
@@ -509,6 +521,37 @@ def test_cross_entropy_is_stable_at_huge_logits(torch):
         loss_pair(torch, F.cross_entropy, torch.nn.functional.cross_entropy, logits, target, np.float64)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize(
+    "options", [{}, {"weight": [1.0, 2.0, 0.5]}, {"weight": [1.0, 2.0, 0.5], "label_smoothing": 0.2}]
+)
+@pytest.mark.parametrize("shape", [(4, 3), (3,), (2, 3, 4, 2)])
+def test_cross_entropy_with_class_probabilities_matches_torch(torch, shape, options, reduction):
+    """Float targets of the input's shape are class distributions (mixup, distillation); the
+    gradient reaches the target too."""
+    rng = np.random.default_rng(5)
+    logits, target = rng.standard_normal(shape), np.abs(rng.standard_normal(shape))
+    target /= target.sum(axis=1 if len(shape) > 1 else 0, keepdims=True)
+    x, t = autograd.tensor(logits, requires_grad=True), autograd.tensor(target, requires_grad=True)
+    tx, tt = torch.tensor(logits, requires_grad=True), torch.tensor(target, requires_grad=True)
+    ours = F.cross_entropy(x, t, reduction=reduction, **{k: autograd.tensor(v) if k == "weight" else v
+                                                          for k, v in options.items()})  # fmt: skip
+    theirs = torch.nn.functional.cross_entropy(tx, tt, reduction=reduction, **{
+        k: torch.tensor(v, dtype=torch.float64) if k == "weight" else v for k, v in options.items()})  # fmt: skip
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_cross_entropy_with_class_probabilities_errors():
+    with pytest.raises(ValueError, match=r"input's shape \(4, 3\), got \(4, 2\)"):
+        F.cross_entropy(autograd.zeros(4, 3), autograd.ones(4, 2) / 2)
+    with pytest.raises(ValueError, match="ignore_index is not supported"):
+        F.cross_entropy(autograd.zeros(4, 3), autograd.ones(4, 3) / 3, ignore_index=0)
+
+
 @pytest.mark.parametrize(
     "loss",
     [
@@ -568,8 +611,10 @@ def test_loss_errors():
         F.cross_entropy(logits, autograd.tensor([[0], [1], [2], [0]]))
     with pytest.raises(ValueError, match="target of shape"):
         F.cross_entropy(logits, autograd.tensor([0, 1, 2]))
-    with pytest.raises(TypeError, match="integers"):
+    with pytest.raises(ValueError, match="for class indices pass integers"):  # floats: probabilities
         F.cross_entropy(logits, autograd.tensor([0.0, 1.0, 2.0, 0.0]))
+    with pytest.raises(TypeError, match="integers"):
+        F.nll_loss(logits, autograd.tensor([0.0, 1.0, 2.0, 0.0]))
     with pytest.raises(ValueError, match="differ"):
         F.mse_loss(autograd.randn(4, 1), autograd.randn(4))
     with pytest.raises(ValueError, match="differ"):
