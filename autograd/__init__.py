@@ -9,6 +9,9 @@ Names follow PyTorch, so ``import autograd`` replaces ``import torch`` in lectur
     x.grad            # tensor([ 2., -4.,  6.])
 """
 
+import importlib
+from typing import Any
+
 from autograd.tensor import (  # noqa: I001  (tensor must load before the ops and function)
     Tensor,
     arange,
@@ -20,6 +23,7 @@ from autograd.tensor import (  # noqa: I001  (tensor must load before the ops an
     float32,
     float64,
     full,
+    full_like,
     int8,
     int16,
     int32,
@@ -28,6 +32,7 @@ from autograd.tensor import (  # noqa: I001  (tensor must load before the ops an
     ones,
     ones_like,
     rand,
+    rand_like,
     randint,
     randn,
     randn_like,
@@ -71,6 +76,7 @@ from autograd.ops.shape import (
 from autograd.scalar import Scalar
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from autograd import functional, graph, workspace
+from autograd import autograd  # noqa: F401  (torch.autograd.Function in lecture code -> autograd.autograd.Function)
 
 clip = clamp
 
@@ -109,6 +115,7 @@ __all__ = [
     "float32",
     "float64",
     "full",
+    "full_like",
     "functional",
     "grad",
     "gradcheck",
@@ -138,6 +145,7 @@ __all__ = [
     "permute",
     "pow",
     "rand",
+    "rand_like",
     "randint",
     "randn",
     "randn_like",
@@ -163,3 +171,14 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``autograd.nn``, ``autograd.optim`` and ``autograd.testing`` load on first use, so that
+    ``torch.nn.Conv2d`` ports as ``autograd.nn.Conv2d`` (the same objects as the ``nn``
+    package's); ``testing`` needs hypothesis, a development dependency."""
+    if name in ("nn", "optim", "testing"):
+        module = importlib.import_module({"nn": "nn", "optim": "nn.optim", "testing": "autograd.testing"}[name])
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")

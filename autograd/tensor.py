@@ -868,8 +868,10 @@ def randn(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return _factory(_rng.standard_normal(_size(size), dtype=np.float32), dtype, requires_grad)
 
 
-def randint(low: int, high: int, size: Sequence[int], dtype: Any = None) -> Tensor:
-    """Integers uniform in [low, high)."""
+def randint(low: int, high: int | Sequence[int], size: Sequence[int] | None = None, dtype: Any = None) -> Tensor:
+    """Integers uniform in [low, high) (int64): ``randint(low, high, size)`` or ``randint(high, size)``."""
+    if size is None:  # randint(high, size), as PyTorch
+        low, high, size = 0, low, high
     return _factory(_rng.integers(low, high, _size((size,))), dtype, False)
 
 
@@ -886,6 +888,16 @@ def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tens
 def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Normal samples with ``t``'s shape and dtype."""
     return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) with ``t``'s shape and dtype."""
+    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def full_like(t: Tensor, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``fill_value`` everywhere, with ``t``'s shape and dtype."""
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
 def _size(size: tuple) -> tuple[int, ...]:

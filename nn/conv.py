@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ class _ConvNd(Module):
     """Shared state of the convolution layers: geometry, weight, bias, repr."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
-                 weight_shape, output_padding=(0, 0), dtype=np.float32) -> None:  # fmt: skip
+                 weight_shape, output_padding=(0, 0), dtype: Any = np.float32) -> None:  # fmt: skip
         super().__init__()
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(
@@ -82,7 +83,7 @@ class Conv2d(_ConvNd):
         groups: int = 1,
         bias: bool = True,
         padding_mode: str = "zeros",
-        dtype=np.float32,
+        dtype: Any = np.float32,
     ) -> None:
         k = _pair(kernel_size)
         super().__init__(in_channels, out_channels, k, stride, padding, dilation, groups, bias, padding_mode,
@@ -134,7 +135,7 @@ class ConvTranspose2d(_ConvNd):
         bias: bool = True,
         dilation: int | tuple[int, int] = 1,
         padding_mode: str = "zeros",
-        dtype=np.float32,
+        dtype: Any = np.float32,
     ) -> None:
         if padding_mode != "zeros":
             raise ValueError(f"ConvTranspose2d only supports padding_mode='zeros', got {padding_mode!r}")

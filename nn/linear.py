@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from autograd import Tensor
@@ -17,7 +19,7 @@ class Linear(Module):
     (kaiming_uniform_ with a = sqrt(5); bias U(-1/sqrt(in), 1/sqrt(in))).
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=np.float32) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = np.float32) -> None:
         super().__init__()
         if in_features < 0 or out_features < 0:
             raise ValueError(

@@ -6,18 +6,21 @@ from autograd import Tensor
 from nn import functional as F
 from nn.module import Module
 
+IntPair = int | tuple[int, int]  # one value for both axes, or (height, width)
+
 
 class MaxPool2d(Module):
     """Max over kernel_size windows (stride defaults to kernel_size): (N, C, H, W) -> (N, C, H_out, W_out)."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False) -> None:
+    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0, dilation: IntPair = 1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:  # fmt: skip
         super().__init__()
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, x: Tensor):
-        """Pool ``x``."""
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        """Pool ``x`` (and the flat indices of the maxima with ``return_indices``)."""
         return F.max_pool2d(
             x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode, self.return_indices
         )
@@ -33,8 +36,9 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     """Mean over kernel_size windows: (N, C, H, W) -> (N, C, H_out, W_out)."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                 divisor_override=None) -> None:  # fmt: skip
+    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:  # fmt: skip
         super().__init__()
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.ceil_mode = padding, ceil_mode
@@ -60,7 +64,7 @@ class AvgPool2d(Module):
 class AdaptiveAvgPool2d(Module):
     """Average into a fixed grid whatever the input size; ``output_size=1`` is global pooling."""
 
-    def __init__(self, output_size) -> None:
+    def __init__(self, output_size: int | None | tuple[int | None, int | None]) -> None:
         super().__init__()
         self.output_size = output_size
 

@@ -224,8 +224,8 @@ viz.draw_graph(L)
 # %% [markdown]
 # With `local_grads=True` every wire also shows the local gradient of the gate it enters
 # (blue). Along every wire, **upstream x local = downstream**. For example, the wire from
-# x1 into the multiply gate s1: the gate's upstream gradient is 0.20, its local gradient
-# for x1 is w1 = -3, and 0.20 x -3 = -0.59.
+# x1 into the multiply gate s1: the gate's upstream gradient is 0.197 (0.20 rounded), its
+# local gradient for x1 is w1 = -3, and 0.197 x -3 = -0.59.
 
 # %%
 viz.draw_graph(L, local_grads=True)
@@ -268,7 +268,7 @@ assert {leaf.label: round(leaf.grad, 2) for leaf in leaves} == LECTURE_GRADS
 
 # %% [markdown]
 # Each frame is also a picture. Here is step 4: the multiply gate s1 (yellow) has received
-# 0.20 and sends 0.20 x x1 = -0.39 to w1 and 0.20 x w1 = -0.59 to x1 (red wires). Nodes
+# 0.197 and sends 0.197 x x1 = -0.39 to w1 and 0.197 x w1 = -0.59 to x1 (red wires). Nodes
 # with a green border are done; the gate s0 and the leaves still wait for their turn.
 
 # %%

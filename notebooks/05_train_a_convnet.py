@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 import autograd
@@ -36,6 +37,9 @@ import viz
 from viz.plots import plot_activations, plot_filters, plot_history
 
 autograd.manual_seed(0)  # the initial weights
+# The images are tiny (8x8), so every matrix product is small: several BLAS threads would
+# spend more time coordinating than computing (on a busy machine, ten times more).
+threadpool_limits(limits=1)
 
 # %% [markdown]
 # ## 1. The data

@@ -367,3 +367,24 @@ def test_requires_grad_on_a_computed_tensor():
     assert y.requires_grad_() is y and y.requires_grad  # a no-op, as in PyTorch
     with pytest.raises(RuntimeError, match="detach"):
         y.requires_grad_(False)
+
+
+def test_factories_like_torch():
+    autograd.manual_seed(3)
+    a = autograd.randint(5, (200,))  # randint(high, size)
+    b = autograd.randint(2, 4, (200,))  # randint(low, high, size)
+    assert a.dtype == b.dtype == np.int64 and set(a.tolist()) == set(range(5)) and set(b.tolist()) == {2, 3}
+    like = autograd.ones(2, 3, dtype=autograd.float64)
+    assert autograd.full_like(like, 7).tolist() == [[7.0] * 3] * 2 and autograd.full_like(like, 7).dtype == np.float64
+    r = autograd.rand_like(like, requires_grad=True)
+    assert r.shape == (2, 3) and r.dtype == np.float64 and r.requires_grad and 0 <= r.data.min() < r.data.max() < 1
+
+
+def test_torch_namespaces_resolve_to_the_same_objects():
+    import nn
+
+    assert autograd.autograd.Function is autograd.Function and autograd.autograd.grad is autograd.grad
+    assert autograd.nn is nn and autograd.optim is nn.optim
+    assert autograd.testing.shapes is not None  # no separate import needed
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        autograd.nope  # noqa: B018
