@@ -37,21 +37,24 @@ def _differentiable(inputs: tuple) -> list[int]:
 def _numeric_column(
     fn: Callable, inputs: tuple, x: Tensor, flat_index: int | None, direction: np.ndarray | None, eps: float
 ) -> list[np.ndarray]:
-    """d(outputs)/d(x) along one element (or one direction), by central differences."""
-    flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
-    step = np.zeros_like(flat)
+    """d(outputs)/d(x) along one element (or one direction), by central differences.
+
+    x's array is perturbed in place (whatever its memory layout: a transposed view too);
+    elements are numbered in row-major order, as the analytic rows are."""
+    data = x.data
+    step = np.zeros(data.shape, dtype=data.dtype)
     if direction is None:
-        step[flat_index] = eps
+        step.flat[flat_index] = eps
     else:
-        step[:] = direction * eps
-    original = flat.copy()
+        step[...] = (direction * eps).reshape(data.shape)
+    original = data.copy()
     try:  # grad mode stays on: fn may itself take gradients (gradgradcheck)
-        flat[:] = original + step
+        data[...] = original + step
         plus = [o.data.astype(np.float64) for o in _outputs(fn, inputs)]
-        flat[:] = original - step
+        data[...] = original - step
         minus = [o.data.astype(np.float64) for o in _outputs(fn, inputs)]
     finally:
-        flat[:] = original
+        data[...] = original
     return [((p - m) / (2 * eps)).reshape(-1) for p, m in zip(plus, minus)]
 
 
@@ -145,16 +148,16 @@ def _check_fast(
     rng = np.random.default_rng(seed)
     outs = _outputs(fn, inputs)
     for o, out in enumerate(outs):
-        if not out.requires_grad:
-            continue
         u = rng.standard_normal(out.shape)  # a random output cotangent
-        grads = autograd_grad(
-            out,
-            [inputs[i] for i in checked],
-            Tensor._make(u.astype(out.dtype)),
-            retain_graph=True,
-            allow_unused=True,
-        )
+        grads = [None] * len(checked)  # an output outside the graph: its analytic gradient is 0
+        if out.requires_grad:
+            grads = autograd_grad(
+                out,
+                [inputs[i] for i in checked],
+                Tensor._make(u.astype(out.dtype)),
+                retain_graph=True,
+                allow_unused=True,
+            )
         for k, i in enumerate(checked):
             x = inputs[i]
             v = rng.standard_normal(x.numel())  # a random input direction

@@ -96,7 +96,7 @@ class Scalar:
         return Scalar(self.data - other, self, None, _pass_back)
 
     def __rsub__(self, other: Number) -> Scalar:
-        return Scalar(other - self.data, self, None, _scale_back, -1.0)
+        return Scalar(other - self.data, self, None, _rsub_back, other)
 
     def __truediv__(self, other: Scalar | Number) -> Scalar:
         if type(other) is Scalar:
@@ -142,8 +142,8 @@ class Scalar:
         return Scalar(s, self, None, _sigmoid_back)
 
     def relu(self) -> Scalar:
-        """max(x, 0)."""
-        return Scalar(self.data if self.data > 0 else 0.0, self, None, _relu_back)
+        """max(x, 0) (NaN stays NaN and passes its gradient, as in PyTorch)."""
+        return Scalar(0.0 if self.data <= 0 else self.data, self, None, _relu_back)
 
     # ---- backward
     def backward(self) -> None:
@@ -222,6 +222,10 @@ def _mul_back(n: Scalar, g: float) -> tuple:  # z = x * y: dz/dx = y, dz/dy = x
     return g * y.data, g * x.data
 
 
+def _rsub_back(n: Scalar, g: float) -> tuple:  # z = c - x: dz/dx = -1
+    return (-g,)
+
+
 def _scale_back(n: Scalar, g: float) -> tuple:  # z = c * x: dz/dx = c
     return (g * n._aux,)
 
@@ -243,6 +247,8 @@ def _pow_back(n: Scalar, g: float) -> tuple:  # z = x^p: dz/dx = p x^(p-1)
 
 
 def _rpow_back(n: Scalar, g: float) -> tuple:  # z = c^x: dz/dx = c^x ln c
+    if n._aux == 0 and n._a.data >= 0:  # 0^x is flat (0, or 1 at x = 0): 0, as PyTorch
+        return (0.0,)
     return (g * n.data * _ln(n._aux),)
 
 
@@ -263,13 +269,14 @@ def _sigmoid_back(n: Scalar, g: float) -> tuple:  # z = sigmoid x: dz/dx = z (1 
 
 
 def _relu_back(n: Scalar, g: float) -> tuple:  # z = max(x, 0): dz/dx = 1 if x > 0
-    return (g if n.data > 0 else 0.0,)
+    return (0.0 if n.data <= 0 else g,)
 
 
 _OP_NAMES = {
     _add_back: "+",
     _pass_back: "+",
     _sub_back: "-",
+    _rsub_back: "-",
     _mul_back: "*",
     _scale_back: "*",
     _div_back: "/",

@@ -60,13 +60,14 @@ def matmul_shapes(draw: Any, max_batch_dims: int = 2, max_side: int = 4) -> tupl
 
 def _values(shape: tuple[int, ...], low: float, high: float, away_from: float | None) -> st.SearchStrategy[np.ndarray]:
     elements = st.floats(low, high, allow_nan=False, allow_infinity=False)
-    arrays = hnp.arrays(np.float64, shape, elements=elements)
     if away_from is not None:
-        # keep values at least 0.1 from a kink (0 for abs/relu) so finite differences are valid
-        arrays = arrays.map(
-            lambda a: np.where(np.abs(a - away_from) < 0.1, away_from + 0.1 * np.sign(a - away_from + 1e-12), a)
-        )
-    return arrays
+        # values in [low, high] at least 0.1 from a kink (0 for abs/relu): finite differences stay valid
+        sides = [(low, away_from - 0.1), (away_from + 0.1, high)]
+        sides = [st.floats(a, b, allow_nan=False, allow_infinity=False) for a, b in sides if a <= b]
+        if not sides:
+            raise ValueError(f"tensors: no value in [{low}, {high}] is at least 0.1 away from {away_from}")
+        elements = st.one_of(sides)
+    return hnp.arrays(np.float64, shape, elements=elements)
 
 
 @st.composite

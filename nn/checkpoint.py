@@ -79,10 +79,10 @@ class _Flattener:
 
     def _key(self, path: tuple, exact: bool) -> str:
         base = ".".join(str(p) for p in path) if path else "tensor"
-        if exact:
+        if exact and base != "__metadata__":  # (that name is the safetensors header's own entry)
             return base
         key, n = base, 1
-        while key in self.arrays or key in self.reserved:
+        while key in self.arrays or key in self.reserved or key == "__metadata__":
             key, n = f"{base}#{n}", n + 1
         return key
 

@@ -114,9 +114,9 @@ def default_collate(samples: Sequence[Any]) -> Any:
         return _stack(arrays)
     if isinstance(first, (str, bytes)):
         return list(samples)
-    if isinstance(first, (bool, np.bool_)):
-        return Tensor._make(np.array(samples, dtype=np.bool_))
-    if isinstance(first, (int, float, np.number)):
+    if isinstance(first, (bool, np.bool_)) and all(isinstance(s, (bool, np.bool_)) for s in samples):
+        return Tensor._make(np.array(samples, dtype=np.bool_))  # (bools mixed with numbers: numbers)
+    if isinstance(first, (int, float, np.number, np.bool_)):
         data = np.array(samples)
         if not isinstance(first, np.number) and data.dtype == np.float64:
             data = data.astype(np.float32)  # Python floats: float32, autograd's default dtype

@@ -303,3 +303,10 @@ def test_save_replaces_atomically_and_cleans_up_on_failure(tmp_path, monkeypatch
     os.chmod(path, 0o600)
     save({"w": autograd.ones(3)}, path)
     assert (os.stat(path).st_mode & 0o777) == 0o600  # an overwritten checkpoint keeps its permissions
+
+
+def test_a_top_level_key_named_like_the_header_entry_round_trips(tmp_path):
+    path = tmp_path / "c.safetensors"
+    save({"__metadata__": autograd.ones(2), "w": autograd.zeros(1)}, path)
+    loaded = load(path)
+    assert list(loaded) == ["__metadata__", "w"] and loaded["__metadata__"].tolist() == [1.0, 1.0]

@@ -358,3 +358,8 @@ def test_load_mnist_missing_and_mismatched(tmp_path):
     _write(tmp_path / "train-labels-idx1-ubyte", np.zeros(4, np.uint8))
     with pytest.raises(ValueError, match="5 images.*4 labels"):
         load_mnist(tmp_path)
+
+
+def test_collate_bools_mixed_with_numbers_are_numbers():
+    assert default_collate([True, 2]).tolist() == [1, 2] and default_collate([2, True]).tolist() == [2, 1]
+    assert default_collate([True, False]).dtype == np.bool_

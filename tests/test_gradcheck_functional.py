@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
 
 import autograd
-from autograd import Function, GradcheckError
+from autograd import Function, GradcheckError, functional
 from autograd.functional import hessian, jacobian, jvp, vjp
 
 
@@ -153,3 +155,79 @@ def test_functional_against_torch(torch):
         rtol=1e-10,
         atol=1e-14,
     )
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_gradcheck_perturbs_inputs_of_any_memory_layout(fast_mode):
+    a = autograd.tensor(np.arange(1.0, 7.0).reshape(2, 3), requires_grad=True)
+    fortran = autograd.tensor(np.asfortranarray(np.arange(1.0, 7.0).reshape(2, 3)), requires_grad=True)
+    for x in (a.T, fortran, a[:, ::2]):
+        assert autograd.gradcheck(lambda t: t * t * t, (x,), fast_mode=fast_mode)
+        assert autograd.gradgradcheck(lambda t: t * t * t, (x,), fast_mode=fast_mode)
+    np.testing.assert_array_equal(a.data, np.arange(1.0, 7.0).reshape(2, 3))  # restored
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_gradcheck_fails_an_output_cut_off_from_the_graph(fast_mode):
+    x = autograd.tensor([1.0, 2.0], dtype=autograd.float64, requires_grad=True)
+    with pytest.raises(autograd.GradcheckError, match="numerical: .*\nanalytic:  0.0"):
+        autograd.gradcheck(lambda a: autograd.tensor(a.data * 2), (x,), fast_mode=fast_mode)
+
+    class Detached(autograd.Function):  # a backward that cuts the graph: second derivatives are lost
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a.data**3
+
+        @staticmethod
+        def backward(ctx, g):
+            (a,) = ctx.saved_tensors
+            return autograd.tensor(g.data * 3 * a.data**2)
+
+    assert autograd.gradcheck(Detached.apply, (x,), fast_mode=fast_mode)
+    with pytest.raises(autograd.GradcheckError):
+        autograd.gradgradcheck(Detached.apply, (x,), fast_mode=fast_mode)
+
+
+def test_functional_checks_its_vectors_and_outputs():
+    x = autograd.tensor([1.0, 2.0], dtype=autograd.float64)
+    with pytest.raises(ValueError, match="got 1 v.* for 2 input"):
+        functional.jvp(lambda a, b: a * b, (x, x), x)
+    with pytest.raises(ValueError, match="got 2 v.* for 1 output"):
+        functional.vjp(lambda a: a * 2, x, (x, x))
+    with pytest.raises(ValueError, match=r"v of shape \(3,\) does not match output 0 of shape \(2,\)"):
+        functional.vjp(lambda a: a * 2, x, autograd.ones(3, dtype=autograd.float64))
+    with pytest.raises(TypeError, match="must return a Tensor or a tuple of Tensors, got float"):
+        functional.jacobian(lambda a: 1.0, x)
+    with pytest.raises(RuntimeError, match="one output element"):
+        functional.hessian(lambda a: (a.sum(), a.sum()), x)
+
+
+def test_functional_strict_like_torch(torch):
+    x = autograd.tensor([1.0, 2.0], dtype=autograd.float64)
+    tx = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    for name, args in [("vjp", (x,)), ("jacobian", ()), ("jvp", ((x, x),))]:
+        fn = getattr(functional, name)
+        with pytest.raises(RuntimeError, match="does not depend on input 1"):
+            fn(lambda a, b: a * 2, (x, x), *args, strict=True)
+        targs = tuple((tx, tx) if isinstance(a, tuple) else tx for a in args)
+        with pytest.raises(RuntimeError):
+            getattr(torch.autograd.functional, name)(lambda a, b: a * 2, (tx, tx), *targs, strict=True)
+        fn(lambda a, b: a * 2, (x, x), *args)  # without strict: zeros for the unused input
+
+
+@settings(max_examples=50)
+@given(st.data())
+def test_tensors_away_from_a_kink_stay_in_bounds(data):
+    from autograd.testing import tensors
+
+    kink = data.draw(st.sampled_from([0.0, 1.0, -1.0, 0.95]))
+    t = data.draw(tensors(shape=(5,), low=-1.0, high=1.0, away_from=kink))
+    assert ((-1.0 <= t.data) & (t.data <= 1.0)).all() and (np.abs(t.data - kink) >= 0.1 - 1e-12).all()
+
+
+def test_tensors_away_from_refuses_an_empty_range():
+    from autograd.testing import tensors
+
+    with pytest.raises(ValueError, match="no value in"):
+        find(tensors(shape=(2,), low=0.0, high=0.15, away_from=0.05), lambda t: True)

@@ -132,3 +132,26 @@ def test_floats_follow_ieee_like_torch(torch, fn, x):
     u = fn(t)
     u.backward()
     np.testing.assert_allclose([y.data, s.grad], [u.item(), t.grad.item()], rtol=1e-12)
+
+
+def test_reflected_subtraction_and_power_are_their_own_gates():
+    a = Scalar(2.0)
+    b = 3 - a
+    c = 2**b
+    c.backward()
+    assert (b.op, b.data, c.op, c.data) == ("-", 1.0, "**", 2.0)
+    assert a.grad == pytest.approx(-2.0 * math.log(2.0))  # d/da 2^(3 - a)
+
+
+def test_nan_and_zero_base_edges_match_torch(torch):
+    r = Scalar(float("nan"))
+    out = r.relu()
+    out.backward()
+    t = torch.tensor(float("nan"), dtype=torch.float64, requires_grad=True)
+    torch.relu(t).backward()
+    assert math.isnan(out.data) and r.grad == t.grad.item() == 1.0
+    for x in (1.5, 0.0):
+        s, t = Scalar(x), torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        (0**s).backward()
+        (0**t).backward()
+        assert s.grad == t.grad.item() == 0.0

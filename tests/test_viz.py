@@ -511,6 +511,51 @@ def test_backward_steps_do_not_accumulate_twice():
     frames = viz.backward_steps(y)
     np.testing.assert_allclose(x.grad.data, [2.0, -4.0])
     np.testing.assert_allclose(frames[-1].grads[frames[-1].graph.find(x).id], [2.0, -4.0])
+    z = (x * x).sum()  # outside record(): the leaves' gradients say that backward already ran
+    x.grad = None
+    z.backward(retain_graph=True)
+    viz.backward_steps(z, retain_graph=True)
+    np.testing.assert_allclose(x.grad.data, [2.0, -4.0])
+    viz.backward_steps(z, accumulate=True)
+    np.testing.assert_allclose(x.grad.data, [4.0, -8.0])
+
+
+def test_backward_steps_check_their_gradients_like_backward():
+    a = autograd.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match="1 gradient.* for 2 roots"):
+        viz.backward_steps([a * 2, a * 3], [autograd.ones(2)])
+    with pytest.raises(RuntimeError, match=r"root 0 has shape \(3,\) but the root has shape \(2,\)"):
+        viz.backward_steps(a * 2, autograd.ones(3))
+    assert a.grad is None  # nothing ran
+    with pytest.raises(ValueError, match="empty list"):
+        viz.save_steps_html([], "unused.html")
+    with pytest.raises(ValueError, match="max_nodes must be an int"):
+        viz.draw_graph(a * 2, max_nodes=2.5)
+
+
+def test_a_wire_shows_what_flowed_along_it_not_a_hooked_or_shared_total():
+    x = autograd.tensor([1.0, 2.0], requires_grad=True)
+    with autograd.graph.record():
+        y = x * 1
+        y.register_hook(lambda g: g * 10)  # y's total becomes 10; along y -> sum flowed 1
+        z = y.sum()
+        h = x * 2
+        other = (h * h).sum()  # h's other use, not in the drawing of z2
+        z2 = h.sum()
+    (z + z2 + other).backward()
+    graph = viz.build_graph(z)
+    y_to_sum = next(e for e in graph.edges if e.src == graph.find(y).id)
+    np.testing.assert_array_equal(y_to_sum.grad, [1.0, 1.0])
+    graph2 = viz.build_graph(z2)
+    h_to_sum = next(e for e in graph2.edges if e.src == graph2.find(h).id)
+    np.testing.assert_array_equal(h_to_sum.grad, [1.0, 1.0])  # not h's total [5, 9]
+
+
+@needs_dot
+def test_control_characters_in_labels_still_render():
+    a = Scalar(2.0, label="tab\there\x00nul")
+    svg = viz.draw_graph(a * 3).pipe(format="svg").decode()
+    assert "tab here nul" in html.unescape(svg)
 
 
 @needs_dot

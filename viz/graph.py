@@ -193,8 +193,14 @@ def _array(value: Any) -> Any:
 
 # ---------------------------------------------------------------- Scalar gates
 
-# The constant of gates like x * 3, x ** 2, 3 / x, shown in the gate (it is no wire).
-_SCALAR_CONSTANT = {_scalar._scale_back: "* {}", _scalar._pow_back: "** {}", _scalar._rdiv_back: "{} /"}
+# The constant of gates like x * 3, x ** 2, 3 / x, 3 - x, 2 ** x, shown in the gate (it is no wire).
+_SCALAR_CONSTANT = {
+    _scalar._scale_back: "* {}",
+    _scalar._pow_back: "** {}",
+    _scalar._rdiv_back: "{} /",
+    _scalar._rsub_back: "{} -",
+    _scalar._rpow_back: "{} **",
+}
 
 # What each Scalar gate's backward reads ("x", "y": its inputs, "z": its output, "c": the
 # constant): the values it "saves" for backward, shown in the backward view.
@@ -204,6 +210,7 @@ _SCALAR_SAVED = {
     _scalar._div_back: ("y", "z"),
     _scalar._rdiv_back: ("x", "c"),
     _scalar._pow_back: ("x", "c"),
+    _scalar._rpow_back: ("z", "c"),
     _scalar._exp_back: ("z",),
     _scalar._log_back: ("x",),
     _scalar._tanh_back: ("z",),
@@ -399,14 +406,20 @@ class _Builder:
         return tensor.grad.data
 
     def share(self, link: tuple[int, int, int]) -> Any:
-        """The gradient that flowed back along one wire."""
+        """The gradient that flowed back along one wire: the consumer's backward run again on
+        its gradient; when that cannot run (nothing kept, or freed), the value's own gradient
+        if this wire is its only use and no hook changed what arrived."""
         src, dst, k = link
-        if not isinstance(self.order[dst], Scalar) and len(self.uses[src]) == 1:
-            return self.grad(src)  # the only use: the wire carries all of the gradient
         if dst not in self.shares:
             self.shares[dst] = self._backward_of(dst, self.grad(dst))
         grads = self.shares[dst]
-        return None if grads is None else grads[k]
+        if grads is not None:
+            return grads[k]
+        value = self.order[src]
+        hooked = getattr(value, "_hooks", None) or getattr(getattr(value, "grad_fn", None), "_hooks", None)
+        if not isinstance(self.order[dst], Scalar) and len(self.uses[src]) == 1 and not hooked:
+            return self.grad(src)
+        return None
 
     def local(self, link: tuple[int, int, int]) -> Any:
         """The local gradient d(consumer)/d(input) of one wire, when it is a number or a
@@ -592,8 +605,9 @@ def build_graph(
     """
     if view not in VIEWS:
         raise ValueError(f"view must be 'forward' or 'backward', got {view!r}")
-    if max_nodes is not None and max_nodes < 1:
-        raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
+    whole = isinstance(max_nodes, (int, np.integer)) and type(max_nodes) is not bool
+    if max_nodes is not None and (not whole or max_nodes < 1):
+        raise ValueError(f"max_nodes must be an int of at least 1 (or None), got {max_nodes!r}")
     builder = _Builder(as_roots(root), names, model, view, depth)
     units, unit_of = builder.units()
     unit_edges = builder.unit_edges(units, unit_of)

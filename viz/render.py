@@ -195,7 +195,8 @@ def grad_color(grad: Any) -> str:
 
 def _text(s: str, color: str | None = None, size: int | None = None, bold: bool = False) -> str:
     """One piece of an HTML-like label (escaped), optionally coloured, sized or bold."""
-    out = html.escape(str(s), quote=False)
+    printable = "".join(c if c.isprintable() else " " for c in str(s))  # (tabs, NULs: not in DOT)
+    out = html.escape(printable, quote=False)
     if bold:
         out = f"<B>{out}</B>"
     if color or size:

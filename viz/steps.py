@@ -168,8 +168,10 @@ def _edge_seed(edge: Any, roots: list[Any], seeds: list[Any], ids: dict[int, str
 def _seeds(roots: list[Any], gradient: Any) -> list[Any]:
     """dL/d(root) for each root: 1 for one-element roots, else ``gradient`` is needed."""
     grads = [gradient] if len(roots) == 1 else list(gradient) if gradient is not None else [None] * len(roots)
+    if len(grads) != len(roots):
+        raise ValueError(f"backward_steps got {len(grads)} gradient(s) for {len(roots)} roots; give one per root")
     seeds = []
-    for root, grad in zip(roots, grads):
+    for i, (root, grad) in enumerate(zip(roots, grads)):
         if isinstance(root, Scalar):
             seeds.append(1.0 if grad is None else float(grad))
         elif grad is None:
@@ -180,7 +182,13 @@ def _seeds(roots: list[Any], gradient: Any) -> list[Any]:
                 )
             seeds.append(np.ones(root.shape, dtype=root.dtype))
         else:
-            seeds.append(np.asarray(_plain(grad), dtype=root.dtype))
+            seed = np.asarray(_plain(grad), dtype=root.dtype)
+            if seed.shape != root.shape:
+                raise RuntimeError(
+                    f"backward_steps: the gradient for root {i} has shape {seed.shape} but the root has shape "
+                    f"{tuple(root.shape)}; they must match"
+                )
+            seeds.append(seed)
     return seeds
 
 
@@ -195,9 +203,10 @@ def backward_steps(
     """Run backward from ``root`` and return one ``Frame`` per node, in the engine's order.
 
     On a graph that has not been through backward yet this *is* the backward pass: leaves
-    end with their ``.grad`` as after ``root.backward()`` (call it instead, not as well). On a
-    graph that already went through backward (kept with ``retain_graph=True``, or a Scalar
-    graph) nothing is accumulated a second time; ``accumulate=`` forces either behaviour.
+    end with their ``.grad`` as after ``root.backward()`` (call it instead, not as well). When
+    the gradients are already there (the leaves hold a nonzero ``.grad`` after a backward with
+    ``retain_graph=True``; a Scalar root's ``.grad`` is not 0) nothing is accumulated a
+    second time; ``accumulate=`` forces either behaviour.
     ``names`` labels tensors as in ``draw_graph``.
     """
     roots = as_roots(root)
@@ -205,8 +214,7 @@ def backward_steps(
     graph = build_graph(roots, names=names)
     nodes = [engine_node(r) for r in roots]
     recorder = _Recorder(graph, nodes, seeds)
-    fresh = all((r.grad == 0.0) if isinstance(r, Scalar) else r.grad is None for r in roots)
-    keep = fresh if accumulate is None else accumulate
+    keep = _first_backward(graph, roots) if accumulate is None else accumulate
     if graph.kind == "scalar":
         before = [(n.obj, n.obj.grad) for n in graph.nodes if isinstance(n.obj, Scalar)]
         run_backward(list(zip(nodes, seeds)), retain_graph=True, accumulate=True, observer=recorder)
@@ -226,8 +234,19 @@ def backward_steps(
     return recorder.frames
 
 
+def _first_backward(graph: Any, roots: list[Any]) -> bool:
+    """True when no gradient has reached this graph yet: a Scalar root's .grad is still 0, and
+    every leaf tensor's .grad is None or zeros (a zero gradient accumulated twice is still 0)."""
+    if graph.kind == "scalar":
+        return all(r.grad == 0.0 for r in roots)
+    leaves = [n.obj for n in graph.nodes if isinstance(n.obj, Tensor) and n.obj.is_leaf]
+    return all(t.grad is None or not t.grad.data.any() for t in leaves)
+
+
 def _frames(root_or_frames: Any) -> list[Frame]:
-    if isinstance(root_or_frames, Sequence) and root_or_frames and isinstance(root_or_frames[0], Frame):
+    if isinstance(root_or_frames, Sequence) and not root_or_frames:
+        raise ValueError("no steps to show: got an empty list (pass a root, or the frames of backward_steps)")
+    if isinstance(root_or_frames, Sequence) and isinstance(root_or_frames[0], Frame):
         return list(root_or_frames)
     return backward_steps(root_or_frames)
 
