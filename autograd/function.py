@@ -324,13 +324,21 @@ def _inputs(args: tuple) -> tuple[tuple, tuple]:
 
 
 def run_hooks(hooks: list, grad: Any) -> Any:
-    """Call gradient hooks in order (they see Tensors); each may return a replacement."""
+    """Call gradient hooks in order (they see Tensors); each may return a replacement, which
+    must have the gradient's shape (and is cast to its dtype)."""
     arrays = not isinstance(grad, Tensor)
     value = Tensor._make(np.asarray(grad)) if arrays else grad
     for hook in hooks:
         new = hook(value)
         if new is not None:
-            value = new if isinstance(new, Tensor) else Tensor._make(np.asarray(new))
+            new = new if isinstance(new, Tensor) else Tensor._make(np.asarray(new, dtype=value.dtype))
+            if new.shape != value.shape:
+                name = getattr(hook, "__name__", repr(hook))
+                raise RuntimeError(
+                    f"hook {name} returned a gradient of shape {tuple(new.shape)} for a tensor of shape "
+                    f"{tuple(value.shape)}; a hook may change the gradient's values, not its shape"
+                )
+            value = new if new.dtype == value.dtype else new.to(value.dtype)
     return value.data if arrays else value
 
 

@@ -36,7 +36,10 @@ def as_dtype(dtype: Any) -> np.dtype:
         return np.dtype(np.int64)
     if isinstance(dtype, str) and dtype in _DTYPE_NAMES:
         return np.dtype(_DTYPE_NAMES[dtype])
-    return np.dtype(dtype)
+    result = np.dtype(dtype)
+    if result.kind not in "biuf":
+        raise TypeError(f"unsupported dtype {result}: tensors hold bools, integers or floats")
+    return result
 
 
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
@@ -350,6 +353,8 @@ class Tensor:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if not callable(hook):
+            raise TypeError(f"register_hook needs a function of the gradient, got {type(hook).__name__}")
         owner = self if self.grad_fn is None else self.grad_fn
         if owner._hooks is None:
             owner._hooks = []
@@ -813,6 +818,11 @@ def default_generator() -> np.random.Generator:
     return _rng
 
 
+def _float_dtype(dtype: Any, fn: str) -> None:
+    if dtype is not None and as_dtype(dtype).kind != "f":
+        raise TypeError(f"{fn}() draws floats: dtype must be a floating-point type, got {as_dtype(dtype)}")
+
+
 def _factory(data: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
     t = Tensor._make(data if dtype is None else data.astype(as_dtype(dtype), copy=False))
     return t.requires_grad_(True) if requires_grad else t
@@ -838,7 +848,10 @@ def ones(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 def full(size: Sequence[int], fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype follows the value, as PyTorch)."""
-    return _factory(np.full(_size((size,)), _to_array(fill_value)), dtype, requires_grad)
+    value = _to_array(fill_value)
+    if value.ndim != 0:
+        raise ValueError(f"full() needs one number as fill_value, got shape {value.shape}")
+    return _factory(np.full(_size((size,)), value), dtype, requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -860,11 +873,13 @@ def arange(
 
 def rand(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) (seed with ``manual_seed``)."""
+    _float_dtype(dtype, "rand")
     return _factory(_rng.random(_size(size), dtype=np.float32), dtype, requires_grad)
 
 
 def randn(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples (seed with ``manual_seed``)."""
+    _float_dtype(dtype, "randn")
     return _factory(_rng.standard_normal(_size(size), dtype=np.float32), dtype, requires_grad)
 
 

@@ -82,6 +82,12 @@ def batch_norm(
     """
     if input.ndim < 2:
         raise ValueError(f"batch_norm expects input of shape (N, C, ...), got {input.shape}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"batch_norm needs a floating-point input, got {input.dtype}")
+    channels = (input.shape[1],)  # every per-channel tensor is checked before any state changes
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != channels:
+            raise ValueError(f"batch_norm: {name} must have shape {channels} (one value per channel), got {t.shape}")
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
     if training:
@@ -161,6 +167,19 @@ def _check_targets(input: Tensor, target: Tensor, ignore_index: int, fn: str) ->
     return t.reshape(-1)
 
 
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
+def _check_class_weight(input: Tensor, weight: Tensor | None, fn: str) -> None:
+    classes = input.shape[1] if input.ndim >= 2 else input.shape[0]
+    if weight is not None and tuple(weight.shape) != (classes,):
+        raise ValueError(f"{fn}: weight must hold one value per class, shape ({classes},), got {tuple(weight.shape)}")
+
+
 def nll_loss(
     input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean"
 ) -> Tensor:
@@ -170,6 +189,7 @@ def nll_loss(
     """
     _check_reduction(reduction)
     t = _check_targets(input, target, ignore_index, "nll_loss")
+    _check_class_weight(input, weight, "nll_loss")
     logp = input.unsqueeze(0) if input.ndim == 1 else _class_last(input)
     valid = t != ignore_index
     safe = np.where(valid, t, 0)
@@ -201,6 +221,7 @@ def cross_entropy(
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     if input.ndim == 0:
         raise ValueError("cross_entropy needs input of shape (N, C) or (C,), got a 0-d tensor")
+    _check_class_weight(input, weight, "cross_entropy")
     logp = log_softmax(input, dim=1 if input.ndim >= 2 else 0)
     if _data_of(target).dtype.kind == "f":
         return _soft_cross_entropy(logp, target, weight, ignore_index, reduction, label_smoothing)
@@ -279,6 +300,12 @@ def binary_cross_entropy_with_logits(
     _check_reduction(reduction)
     if input.shape != target.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: input {input.shape} and target {target.shape} differ")
+    for name, w in (("weight", weight), ("pos_weight", pos_weight)):
+        if w is not None and not _broadcasts_to(w.shape, input.shape):
+            raise ValueError(
+                f"binary_cross_entropy_with_logits: {name} of shape {w.shape} must broadcast to the input's "
+                f"shape {input.shape} (pos_weight: one value per class, the last dimension)"
+            )
     m = relu(-input)
     softplus_neg = m + ((-m).exp() + (-input - m).exp()).log()  # log(1 + e^-x), stably
     if pos_weight is None:

@@ -27,8 +27,9 @@ class Linear(Module):
             )
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype))
-        self.bias = Parameter(np.empty(out_features, dtype)) if bias else None
-        if not bias:
+        if bias:
+            self.bias = Parameter(np.empty(out_features, dtype))
+        else:
             self.register_parameter("bias", None)
         init.default_layer_init_(self.weight, self.bias)
 

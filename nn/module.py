@@ -147,8 +147,19 @@ class Module:
                 return
         object.__delattr__(self, name)
 
+    def _check_name(self, name: Any, registry: str, fn: str) -> None:
+        """A new entry's name: a non-empty str without dots, not already another kind of attribute
+        (it would shadow it, and state_dict keys would clash), as PyTorch checks."""
+        if not isinstance(name, str):
+            raise TypeError(f"{fn}: the name must be a str, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"{fn}: the name {name!r} must be non-empty and contain no '.'")
+        if hasattr(self, name) and name not in getattr(self, registry):
+            raise KeyError(f"{fn}: attribute {name!r} already exists")
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or a None placeholder, e.g. ``bias=False``) under ``name``."""
+        self._check_name(name, "_parameters", "register_parameter")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter({name!r}) needs an nn.Parameter or None, got {type(param).__name__}")
         self._parameters[name] = param
@@ -158,6 +169,7 @@ class Module:
 
         Persistent buffers are part of ``state_dict()``.
         """
+        self._check_name(name, "_buffers", "register_buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer({name!r}) needs a Tensor or None, got {type(tensor).__name__}")
         self._buffers[name] = tensor
@@ -168,6 +180,7 @@ class Module:
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Add a child module under ``name``."""
+        self._check_name(name, "_modules", "add_module")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module({name!r}) needs a Module, got {type(module).__name__}")
         self._modules[name] = module
@@ -307,13 +320,24 @@ class Module:
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Switch gradient recording for every parameter (e.g. to freeze a layer)."""
-        for p in self.parameters():
+        params = list(self.parameters())
+        if requires_grad:  # check all first: a failure must not leave some switched
+            for name, p in self.named_parameters():
+                if p.dtype.kind not in "fc":
+                    raise TypeError(
+                        f"parameter {name} has dtype {p.dtype}: only floating-point tensors can require grad"
+                    )
+        for p in params:
             p.requires_grad_(requires_grad)
         return self
 
     def to(self, dtype: Any) -> Module:
         """Convert floating-point parameters and buffers to ``dtype`` in place (objects are kept)."""
         dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(
+                f"Module.to only accepts floating-point dtypes, got {dtype} (parameters must stay differentiable)"
+            )
         for t in list(self.parameters()) + list(self.buffers()):
             if t.dtype.kind == "f":
                 t.data = t.data.astype(dtype)
@@ -370,12 +394,15 @@ class Module:
                 continue
             value = state_dict[key]
             array = value.data if isinstance(value, Tensor) else np.asarray(value)
-            if array.shape != target.shape:
+            if array.dtype.kind not in "biuf":
+                problems.append(f"{key}: a value of dtype {array.dtype} cannot be loaded (numbers expected)")
+            elif array.shape != target.shape:
                 problems.append(
                     f"size mismatch for {key}: copying a value of shape {tuple(array.shape)}, "
                     f"the parameter in the current model has shape {tuple(target.shape)}"
                 )
-            arrays[key] = array
+            else:  # converted now, so that nothing can fail once copying starts
+                arrays[key] = array.astype(target.dtype, copy=False)
         if strict and missing:
             problems.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing))
         if strict and unexpected:
@@ -387,7 +414,7 @@ class Module:
             )
         with no_grad():
             for key, array in arrays.items():
-                own[key].copy_(array.astype(own[key].dtype, copy=False))
+                own[key].copy_(array)
         return _IncompatibleKeys(missing, unexpected)
 
     # ---------------------------------------------------------------- repr

@@ -52,6 +52,8 @@ class _BatchNorm(Module):
                 f"{type(self).__name__}({self.num_features}) expects input of {ndims} dimensions with "
                 f"{self.num_features} channels in dim 1, got shape {x.shape}"
             )
+        if x.dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__} needs a floating-point input, got {x.dtype}")
         use_batch_stats = self.training or not self.track_running_stats
         if use_batch_stats and x.numel() // x.shape[1] <= 1:  # checked before any state changes
             raise ValueError(

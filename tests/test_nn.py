@@ -1221,3 +1221,60 @@ def test_batchnorm_rejects_a_single_value_per_channel_without_changing_state():
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         bn(autograd.ones(1, 3))
     assert bn.num_batches_tracked.item() == 0
+
+
+def test_module_state_changes_all_or_nothing():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    bad = {k: np.ones(v.shape) for k, v in before.items()}
+    bad["1.bias"] = np.array(["x"])  # the last key is bad: nothing may be copied before it is checked
+    with pytest.raises(RuntimeError, match="1.bias: a value of dtype <U1 cannot be loaded"):
+        model.load_state_dict(bad)
+    assert all(np.array_equal(v.numpy(), before[k]) for k, v in model.state_dict().items())
+    with pytest.raises(RuntimeError, match="dtype object"):
+        model.load_state_dict({**bad, "1.bias": np.array([None])})
+    with pytest.raises(TypeError, match="floating-point"):
+        model.to(np.int64)
+    model.requires_grad_(False)
+    model.register_parameter("count", nn.Parameter(np.ones(1, np.float32)))
+    model.count.data = model.count.data.astype(np.int64)  # an integer parameter
+    with pytest.raises(TypeError, match="count has dtype int64"):
+        model.requires_grad_(True)
+    assert not any(p.requires_grad for n, p in model.named_parameters() if n != "count")
+
+
+def test_register_names_are_checked_like_torch():
+    layer = nn.Linear(2, 3)
+    with pytest.raises(KeyError, match="'weight' already exists"):
+        layer.register_buffer("weight", autograd.zeros(7))
+    with pytest.raises(KeyError, match="no '.'"):
+        layer.register_buffer("a.b", autograd.zeros(1))
+    with pytest.raises(KeyError, match="non-empty"):
+        layer.add_module("", nn.ReLU())
+    with pytest.raises(TypeError, match="must be a str"):
+        layer.register_parameter(3, None)
+    layer.register_buffer("scale", autograd.ones(1))
+    layer.register_buffer("scale", autograd.zeros(1))  # replacing one's own buffer is fine
+    assert list(layer.state_dict()) == ["weight", "bias", "scale"]
+
+
+def test_batchnorm_checks_before_it_counts():
+    bn = nn.BatchNorm1d(3)
+    with pytest.raises(TypeError, match="floating-point"):
+        bn(autograd.ones(4, 3, dtype=autograd.int64))
+    assert bn.num_batches_tracked.item() == 0
+    running = autograd.ones(5)
+    with pytest.raises(ValueError, match=r"running_mean must have shape \(3,\)"):
+        F.batch_norm(autograd.randn(4, 3), running, autograd.ones(3), training=True)
+    assert running.tolist() == [1.0] * 5
+
+
+def test_loss_weights_must_fit_the_classes_or_the_input():
+    logits, target = autograd.randn(4, 3), autograd.tensor(np.array([0, 1, 2, 0]))
+    for weight in (autograd.ones(5), autograd.ones(3, 1), autograd.ones(2)):
+        with pytest.raises(ValueError, match=r"one value per class, shape \(3,\)"):
+            F.cross_entropy(logits, target, weight)
+        with pytest.raises(ValueError, match=r"one value per class"):
+            F.nll_loss(logits.log_softmax(1), target, weight)
+    with pytest.raises(ValueError, match="must broadcast to the input's shape"):
+        F.binary_cross_entropy_with_logits(autograd.zeros(4), autograd.zeros(4), autograd.ones(2, 4))

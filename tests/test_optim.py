@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import autograd
+import nn
 from nn import optim
 from nn.optim import lr_scheduler
 
@@ -660,3 +661,43 @@ def test_training_with_a_scheduler_matches_torch(torch):
     for mine, ref in zip(*runs):
         for got, want in zip(mine, ref):
             np.testing.assert_allclose(got, want, **TOL[np.float64])
+
+
+def test_a_wrong_gradient_shape_stops_the_step_before_anything_moves():
+    for make in (lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: nn.optim.Adam(ps, lr=0.1),
+                 lambda ps: nn.optim.AdamW(ps, lr=0.1), lambda ps: nn.optim.RMSprop(ps, lr=0.1)):  # fmt: skip
+        w = autograd.tensor([0.0, 1.0, 2.0], requires_grad=True)
+        v = autograd.tensor([1.0, 1.0], requires_grad=True)
+        opt = make([w, v])
+        w.grad, v.grad = autograd.ones(3), autograd.ones(4)
+        with pytest.raises(
+            RuntimeError, match=r"parameter 1 of group 0 has shape \(2,\) but its .grad has shape \(4,\)"
+        ):
+            opt.step()
+        assert w.tolist() == [0.0, 1.0, 2.0] and not opt.state  # nothing moved, no state
+        v.grad = autograd.ones(1)  # would broadcast silently
+        with pytest.raises(RuntimeError, match="shape"):
+            opt.step()
+
+
+def test_loading_bad_optimizer_state_changes_nothing():
+    w = autograd.tensor([0.0, 1.0, 2.0], requires_grad=True)
+    opt = nn.optim.Adam([w], lr=0.1)
+    w.grad = autograd.ones(3)
+    opt.step()
+    good = opt.state_dict()
+    bad_lr = {**good, "param_groups": [{**good["param_groups"][0], "lr": -5}]}
+    bad_betas = {**good, "param_groups": [{**good["param_groups"][0], "betas": "xy"}]}
+    zero_d = {**good, "state": {0: {**good["state"][0], "exp_avg": autograd.tensor(1.0)}}}
+    as_list = {**good, "state": {0: {**good["state"][0], "exp_avg": [1.0, 2.0, 3.0]}}}
+    vector_step = {**good, "state": {0: {**good["state"][0], "step": autograd.ones(2)}}}
+    for bad, message in [(bad_lr, "learning rate"), (bad_betas, "wrong type"), (zero_d, "shape"),
+                         (as_list, "must be a tensor"), (vector_step, "one number")]:  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            opt.load_state_dict(bad)
+        assert opt.state_dict()["param_groups"] == good["param_groups"]
+        assert opt.state[w]["step"].item() == 1.0
+    with pytest.raises(ValueError, match=r"SGD\(\): a hyperparameter has the wrong type"):
+        nn.optim.SGD([w], lr="0.1")
+    with pytest.raises(ValueError, match="wrong type"):
+        nn.optim.Adam([w], betas=0.9)

@@ -388,3 +388,39 @@ def test_torch_namespaces_resolve_to_the_same_objects():
     assert autograd.testing.shapes is not None  # no separate import needed
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         autograd.nope  # noqa: B018
+
+
+def test_factories_and_shapes_refuse_what_torch_refuses():
+    with pytest.raises(TypeError, match="dtype must be a floating-point"):
+        autograd.rand(5, dtype=autograd.int64)
+    with pytest.raises(TypeError, match="dtype must be a floating-point"):
+        autograd.randn(5, dtype=bool)
+    with pytest.raises(TypeError, match="unsupported dtype"):
+        autograd.tensor(["a"], dtype=str)
+    with pytest.raises(TypeError, match="unsupported dtype"):
+        autograd.zeros(2, dtype=object)
+    with pytest.raises(ValueError, match="one number as fill_value"):
+        autograd.full((2, 3), [1.0, 2.0, 3.0])
+    x = autograd.randn(2, 3)
+    for fn in (autograd.cat, autograd.stack):
+        with pytest.raises(TypeError, match="list or tuple of Tensors"):
+            fn(x)
+    for call in (lambda: x.reshape(2.9, 3), lambda: x.expand(2.7, 3)):
+        with pytest.raises(TypeError, match="sizes must be ints"):
+            call()
+    for call in (lambda: x.sum(1.0), lambda: x.mean((0, 1.5))):
+        with pytest.raises(TypeError, match="dim must be an int or a tuple of ints"):
+            call()
+
+
+def test_a_hook_may_not_change_the_gradients_shape():
+    w = autograd.ones(3, requires_grad=True)
+    w.register_hook(lambda g: autograd.ones(2, 3))
+    with pytest.raises(RuntimeError, match=r"returned a gradient of shape \(2, 3\) for a tensor of shape \(3,\)"):
+        (w * 2).sum().backward()
+    y = autograd.ones(3, requires_grad=True) + 1
+    y.register_hook(lambda g: g.sum(0, keepdim=True))
+    with pytest.raises(RuntimeError, match="not its shape"):
+        y.sum().backward()
+    with pytest.raises(TypeError, match="function of the gradient"):
+        autograd.ones(1, requires_grad=True).register_hook(5)

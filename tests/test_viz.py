@@ -646,3 +646,9 @@ def test_step_through_without_ipywidgets_says_what_to_install(monkeypatch):
     L, _ = lecture_circuit(backward=False)
     with pytest.raises(ImportError, match="pip install ipywidgets"):
         viz.step_through(L)
+
+
+def test_plot_activations_of_a_layer_outside_the_model_is_an_error():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU())
+    with pytest.raises(ValueError, match="did not run in the model's forward pass"):
+        viz.plot_activations(model, autograd.randn(1, 6, 6), layer=nn.ReLU())

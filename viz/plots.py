@@ -78,6 +78,11 @@ def plot_activations(module: Any, input: Tensor, layer: Any = None, ncols: int =
     finally:
         if handle is not None:
             handle.remove()
+    if layer is not None and "out" not in caught:
+        raise ValueError(
+            f"plot_activations: the layer {type(layer).__name__} did not run in the model's forward pass; pass one "
+            "of the model's own submodules, e.g. model.features[0]"
+        )
     maps = _array(caught.get("out", out))
     if maps.ndim != 4:
         raise ValueError(f"activation maps need a (N, C, H, W) output, got shape {maps.shape}")

@@ -145,6 +145,8 @@ def _shape_arg(shape: tuple) -> tuple[int, ...]:
     """Accept ``f(2, 3)`` as well as ``f((2, 3))``, as PyTorch does."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
+        raise TypeError(f"sizes must be ints, got {shape}")
     return tuple([int(n) for n in shape])
 
 
@@ -301,7 +303,7 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension ``dim``."""
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("cat() needs at least one tensor")
     first = tensors[0]
@@ -321,9 +323,16 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return Cat.apply(*tensors, dim=d)
 
 
+def _tensor_list(tensors: Any, fn: str) -> list[Tensor]:
+    """A list or tuple of Tensors (a single Tensor would be iterated row by row: refused)."""
+    if not isinstance(tensors, (list, tuple)) or not all(isinstance(t, Tensor) for t in tensors):
+        raise TypeError(f"{fn}() needs a list or tuple of Tensors, got {type(tensors).__name__}")
+    return list(tensors)
+
+
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension ``dim``."""
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise ValueError("stack() needs at least one tensor")
     for i, t in enumerate(tensors):

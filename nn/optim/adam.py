@@ -41,7 +41,7 @@ class Adam(Optimizer):
     ) -> None:
         defaults = {
             "lr": lr,
-            "betas": tuple(betas),
+            "betas": tuple(betas) if isinstance(betas, (tuple, list)) else betas,  # (checked below)
             "eps": eps,
             "weight_decay": weight_decay,
             "amsgrad": amsgrad,
@@ -68,6 +68,7 @@ class Adam(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` when one is given."""
         loss = self._evaluate(closure)
+        self._check_grads()
         with no_grad():
             for group in self.param_groups:
                 beta1, beta2 = (float(b) for b in group["betas"])

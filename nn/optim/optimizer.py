@@ -57,7 +57,8 @@ class Optimizer:
         if isinstance(params, (set, frozenset)):
             raise TypeError(_SET_MESSAGE)
         self.defaults: dict[str, Any] = dict(defaults)
-        self._check_hyperparameters({k: v for k, v in self.defaults.items() if v is not required})
+        given = {k: v for k, v in self.defaults.items() if v is not required}
+        self._checked_hyperparameters(given, f"{type(self).__name__}()")
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
 
@@ -72,6 +73,15 @@ class Optimizer:
     # ------------------------------------------------------------------ groups
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         """Raise ``ValueError`` for an invalid hyperparameter value (subclasses override)."""
+
+    def _checked_hyperparameters(self, group: dict[str, Any], where: str) -> None:
+        """``_check_hyperparameters`` with the group named in the error (a wrong type too)."""
+        try:
+            self._check_hyperparameters(group)
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
+        except TypeError as err:  # e.g. lr="0.1": comparing it with a number fails
+            raise ValueError(f"{where}: a hyperparameter has the wrong type ({err}); they are numbers") from None
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters, with optional hyperparameter overrides, to ``param_groups``.
@@ -120,10 +130,7 @@ class Optimizer:
             if default is required and name not in group:
                 raise ValueError(f"{where} didn't specify a value of required optimization parameter {name}")
             group.setdefault(name, default)
-        try:
-            self._check_hyperparameters(group)
-        except ValueError as err:
-            raise ValueError(f"{where}: {err}") from None
+        self._checked_hyperparameters(group, where)
 
         ids = [id(p) for p in tensors]
         if len(ids) != len(set(ids)):
@@ -181,6 +188,25 @@ class Optimizer:
             return None
         with enable_grad():
             return closure()
+
+    def _check_grads(self) -> None:
+        """Before any parameter moves: every ``.grad`` is None or a Tensor of its parameter's
+        shape (a wrong one would be broadcast, or fail half-way through the step)."""
+        for g, group in enumerate(self.param_groups):
+            for i, p in enumerate(group["params"]):
+                grad = p.grad
+                if grad is None:
+                    continue
+                if not isinstance(grad, Tensor):
+                    raise TypeError(
+                        f"parameter {i} of group {g} has a .grad of type {type(grad).__name__}; it must be a "
+                        "Tensor or None"
+                    )
+                if grad.shape != p.shape:
+                    raise RuntimeError(
+                        f"parameter {i} of group {g} has shape {tuple(p.shape)} but its .grad has shape "
+                        f"{tuple(grad.shape)}; nothing was updated"
+                    )
 
     @staticmethod
     def _with_grad(group: dict[str, Any]) -> Iterator[tuple[Tensor, np.ndarray]]:
@@ -251,10 +277,11 @@ class Optimizer:
             state[param] = {name: _load_value(name, value, param, key) for name, value in values.items()}
 
         new_groups = []
-        for group, saved in zip(groups, saved_groups):
+        for i, (group, saved) in enumerate(zip(groups, saved_groups)):
             new = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
             for name, default in self.defaults.items():
                 new.setdefault(name, default)
+            self._checked_hyperparameters(new, f"loaded parameter group {i}")
             new["params"] = group["params"]
             if "param_names" in group and "param_names" not in saved:
                 new["param_names"] = group["param_names"]
@@ -290,15 +317,22 @@ def _load_value(name: str, value: Any, param: Tensor, key: Any) -> Any:
         value = Tensor(value)
     if name == "step":
         # the step count stays a float32 scalar tensor whatever the parameter dtype, as in PyTorch
-        return Tensor(value.data.copy()) if isinstance(value, Tensor) else Tensor(np.array(float(value), np.float32))
-    if isinstance(value, Tensor):
-        if value.ndim != 0 and value.shape != param.shape:
-            raise ValueError(
-                f"loaded state for parameter {key!r}: {name!r} has shape {value.shape}, "
-                f"but the parameter has shape {param.shape}"
-            )
-        return Tensor(value.data.astype(param.dtype, copy=True))
-    return copy.deepcopy(value)
+        if isinstance(value, Tensor) and value.numel() != 1 or not isinstance(value, (Tensor, int, float, np.number)):
+            raise ValueError(f"loaded state for parameter {key!r}: 'step' must be one number, got {value!r}")
+        return Tensor(np.array(float(value.item() if isinstance(value, Tensor) else value), np.float32))
+    if value is None:  # (PyTorch keeps momentum_buffer None when there is no momentum)
+        return None
+    if not isinstance(value, Tensor) or value.dtype.kind not in "fiu":
+        raise ValueError(
+            f"loaded state for parameter {key!r}: {name!r} must be a tensor of the parameter's shape "
+            f"{tuple(param.shape)}, got {type(value).__name__}"
+        )
+    if value.shape != param.shape:
+        raise ValueError(
+            f"loaded state for parameter {key!r}: {name!r} has shape {value.shape}, "
+            f"but the parameter has shape {param.shape}"
+        )
+    return Tensor(value.data.astype(param.dtype, copy=True))
 
 
 def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:

@@ -65,6 +65,7 @@ class RMSprop(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` when one is given."""
         loss = self._evaluate(closure)
+        self._check_grads()
         with no_grad():
             for group in self.param_groups:
                 lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])

@@ -63,6 +63,7 @@ class SGD(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` when one is given."""
         loss = self._evaluate(closure)
+        self._check_grads()
         with no_grad():
             for group in self.param_groups:
                 lr, momentum = float(group["lr"]), float(group["momentum"])
