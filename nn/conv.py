@@ -25,7 +25,24 @@ class _ConvNd(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
                  weight_shape, output_padding=(0, 0), dtype: Any = np.float32) -> None:  # fmt: skip
         super().__init__()
-        if groups < 1 or in_channels % groups or out_channels % groups:
+        name = type(self).__name__
+        if in_channels < 1 or out_channels < 1 or groups < 1:
+            raise ValueError(
+                f"{name}: in_channels, out_channels and groups must be >= 1, got in_channels={in_channels}, "
+                f"out_channels={out_channels}, groups={groups}"
+            )
+        k, s, d = _pair(kernel_size), _pair(stride), _pair(dilation)
+        if len(k) != 2 or len(s) != 2 or len(d) != 2 or min(k + s + d) < 1:
+            raise ValueError(
+                f"{name}: kernel_size, stride and dilation must be ints or pairs of ints >= 1, got kernel_size="
+                f"{kernel_size}, stride={stride}, dilation={dilation}"
+            )
+        if not isinstance(padding, str) and (len(_pair(padding)) != 2 or min(_pair(padding)) < 0):
+            raise ValueError(f"{name}: padding must be >= 0 (an int or a pair), got {padding}")
+        op = _pair(output_padding)
+        if len(op) != 2 or not all(0 <= o < max(si, di) for o, si, di in zip(op, s, d)):
+            raise ValueError(f"{name}: output_padding {output_padding} must be >= 0 and below stride or dilation")
+        if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})"
             )

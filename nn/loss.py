@@ -13,6 +13,9 @@ class CrossEntropyLoss(Module):
     def __init__(self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0) -> None:  # fmt: skip
         super().__init__()
+        F._check_reduction(reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
         self.register_buffer("weight", weight)  # a buffer, as in PyTorch: in state_dict, moved by .to()
         self.ignore_index = ignore_index
         self.reduction, self.label_smoothing = reduction, label_smoothing
@@ -27,6 +30,7 @@ class NLLLoss(Module):
 
     def __init__(self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean") -> None:
         super().__init__()
+        F._check_reduction(reduction)
         self.register_buffer("weight", weight)
         self.ignore_index, self.reduction = ignore_index, reduction
 
@@ -40,6 +44,7 @@ class MSELoss(Module):
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
+        F._check_reduction(reduction)
         self.reduction = reduction
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -52,6 +57,7 @@ class BCEWithLogitsLoss(Module):
 
     def __init__(self, weight: Tensor | None = None, reduction: str = "mean", pos_weight: Tensor | None = None) -> None:
         super().__init__()
+        F._check_reduction(reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
         self.reduction = reduction

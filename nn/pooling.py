@@ -9,12 +9,21 @@ from nn.module import Module
 IntPair = int | tuple[int, int]  # one value for both axes, or (height, width)
 
 
+def _check_window(layer: Module, **sizes: IntPair | None) -> None:
+    """Sizes given to a pooling layer: ints or pairs of ints >= 1 (None: the default)."""
+    for name, value in sizes.items():
+        values = [] if value is None else list(value) if isinstance(value, (tuple, list)) else [value]
+        if len(values) > 2 or not all(v is None or isinstance(v, int) and v >= 1 for v in values):
+            raise ValueError(f"{type(layer).__name__}: {name} must be an int or a pair of ints >= 1, got {value!r}")
+
+
 class MaxPool2d(Module):
     """Max over kernel_size windows (stride defaults to kernel_size): (N, C, H, W) -> (N, C, H_out, W_out)."""
 
     def __init__(self, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0, dilation: IntPair = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:  # fmt: skip
         super().__init__()
+        _check_window(self, kernel_size=kernel_size, stride=stride, dilation=dilation)
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
@@ -40,6 +49,7 @@ class AvgPool2d(Module):
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:  # fmt: skip
         super().__init__()
+        _check_window(self, kernel_size=kernel_size, stride=stride)
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
@@ -66,6 +76,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: int | None | tuple[int | None, int | None]) -> None:
         super().__init__()
+        _check_window(self, output_size=output_size)
         self.output_size = output_size
 
     def forward(self, x: Tensor) -> Tensor:

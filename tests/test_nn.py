@@ -1278,3 +1278,27 @@ def test_loss_weights_must_fit_the_classes_or_the_input():
             F.nll_loss(logits.log_softmax(1), target, weight)
     with pytest.raises(ValueError, match="must broadcast to the input's shape"):
         F.binary_cross_entropy_with_logits(autograd.zeros(4), autograd.zeros(4), autograd.ones(2, 4))
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: nn.Conv2d(3, 4, 3, stride=0), "stride"),
+        (lambda: nn.Conv2d(3, 4, (3, 3, 3)), "kernel_size"),
+        (lambda: nn.Conv2d(3, 4, 0), "kernel_size"),
+        (lambda: nn.Conv2d(3, 4, 3, padding=-1), "padding"),
+        (lambda: nn.Conv2d(-3, 4, 3), "in_channels"),
+        (lambda: nn.Conv2d(3, 4, 3, groups=0), "groups"),
+        (lambda: nn.ConvTranspose2d(2, 2, 3, stride=2, output_padding=2), "output_padding"),
+        (lambda: nn.MaxPool2d(0), "kernel_size"),
+        (lambda: nn.AvgPool2d(2, stride=0), "stride"),
+        (lambda: nn.AdaptiveAvgPool2d(0), "output_size"),
+        (lambda: nn.CrossEntropyLoss(reduction="avg"), "reduction"),
+        (lambda: nn.CrossEntropyLoss(label_smoothing=5), "label_smoothing"),
+        (lambda: nn.MSELoss(reduction="avg"), "reduction"),
+    ],
+)
+def test_layers_check_their_arguments_when_built(make, message):
+    """A bad geometry is reported where the layer is made, not at its first forward."""
+    with pytest.raises(ValueError, match=message):
+        make()
