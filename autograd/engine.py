@@ -153,6 +153,8 @@ def _root_grad(t: Any, grad: Any, position: str, create_graph: bool) -> Any:
 def _root_tensor(t: Any, grad: Any, position: str) -> Any:
     from autograd.tensor import Tensor
 
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{position} must be a Tensor, got {type(t).__name__}")
     if not t.requires_grad:
         raise RuntimeError(
             f"{position} does not require grad and has no grad_fn, so there is nothing to "
@@ -176,6 +178,10 @@ def _root_tensor(t: Any, grad: Any, position: str) -> Any:
 
 
 def _node(t: Any) -> Any:
+    from autograd.tensor import Tensor
+
+    if not isinstance(t, Tensor):  # (a number or an array has no graph to go back through)
+        raise TypeError(f"backward and grad need Tensors as outputs and inputs, got {type(t).__name__}")
     return t.grad_fn if t.grad_fn is not None else t
 
 
@@ -216,6 +222,8 @@ def grad(
     if retain_graph is None:
         retain_graph = create_graph
     for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"input {i} of grad() must be a Tensor, got {type(t).__name__}")
         if not t.requires_grad:
             raise RuntimeError(f"input {i} of grad() does not require grad; create it with requires_grad=True")
     capture = {}

@@ -232,6 +232,8 @@ class Function:
         else:  # a user's Function works on Tensors: wrap the gradient, unwrap the results
             grads = type(self).backward(self, Tensor._make(grad))
             grads = tuple(g.data if isinstance(g, Tensor) else g for g in _as_tuple(grads))
+        if type(grads) is list:  # (a list of gradients reads as the tuple it means)
+            grads = tuple(grads)
         if type(grads) is not tuple:
             grads = (grads,)
         parents = self._parents
@@ -343,7 +345,7 @@ def run_hooks(hooks: list, grad: Any) -> Any:
 
 
 def _as_tuple(value: Any) -> tuple:
-    return value if type(value) is tuple else (value,)
+    return value if type(value) is tuple else tuple(value) if type(value) is list else (value,)
 
 
 def _array(result: Any, fn: type) -> np.ndarray:

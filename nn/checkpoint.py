@@ -144,6 +144,8 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         mode = path.stat().st_mode & 0o777
     except OSError:
         mode = 0o644
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"checkpoint.save: the directory {path.parent} does not exist (create it first)")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.close(fd)

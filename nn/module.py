@@ -9,7 +9,7 @@ two libraries through numpy.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -379,6 +379,8 @@ class Module:
         and always any shape mismatch, raises one error listing all problems, and nothing
         is changed. Values may be Tensors or numpy arrays (e.g. from a PyTorch model).
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict needs a dict of name -> tensor, got {type(state_dict).__name__}")
         own = self.state_dict(keep_vars=True)
         optional = {  # keys a module may do without (it keeps its current value)
             f"{name}.{key}" if name else key

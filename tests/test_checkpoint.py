@@ -310,3 +310,8 @@ def test_a_top_level_key_named_like_the_header_entry_round_trips(tmp_path):
     save({"__metadata__": autograd.ones(2), "w": autograd.zeros(1)}, path)
     loaded = load(path)
     assert list(loaded) == ["__metadata__", "w"] and loaded["__metadata__"].tolist() == [1.0, 1.0]
+
+
+def test_save_into_a_missing_directory_names_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="directory .*missing does not exist"):
+        save({"a": autograd.ones(1)}, tmp_path / "missing" / "c.safetensors")

@@ -712,3 +712,28 @@ def test_wrong_gradient_for_a_repeated_input_names_its_position():
     x = leaf([1.0, 2.0])
     with pytest.raises(RuntimeError, match=r"Pair.backward returned a gradient of shape \(\) .* for input 1"):
         Pair.apply(x, x).sum().backward()
+
+
+def test_non_tensor_arguments_get_clear_errors():
+    w = leaf([1.0, 2.0])
+    with pytest.raises(TypeError, match="need Tensors as outputs and inputs, got float"):
+        autograd.grad(3.0, w)
+    with pytest.raises(TypeError, match="input 0 of grad\\(\\) must be a Tensor, got ndarray"):
+        autograd.grad((w * 2).sum(), [np.ones(2)])
+    with pytest.raises(TypeError, match="conv2d: input must be a Tensor"):
+        autograd.conv2d(np.ones((1, 1, 3, 3)), autograd.ones(1, 1, 2, 2))
+
+
+def test_a_user_backward_may_return_a_list():
+    class Double(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return [g * 2]
+
+    x = leaf([1.0, 2.0, 3.0])
+    Double.apply(x).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]

@@ -346,6 +346,9 @@ def _check_dtypes(fn: str, *tensors: Tensor | None) -> None:
 
 
 def _check_rank(x: Tensor, w: Tensor, fn: str) -> None:
+    for name, t in (("input", x), ("weight", w)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{fn}: {name} must be a Tensor, got {type(t).__name__} (wrap it: autograd.tensor(...))")
     if x.ndim not in (3, 4):
         raise ValueError(f"{fn}: expected input of shape (N, C, H, W) or unbatched (C, H, W), got shape {x.shape}")
     if w.ndim != 4:
