@@ -89,6 +89,9 @@ def lift(x: Any, y: Any) -> tuple[Tensor, Tensor]:
         return _promote_for(y, x), _constant(y, x.dtype)
     if isinstance(y, Tensor):
         return _constant(x, y.dtype), _promote_for(x, y)
+    if any(isinstance(v, (float, np.floating)) for v in (x, y)):  # int and float numbers: float32
+        floats = np.dtype(np.float32)
+        return _constant(x, floats), _constant(y, floats)
     return _constant(x, None), _constant(y, None)
 
 
@@ -464,10 +467,13 @@ class Tensor:
         return self._set_data(np.broadcast_to(np.asarray(_data(src), dtype=self.dtype), self.shape))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        from autograd.ops.indexing import normalize_index
+        from autograd.ops.indexing import normalize_index, split_ints_first
 
         self._check_inplace("__setitem__", value)
-        self.data[normalize_index(index)] = _data(value)
+        index = normalize_index(index)
+        steps = split_ints_first(index)
+        target, index = (self.data, index) if steps is None else (self.data[steps[0]], steps[1])  # (a view)
+        target[index] = _data(value)
         self._vc[0] += 1
 
     def _inplace_or_new(self, name: str, other: Any, op: Callable[[Any, Any], Tensor]) -> Tensor:

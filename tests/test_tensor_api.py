@@ -424,3 +424,52 @@ def test_a_hook_may_not_change_the_gradients_shape():
         y.sum().backward()
     with pytest.raises(TypeError, match="function of the gradient"):
         autograd.ones(1, requires_grad=True).register_hook(5)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        (0, slice(None), [0, 1]),
+        (0, None, [0, 1]),
+        ([0, 1], 0, [0, 1]),
+        (slice(None), [0, 1], 0, [1, 2]),
+        (1, slice(None), np.array([True, False, True, True])),
+        (0, slice(1, 3), [[0, 1], [1, 1]]),
+        (Ellipsis, 0, [0, 1]),
+    ],
+)
+def test_integers_among_array_indices_select_first_as_in_torch(torch, index):
+    """numpy moves the dimensions of x[0, :, [0, 1]] to the front; PyTorch selects the integer
+    first. Values, gradients and assignment follow PyTorch."""
+    base = np.arange(120.0).reshape(2, 3, 4, 5)
+    x, tx = autograd.tensor(base, requires_grad=True), torch.tensor(base, requires_grad=True)
+    y, ty = x[index], tx[index]
+    assert y.shape == tuple(ty.shape)
+    np.testing.assert_array_equal(y.data, ty.detach().numpy())
+    weights = np.random.default_rng(0).standard_normal(y.shape)
+    (y * autograd.tensor(weights)).sum().backward()
+    (ty * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+    z, tz = autograd.tensor(base), torch.tensor(base)
+    z[index], tz[index] = weights, torch.tensor(weights)
+    np.testing.assert_array_equal(z.data, tz.numpy())
+
+
+def test_edge_cases_found_by_fuzzing_against_torch():
+    x = autograd.tensor(np.arange(24.0).reshape(2, 3, 4))
+    assert x[[]].shape == (0, 3, 4)  # an empty index list
+    assert x.permute(2, 0, 1).sum(1).view(-1).shape == (12,)  # reductions come out contiguous
+    assert x.transpose(0, 1).softmax(-1).view(-1).shape == (24,)
+    assert autograd.cat([x.mT, x.mT]).view(-1).shape == (48,)
+    assert x[:, :, [2, 0, 1]].view(-1).shape == (18,)
+    mask = autograd.tensor(np.array([True, False]))
+    assert autograd.where(mask, 1, 2.5).dtype == np.float32  # Python numbers: the default float
+    t = autograd.tensor([1.0, 2.0], requires_grad=True)
+    same = t.reshape(2)
+    assert same is not t and autograd.grad((t * 3).sum(), same, allow_unused=True) == (None,)
+    empty = autograd.zeros(0, 1, 4, 5, requires_grad=True)
+    out = autograd.conv2d(empty, autograd.ones(2, 1, 2, 3))
+    out.sum().backward()
+    assert out.shape == (0, 2, 3, 3) and empty.grad.shape == (0, 1, 4, 5)
+    wide = autograd.zeros(1, 1, 1, 60000)  # no (out x in) matrices: memory stays linear
+    assert autograd.avg_pool2d(wide, (1, 2)).shape == autograd.adaptive_avg_pool2d(wide, (1, 30000)).shape

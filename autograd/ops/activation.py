@@ -69,7 +69,7 @@ class Softmax(Op):
     def forward(ctx, x, dim):
         data = float_data(x)
         e = np.exp(data - np.max(data, axis=dim, keepdims=True, initial=-np.inf))  # (initial: a size-0 dim)
-        y = e / np.sum(e, axis=dim, keepdims=True)
+        y = np.asarray(e / np.sum(e, axis=dim, keepdims=True), order="C")  # (contiguous, as PyTorch's)
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
@@ -89,7 +89,7 @@ class LogSoftmax(Op):
         data = float_data(x)
         shifted = data - np.max(data, axis=dim, keepdims=True, initial=-np.inf)
         with np.errstate(divide="ignore"):  # (the sum is >= 1, or 0 over an empty dimension)
-            y = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+            y = np.asarray(shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True)), order="C")
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y

@@ -133,7 +133,7 @@ def _col2im(
         full_w = max(w + 2 * pw, (wo - 1) * sw + dw * (kw - 1) + 1)
         padded = workspace.zeros((groups, per_group, n, full_h, full_w), y_cols.dtype)
     column_bytes = groups * per_group * kh * kw * y_cols.shape[-1] * y_cols.itemsize  # all columns at once
-    step = math.ceil(per_group / math.ceil(column_bytes / COLUMN_BLOCK_BYTES))  # channels per block
+    step = math.ceil(per_group / max(1, math.ceil(column_bytes / COLUMN_BLOCK_BYTES)))  # channels per block
     for c0 in range(0, per_group, step):
         c1 = min(c0 + step, per_group)
         cols = _matmul(w_mat[:, c0 * kh * kw : c1 * kh * kw], y_cols).reshape(groups, c1 - c0, kh, kw, n, ho, wo)
@@ -175,7 +175,7 @@ def _columns(lead: tuple[int, ...], length: int, dtype: np.dtype) -> np.ndarray:
 
 def _from_columns(t: np.ndarray, n: int, hw: tuple[int, int]) -> np.ndarray:
     """(G, C/G, N * H * W) -> contiguous (N, C, H, W) (one copy)."""
-    return workspace.contiguous(t.reshape(-1, n, *hw).transpose(1, 0, 2, 3))
+    return workspace.contiguous(t.reshape(t.shape[0] * t.shape[1], n, *hw).transpose(1, 0, 2, 3))
 
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -17,8 +17,8 @@ def normalize_index(index: Any) -> Any:
         return tuple(normalize_index(i) for i in index)
     if isinstance(index, Tensor):
         return index.data
-    if isinstance(index, list):
-        return np.asarray([i.data if isinstance(i, Tensor) else i for i in index])
+    if isinstance(index, list):  # (an empty list selects nothing: integer positions, not floats)
+        return np.asarray([i.data if isinstance(i, Tensor) else i for i in index], dtype=None if index else np.int64)
     return index
 
 
@@ -32,6 +32,36 @@ def is_basic(index: Any) -> bool:
     )
 
 
+def split_ints_first(index: Any) -> tuple[tuple, tuple] | None:
+    """PyTorch applies integer indices first (each removes its dimension) and the array indices
+    after; numpy counts an integer among arrays as one more array, which moves the result's
+    dimensions when a slice or None separates them (``x[0, :, [0, 1]]``). For such an index,
+    return the two steps (integers, slices and None; then the arrays); else None."""
+    if not isinstance(index, tuple):
+        return None
+    ints = [isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)) for p in index]
+    arrays = [isinstance(p, np.ndarray) and p.ndim > 0 for p in index]
+    if not any(ints) or not any(arrays):
+        return None
+    first, second = [], []
+    for p, is_int, is_array in zip(index, ints, arrays):
+        if is_int:
+            first.append(p)
+        elif is_array:  # kept for the second step; its dimensions pass the first one untouched
+            first.extend([slice(None)] * (p.ndim if p.dtype == np.bool_ else 1))
+            second.append(p)
+        else:  # a slice, None or Ellipsis
+            first.append(p)
+            second.append(p if p is Ellipsis else slice(None))
+    return tuple(first), tuple(second)
+
+
+def take(a: np.ndarray, index: Any) -> np.ndarray:
+    """``a[index]`` with PyTorch's order (see ``split_ints_first``)."""
+    steps = split_ints_first(index)
+    return a[index] if steps is None else a[steps[0]][steps[1]]
+
+
 class Index(Op):
     """y = x[index]. Shapes: x (*) -> y (shape chosen by the index)."""
 
@@ -39,9 +69,11 @@ class Index(Op):
     def forward(ctx, x, index):
         ctx.index, ctx.shape = index, x.shape
         ctx.is_view = is_basic(index)
+        if not ctx.is_view:  # a copy: made contiguous, as PyTorch's
+            return np.asarray(take(x.data, index), order="C")
         out = x.data[index]
-        if ctx.is_view and type(out) is not np.ndarray:  # x[0] of a vector: numpy copies out a
-            out = x.data[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]  # scalar; a 0-d view
+        if type(out) is not np.ndarray:  # x[0] of a vector: numpy copies out a scalar; a 0-d view
+            out = x.data[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
         return out
 
     @staticmethod
@@ -60,13 +92,15 @@ class IndexScatter(Op):
         if is_basic(index):
             out[index] = g.data
         else:
-            np.add.at(out, index, g.data)
+            steps = split_ints_first(index)
+            target, positions = (out, index) if steps is None else (out[steps[0]], steps[1])  # (a view)
+            np.add.at(target, positions, g.data)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         # linear in g: read the gradient back at the same positions
-        return grad[ctx.index], None, None
+        return (grad[ctx.index] if isinstance(grad, Tensor) else take(grad, ctx.index)), None, None
 
 
 def index(x: Tensor, index: Any) -> Tensor:

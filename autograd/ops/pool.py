@@ -4,9 +4,11 @@ Max pooling keeps, per window, the position of its maximum; backward routes each
 gradient to that one position (ties: the first in scan order, as PyTorch). The loops below
 run over the kH * kW kernel offsets only, each step a whole-array numpy operation.
 
-Average pooling is linear and separable: out = P_h @ x @ P_w^T with small constant
-averaging matrices, so it is written with ``matmul`` and its gradient (and every higher
-derivative) comes from the engine.
+Average pooling is a window sum (the same loop over kernel offsets) divided by each
+window's count; the sum's backward spreads each window's gradient over its positions, and
+the two are each other's adjoints, so every higher derivative works too. Adaptive pooling
+with bins of different sizes is linear and separable: out = P_h @ x @ P_w^T with small
+constant averaging matrices, written with ``matmul``.
 """
 
 from __future__ import annotations
@@ -238,19 +240,53 @@ def _flat_indices(which: np.ndarray, geo: PoolGeometry) -> np.ndarray:
     return (rows * geo.in_hw[1] + cols).astype(np.int64)
 
 
-@functools.lru_cache(maxsize=256)
-def _averaging_matrix(
-    n: int, out: int, k: int, s: int, p: int, ceil_mode: bool, include_pad: bool, dtype: str
-) -> np.ndarray:
-    """P (out x n) with P[i, h] = 1/count for the h inside window i (avg_pool2d along one axis)."""
-    m = np.zeros((out, n))
-    for i in range(out):  # once per geometry (cached), over output positions, not pixels
-        start = i * s - p
-        end = min(start + k, n + p)
-        size = end - start
-        start, end = max(start, 0), min(end, n)
-        m[i, start:end] = 1.0 / (size if include_pad else max(end - start, 1))
-    return m.astype(dtype)
+class WindowSum(Op):
+    """y = the sum of each window of x (zero padding). Shapes: x (N, C, H, W) -> y (N, C, H_out, W_out)."""
+
+    @staticmethod
+    def forward(ctx, x, geo):
+        ctx.geo = geo
+        padded = _pad(x.data, geo, 0)
+        out = np.zeros(x.shape[:2] + geo.out_hw, dtype=x.dtype)
+        for i, j, _ in geo.offsets():
+            out += geo.view(padded, i, j)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = 1 for every position in a window: each window's gradient spreads over them
+        return dual.apply(WindowSpread, (grad,), ctx.geo), None
+
+
+class WindowSpread(Op):
+    """gx = every window's value added at each of its positions: the adjoint of WindowSum.
+
+    Shapes: g (N, C, H_out, W_out) -> gx (N, C, H, W).
+    """
+
+    @staticmethod
+    def forward(ctx, g, geo):
+        ctx.geo = geo
+        (ph, pw), (h, w) = geo.padding, geo.in_hw
+        out = np.zeros(g.shape[:2] + geo.padded_hw(), dtype=g.dtype)
+        for i, j, _ in geo.offsets():
+            geo.view(out, i, j)[...] += g.data
+        return out[..., ph : ph + h, pw : pw + w]
+
+    @staticmethod
+    def backward(ctx, grad):
+        # linear in g: read the gradient back as window sums
+        return dual.apply(WindowSum, (grad,), ctx.geo), None
+
+
+def _window_counts(n: int, out: int, k: int, s: int, p: int, include_pad: bool) -> np.ndarray:
+    """How many positions window i covers along one axis (padding counted with ``include_pad``;
+    a ceil_mode window reaching past the padding never counts that part)."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, n + p)
+    if not include_pad:
+        start, end = np.maximum(start, 0), np.minimum(end, n)
+    return np.maximum(end - start, 1)
 
 
 @functools.lru_cache(maxsize=256)
@@ -284,17 +320,19 @@ def avg_pool2d(
     geo = _pool_geometry(input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
     if input.dtype.kind != "f":
         raise TypeError(f"avg_pool2d needs a floating-point input, got {input.dtype}")
-    dt = str(input.dtype)
-    rows, cols = (
-        _averaging_matrix(n, o, k, s, p, ceil_mode, count_include_pad, dt)
-        for n, o, k, s, p in zip(geo.in_hw, geo.out_hw, geo.kernel, geo.stride, geo.padding)
-    )
+    if divisor_override is not None and divisor_override <= 0:
+        raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
     if divisor_override is not None:
-        if divisor_override <= 0:
-            raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
-        rows = (rows > 0).astype(dt) / divisor_override
-        cols = (cols > 0).astype(dt)
-    return _separable(input, rows, cols)
+        divisor = np.full(geo.out_hw, float(divisor_override))
+    else:
+        counts = (
+            _window_counts(n, o, k, s, p, count_include_pad)
+            for n, o, k, s, p in zip(geo.in_hw, geo.out_hw, geo.kernel, geo.stride, geo.padding)
+        )
+        divisor = np.multiply.outer(*counts).astype(np.float64)
+    x = input if input.ndim == 4 else input.unsqueeze(0)
+    out = WindowSum.apply(x, geo) * Tensor._make((1.0 / divisor).astype(input.dtype))
+    return out if input.ndim == 4 else out.squeeze(0)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: IntPair | tuple[int | None, int | None]) -> Tensor:
@@ -317,5 +355,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: IntPair | tuple[int | None, 
         raise ValueError(f"adaptive_avg_pool2d: output_size must be >= 1, got {(oh, ow)}")
     if (oh, ow) == (1, 1):
         return input.mean((-2, -1), keepdim=True)
+    if h % oh == 0 and w % ow == 0:  # equal bins: a plain average pooling (no n x n matrices)
+        return avg_pool2d(input, (h // oh, w // ow))
     dt = str(input.dtype)
     return _separable(input, _adaptive_matrix(h, oh, dt), _adaptive_matrix(w, ow, dt))

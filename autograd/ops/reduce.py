@@ -123,7 +123,8 @@ class Sum(Op):
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         integers = x.data.dtype.kind in "biu"  # integer and bool sums are int64, as in PyTorch
-        return np.sum(x.data, axis=dims, keepdims=keepdim, dtype=np.int64 if integers else None)
+        total = np.sum(x.data, axis=dims, keepdims=keepdim, dtype=np.int64 if integers else None)
+        return np.asarray(total, order="C")  # (numpy keeps a permuted input's layout; PyTorch does not)
 
     @staticmethod
     def backward(ctx, grad):
@@ -140,7 +141,7 @@ class Mean(Op):
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         ctx.count = math.prod([x.shape[d] for d in dims])
-        return np.mean(x.data, axis=dims, keepdims=keepdim)
+        return np.asarray(np.mean(x.data, axis=dims, keepdims=keepdim), order="C")
 
     @staticmethod
     def backward(ctx, grad):

@@ -129,7 +129,7 @@ class Cat(Op):
     def forward(ctx, *xs, dim):
         ctx.dim, ctx.dtypes = dim, [x.dtype for x in xs]
         ctx.bounds = np.cumsum([0] + [x.shape[dim] for x in xs])
-        return np.concatenate([x.data for x in xs], axis=dim)
+        return np.asarray(np.concatenate([x.data for x in xs], axis=dim), order="C")  # (contiguous, as PyTorch's)
 
     @staticmethod
     def backward(ctx, grad):
@@ -169,7 +169,7 @@ def _resolve_shape(x: Tensor, shape: tuple[int, ...]) -> tuple[int, ...]:
 def reshape(x: Tensor, *shape: int) -> Tensor:
     """Same elements in a new shape; one dimension may be -1 (inferred)."""
     shape = _resolve_shape(x, _shape_arg(shape))
-    return x if shape == x.shape else Reshape.apply(x, shape)
+    return Reshape.apply(x, shape)  # (a new tensor even for the same shape, as PyTorch)
 
 
 def view(x: Tensor, *shape: int) -> Tensor:
