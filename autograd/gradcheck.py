@@ -104,22 +104,23 @@ def _analytic_rows(fn: Callable, inputs: tuple, checked: list[int]) -> list[list
     result = []
     for out in outs:
         jac = [np.zeros((out.numel(), inputs[i].numel())) for i in checked]
-        if out.requires_grad:
-            for r in range(out.numel()):
-                onehot = np.zeros(out.numel(), dtype=out.dtype)
-                onehot[r] = 1
-                grads = autograd_grad(
-                    out,
-                    [inputs[i] for i in checked],
-                    Tensor._make(onehot.reshape(out.shape)),
-                    retain_graph=True,
-                    allow_unused=True,
-                )
-                for k, g in enumerate(grads):
-                    if g is not None:
-                        jac[k][r] = g.data.reshape(-1)
+        for r in range(out.numel() if out.requires_grad else 0):  # (outside the graph: all zero)
+            onehot = np.zeros(out.numel())
+            onehot[r] = 1
+            for k, g in enumerate(_vjp(out, inputs, checked, onehot)):
+                if g is not None:
+                    jac[k][r] = g.data.reshape(-1)
         result.append(jac)
     return result
+
+
+def _vjp(out: Tensor, inputs: tuple, checked: list[int], cotangent: np.ndarray) -> tuple:
+    """The gradients of sum(out * cotangent) for the checked inputs; None for an input the
+    output does not depend on, and for every input when the output is outside the graph."""
+    if not out.requires_grad:
+        return (None,) * len(checked)
+    seed = Tensor._make(cotangent.astype(out.dtype).reshape(out.shape))
+    return autograd_grad(out, [inputs[i] for i in checked], seed, retain_graph=True, allow_unused=True)
 
 
 def _check_full(fn: Callable, inputs: tuple, checked: list[int], eps: float, atol: float, rtol: float) -> None:
@@ -149,15 +150,7 @@ def _check_fast(
     outs = _outputs(fn, inputs)
     for o, out in enumerate(outs):
         u = rng.standard_normal(out.shape)  # a random output cotangent
-        grads = [None] * len(checked)  # an output outside the graph: its analytic gradient is 0
-        if out.requires_grad:
-            grads = autograd_grad(
-                out,
-                [inputs[i] for i in checked],
-                Tensor._make(u.astype(out.dtype)),
-                retain_graph=True,
-                allow_unused=True,
-            )
+        grads = _vjp(out, inputs, checked, u)
         for k, i in enumerate(checked):
             x = inputs[i]
             v = rng.standard_normal(x.numel())  # a random input direction
