@@ -178,10 +178,6 @@ def _root_tensor(t: Any, grad: Any, position: str) -> Any:
 
 
 def _node(t: Any) -> Any:
-    from autograd.tensor import Tensor
-
-    if not isinstance(t, Tensor):  # (a number or an array has no graph to go back through)
-        raise TypeError(f"backward and grad need Tensors as outputs and inputs, got {type(t).__name__}")
     return t.grad_fn if t.grad_fn is not None else t
 
 
@@ -195,8 +191,12 @@ def backward(
     if retain_graph is None:
         retain_graph = create_graph
     with set_grad_enabled(create_graph):
-        roots = [(_node(t), _root_grad(t, g, "the output", create_graph)) for t, g in zip(tensors, grads)]
+        seeds = [_root_grad(t, g, "the output", create_graph) for t, g in zip(tensors, grads)]  # (checks t first)
+        roots = [(_node(t), seed) for t, seed in zip(tensors, seeds)]
         run_backward(roots, retain_graph, accumulate=True)
+    for t in tensors:  # so that viz.backward_steps knows the gradients are already in .grad
+        if t.grad_fn is not None:
+            t.grad_fn._backward_ran = True
 
 
 def grad(
@@ -230,10 +230,8 @@ def grad(
     for i, t in enumerate(inputs):
         capture.setdefault(_node(t), i)
     with set_grad_enabled(create_graph):
-        roots = [
-            (_node(t), _root_grad(t, g, f"output {i}", create_graph))
-            for i, (t, g) in enumerate(zip(outputs, grad_outputs))
-        ]
+        seeds = [_root_grad(t, g, f"output {i}", create_graph) for i, (t, g) in enumerate(zip(outputs, grad_outputs))]
+        roots = [(_node(t), seed) for t, seed in zip(outputs, seeds)]
         found = run_backward(roots, retain_graph, accumulate=False, capture=capture)
     result = []
     for i, t in enumerate(inputs):

@@ -74,6 +74,7 @@ class Function:
     _receives = False  # the engine skips _receive until a hook or retain_grad needs it
     _check_grads = True  # the engine checks the shape and dtype of every gradient backward returns
     _trace: str | None = None
+    _backward_ran = False  # set once backward() has accumulated through this node as a root
     _versions: list = []  # (version counter, version when saved) per saved tensor
     _saved_data: list | None = []  # the saved values as numpy arrays (first-order backward)
     _out_index: int | None = None  # which saved value is the op's own output
@@ -232,10 +233,7 @@ class Function:
         else:  # a user's Function works on Tensors: wrap the gradient, unwrap the results
             grads = type(self).backward(self, Tensor._make(grad))
             grads = tuple(g.data if isinstance(g, Tensor) else g for g in _as_tuple(grads))
-        if type(grads) is list:  # (a list of gradients reads as the tuple it means)
-            grads = tuple(grads)
-        if type(grads) is not tuple:
-            grads = (grads,)
+        grads = _as_tuple(grads)  # (a list of gradients reads as the tuple it means)
         parents = self._parents
         if len(grads) != len(parents):
             raise RuntimeError(

@@ -104,7 +104,7 @@ class _Mode:
                 try:
                     resume, value = gen.send, (yield item)
                 except GeneratorExit:
-                    gen.close()
+                    inside(gen.close)  # (its finally blocks run inside the mode too)
                     raise
                 except BaseException as exc:  # thrown into us: pass it on, inside the mode
                     resume, value = gen.throw, exc

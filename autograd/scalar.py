@@ -125,7 +125,8 @@ class Scalar:
 
     def log(self) -> Scalar:
         """Natural logarithm (-inf at 0, nan below, as in PyTorch)."""
-        return Scalar(_ln(self.data), self, None, _log_back)
+        x = self.data
+        return Scalar(math.log(x) if x > 0 else _ln(x), self, None, _log_back)
 
     def tanh(self) -> Scalar:
         """Hyperbolic tangent."""
@@ -179,12 +180,11 @@ class Scalar:
 
 
 def _divide(a: float, b: float) -> float:
-    try:
+    if b:
         return a / b
-    except ZeroDivisionError:
-        if a == 0 or a != a:
-            return math.nan
-        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+    if a == 0 or a != a:  # 0 / 0, nan / 0
+        return math.nan
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
 
 
 def _power(x: float, p: float) -> float:

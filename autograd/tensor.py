@@ -892,6 +892,8 @@ def randn(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 def randint(low: int, high: int | Sequence[int], size: Sequence[int] | None = None, dtype: Any = None) -> Tensor:
     """Integers uniform in [low, high) (int64): ``randint(low, high, size)`` or ``randint(high, size)``."""
     if size is None:  # randint(high, size), as PyTorch
+        if not isinstance(high, (tuple, list)):
+            raise TypeError("randint needs a size: randint(high, size) or randint(low, high, size)")
         low, high, size = 0, low, high
     return _factory(_rng.integers(low, high, _size((size,))), dtype, False)
 

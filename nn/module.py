@@ -320,14 +320,11 @@ class Module:
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Switch gradient recording for every parameter (e.g. to freeze a layer)."""
-        params = list(self.parameters())
-        if requires_grad:  # check all first: a failure must not leave some switched
-            for name, p in self.named_parameters():
-                if p.dtype.kind not in "fc":
-                    raise TypeError(
-                        f"parameter {name} has dtype {p.dtype}: only floating-point tensors can require grad"
-                    )
-        for p in params:
+        named = list(self.named_parameters())
+        for name, p in named if requires_grad else ():  # check all first: none may be left switched
+            if p.dtype.kind not in "fc":
+                raise TypeError(f"parameter {name} has dtype {p.dtype}: only floating-point tensors can require grad")
+        for _, p in named:
             p.requires_grad_(requires_grad)
         return self
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from autograd import Tensor
 from nn import functional as F
 from nn.module import Module
@@ -13,7 +15,8 @@ def _check_window(layer: Module, **sizes: IntPair | None) -> None:
     """Sizes given to a pooling layer: ints or pairs of ints >= 1 (None: the default)."""
     for name, value in sizes.items():
         values = [] if value is None else list(value) if isinstance(value, (tuple, list)) else [value]
-        if len(values) > 2 or not all(v is None or isinstance(v, int) and v >= 1 for v in values):
+        whole = [v is None or isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in values]
+        if len(values) > 2 or not all(whole):
             raise ValueError(f"{type(layer).__name__}: {name} must be an int or a pair of ints >= 1, got {value!r}")
 
 

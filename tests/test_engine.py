@@ -716,7 +716,7 @@ def test_wrong_gradient_for_a_repeated_input_names_its_position():
 
 def test_non_tensor_arguments_get_clear_errors():
     w = leaf([1.0, 2.0])
-    with pytest.raises(TypeError, match="need Tensors as outputs and inputs, got float"):
+    with pytest.raises(TypeError, match="output 0 must be a Tensor, got float"):
         autograd.grad(3.0, w)
     with pytest.raises(TypeError, match="input 0 of grad\\(\\) must be a Tensor, got ndarray"):
         autograd.grad((w * 2).sum(), [np.ones(2)])
@@ -737,3 +737,19 @@ def test_a_user_backward_may_return_a_list():
     x = leaf([1.0, 2.0, 3.0])
     Double.apply(x).sum().backward()
     assert x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_a_no_grad_generator_closes_inside_the_mode():
+    seen = []
+
+    @autograd.no_grad()
+    def gen():
+        try:
+            yield 1
+        finally:
+            seen.append(autograd.is_grad_enabled())
+
+    g = gen()
+    next(g)
+    g.close()
+    assert seen == [False] and autograd.is_grad_enabled()

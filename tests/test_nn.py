@@ -1302,3 +1302,9 @@ def test_layers_check_their_arguments_when_built(make, message):
     """A bad geometry is reported where the layer is made, not at its first forward."""
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_pool_sizes_may_be_numpy_ints_but_not_bools():
+    assert nn.MaxPool2d(np.int64(2))(autograd.ones(1, 1, 4, 4)).shape == (1, 1, 2, 2)
+    with pytest.raises(ValueError, match="kernel_size"):
+        nn.MaxPool2d(True)

@@ -373,6 +373,8 @@ def test_factories_like_torch():
     autograd.manual_seed(3)
     a = autograd.randint(5, (200,))  # randint(high, size)
     b = autograd.randint(2, 4, (200,))  # randint(low, high, size)
+    with pytest.raises(TypeError, match="needs a size"):
+        autograd.randint(3, 10)
     assert a.dtype == b.dtype == np.int64 and set(a.tolist()) == set(range(5)) and set(b.tolist()) == {2, 3}
     like = autograd.ones(2, 3, dtype=autograd.float64)
     assert autograd.full_like(like, 7).tolist() == [[7.0] * 3] * 2 and autograd.full_like(like, 7).dtype == np.float64
@@ -436,6 +438,7 @@ def test_a_hook_may_not_change_the_gradients_shape():
         (1, slice(None), np.array([True, False, True, True])),
         (0, slice(1, 3), [[0, 1], [1, 1]]),
         (Ellipsis, 0, [0, 1]),
+        (0, np.array(1), slice(None), [0, 1]),  # a 0-d integer array (a tensor index) counts as an int
     ],
 )
 def test_integers_among_array_indices_select_first_as_in_torch(torch, index):

@@ -518,6 +518,10 @@ def test_backward_steps_do_not_accumulate_twice():
     np.testing.assert_allclose(x.grad.data, [2.0, -4.0])
     viz.backward_steps(z, accumulate=True)
     np.testing.assert_allclose(x.grad.data, [4.0, -8.0])
+    w = autograd.tensor([1.0, 2.0], requires_grad=True)
+    (w * 3).sum().backward()  # gradients from another graph: a new graph still accumulates
+    viz.backward_steps((w * w).sum())
+    np.testing.assert_allclose(w.grad.data, [5.0, 7.0])
 
 
 def test_backward_steps_check_their_gradients_like_backward():

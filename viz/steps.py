@@ -231,16 +231,18 @@ def backward_steps(
     with no_grad():
         pairs = [(n, Tensor._make(s)) for n, s in zip(nodes, seeds)]
         run_backward(pairs, retain_graph=retain_graph, accumulate=keep, observer=recorder)
+    for r in roots:
+        if keep and r.grad_fn is not None:
+            r.grad_fn._backward_ran = True
     return recorder.frames
 
 
 def _first_backward(graph: Any, roots: list[Any]) -> bool:
-    """True when no gradient has reached this graph yet: a Scalar root's .grad is still 0, and
-    every leaf tensor's .grad is None or zeros (a zero gradient accumulated twice is still 0)."""
+    """True when no backward has accumulated from these roots yet: a Scalar root's .grad is
+    still 0; a tensor root's node was never the root of ``backward()``."""
     if graph.kind == "scalar":
         return all(r.grad == 0.0 for r in roots)
-    leaves = [n.obj for n in graph.nodes if isinstance(n.obj, Tensor) and n.obj.is_leaf]
-    return all(t.grad is None or not t.grad.data.any() for t in leaves)
+    return not any(getattr(engine_node(r), "_backward_ran", False) for r in roots)
 
 
 def _frames(root_or_frames: Any) -> list[Frame]:

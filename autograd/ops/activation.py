@@ -50,10 +50,10 @@ class ReLU(Op):
 
     @staticmethod
     def forward(ctx, x):
-        positive = np.less_equal(x.data, 0, out=workspace.empty(x.shape, bool))
-        np.logical_not(positive, out=positive)  # x > 0, or NaN (which passes its gradient, as PyTorch)
+        y = np.maximum(x.data, 0, out=workspace.empty_like(x.data))
+        positive = np.not_equal(y, 0, out=workspace.empty(x.shape, bool))  # x > 0, or NaN (as PyTorch)
         ctx.save_for_backward(positive)
-        return np.maximum(x.data, 0, out=workspace.empty_like(x.data))
+        return y
 
     @staticmethod
     def backward(ctx, grad):

@@ -39,14 +39,18 @@ def split_ints_first(index: Any) -> tuple[tuple, tuple] | None:
     return the two steps (integers, slices and None; then the arrays); else None."""
     if not isinstance(index, tuple):
         return None
-    ints = [isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)) for p in index]
+    ints = [
+        (isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)))
+        or (isinstance(p, np.ndarray) and p.ndim == 0 and p.dtype.kind in "iu")  # (a 0-d integer tensor)
+        for p in index
+    ]
     arrays = [isinstance(p, np.ndarray) and p.ndim > 0 for p in index]
     if not any(ints) or not any(arrays):
         return None
     first, second = [], []
     for p, is_int, is_array in zip(index, ints, arrays):
         if is_int:
-            first.append(p)
+            first.append(int(p))  # (a plain int: numpy takes a 0-d array as an array, and copies)
         elif is_array:  # kept for the second step; its dimensions pass the first one untouched
             first.extend([slice(None)] * (p.ndim if p.dtype == np.bool_ else 1))
             second.append(p)

@@ -70,7 +70,7 @@ class Abs(Op):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(np.nan_to_num(np.sign(x.data)))
+        ctx.save_for_backward(np.subtract(x.data > 0, x.data < 0, dtype=x.data.dtype))  # sign, 0 at NaN
         return np.abs(x.data)
 
     @staticmethod
@@ -115,7 +115,7 @@ class Maximum(Op):
     def backward(ctx, grad):
         # dz/dx = 1 where x > y, 1/2 where x == y, else 0 (and the mirror for y)
         x, y = ctx.saved_tensors
-        return _split(ctx, grad, x, y, np.greater)
+        return _split(ctx, grad, x, y, np.less)
 
 
 class Minimum(Op):
@@ -130,17 +130,18 @@ class Minimum(Op):
     def backward(ctx, grad):
         # dz/dx = 1 where x < y, 1/2 where x == y, else 0 (and the mirror for y)
         x, y = ctx.saved_tensors
-        return _split(ctx, grad, x, y, np.less)
+        return _split(ctx, grad, x, y, np.greater)
 
 
-def _split(ctx, grad, x, y, wins):
-    """Gradients of maximum/minimum: all of grad to the input that ``wins`` (np.greater or
-    np.less), half to each on a tie, and all to both where a NaN is involved (as PyTorch:
-    the NaN's source gets a gradient). Exact zeros elsewhere, never NaN * 0."""
+def _split(ctx, grad, x, y, loses):
+    """Gradients of maximum/minimum: all of grad to an input unless it ``loses`` (np.less for
+    maximum, np.greater for minimum), half to each on a tie. Where a NaN is involved neither
+    loses, so both get it (as PyTorch: the NaN's source gets a gradient). Exact zeros
+    elsewhere, never NaN * 0."""
     x_needs, y_needs = ctx.needs_input_grad
     xd, yd = dual.data(x), dual.data(y)
-    tie_or_nan = 0.5 * (xd == yd) + np.isnan(xd) + np.isnan(yd)
-    wx, wy = np.minimum(wins(xd, yd) + tie_or_nan, 1), np.minimum(wins(yd, xd) + tie_or_nan, 1)
+    tie = 0.5 * (xd == yd)
+    wx, wy = 1 - loses(xd, yd) - tie, 1 - loses(yd, xd) - tie
     gx = dual.keep(grad, wx > 0) * wx.astype(grad.dtype) if x_needs else None
     gy = dual.keep(grad, wy > 0) * wy.astype(grad.dtype) if y_needs else None
     return (

@@ -66,7 +66,7 @@ def _pool_geometry(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode:
     if x.ndim not in (3, 4):
         raise ValueError(f"{fn}: expected input of shape (N, C, H, W) or (C, H, W), got shape {x.shape}")
     k = _pair(kernel_size, "kernel_size")
-    s = k if stride is None or stride == () else _pair(stride, "stride")
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and not stride) else _pair(stride, "stride")
     p, d = _pair(padding, "padding"), _pair(dilation, "dilation")
     if min(k) < 1 or min(s) < 1 or min(d) < 1 or min(p) < 0:
         raise ValueError(
@@ -331,7 +331,12 @@ def avg_pool2d(
         )
         divisor = np.multiply.outer(*counts).astype(np.float64)
     x = input if input.ndim == 4 else input.unsqueeze(0)
-    out = WindowSum.apply(x, geo) * Tensor._make((1.0 / divisor).astype(input.dtype))
+    (kh, kw), (oh, ow) = geo.kernel, geo.out_hw
+    tiles = geo.stride == geo.kernel and geo.padding == (0, 0) and geo.in_hw == (oh * kh, ow * kw)
+    if tiles and divisor_override is None:  # windows tile the input: a mean over each block of a reshape
+        out = x.reshape(x.shape[0], x.shape[1], oh, kh, ow, kw).mean((3, 5))
+    else:
+        out = WindowSum.apply(x, geo) * Tensor._make((1.0 / divisor).astype(input.dtype))
     return out if input.ndim == 4 else out.squeeze(0)
 
 

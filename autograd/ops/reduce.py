@@ -22,15 +22,17 @@ def normalize_dims(dim: int | tuple[int, ...] | list[int] | None, ndim: int) -> 
     """Turn ``dim`` (None = all, an int, or a tuple; negatives allowed) into sorted axes."""
     if dim is None:
         return tuple(range(ndim))
-    if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
+    if isinstance(dim, (int, np.integer)):
         dims = (dim,)
-    elif isinstance(dim, (tuple, list)) and all(isinstance(d, (int, np.integer)) for d in dim):
+    elif isinstance(dim, (tuple, list)):
         dims = tuple(dim)
     else:
         raise TypeError(f"dim must be an int or a tuple of ints, got {dim!r}")
     out = []
     n = ndim or 1  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
     for d in dims:
+        if not isinstance(d, (int, np.integer)):
+            raise TypeError(f"dim must be an int or a tuple of ints, got {dim!r}")
         if not -n <= d < n:
             raise IndexError(
                 f"Dimension out of range: got dim={d} for a tensor with {ndim} dimension(s) "

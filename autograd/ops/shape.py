@@ -4,6 +4,7 @@ cat, stack. Their backward only moves gradients around: it applies the inverse m
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -145,9 +146,10 @@ def _shape_arg(shape: tuple) -> tuple[int, ...]:
     """Accept ``f(2, 3)`` as well as ``f((2, 3))``, as PyTorch does."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
-        raise TypeError(f"sizes must be ints, got {shape}")
-    return tuple([int(n) for n in shape])
+    try:
+        return tuple([operator.index(n) for n in shape])  # ints only: 2.9 is not truncated to 2
+    except TypeError:
+        raise TypeError(f"sizes must be ints, got {shape}") from None
 
 
 def _resolve_shape(x: Tensor, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -222,9 +224,10 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 def permute(x: Tensor, *dims: int) -> Tensor:
     """Reorder all dimensions: ``x.permute(2, 0, 1)``."""
     dims = _shape_arg(dims)
-    for d in dims:
-        normalize_dims(d, x.ndim)  # each in range (an IndexError as in PyTorch)
-    if len(dims) != x.ndim or sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+    n = max(x.ndim, 1)
+    if any(not -n <= d < n for d in dims):
+        raise IndexError(f"Dimension out of range: permute{dims} for a tensor with {x.ndim} dimension(s)")
+    if len(dims) != x.ndim or sorted(d % n for d in dims) != list(range(x.ndim)):
         raise ValueError(f"permute{dims} must list each of the {x.ndim} dimensions of shape {x.shape} once")
     return Permute.apply(x, tuple(d % x.ndim for d in dims))
 
