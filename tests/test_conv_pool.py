@@ -425,3 +425,14 @@ def test_max_pool_gradient_with_non_finite_upstream_gradient(value):
     window = gx[0, 0, :2, :2]
     assert np.count_nonzero(window) == 1 and (np.isnan(window).sum() == 1 if np.isnan(value) else value in window)
     assert np.isfinite(gx[0, 1]).all() and np.count_nonzero(gx[0, 1]) == 4
+
+
+@pytest.mark.parametrize("size, out", [(10, 2), (12, 3), (6, 2)])
+def test_average_pooling_of_tiling_windows_both_ways(torch, size, out):
+    """Windows that tile the input: large ones (5x5, 4x4 > 16 offsets) take the reshape-mean
+    path, small ones (3x3) the loop over offsets; both match PyTorch, to second order."""
+    x = rand((2, 3, size, size), 7)
+    assert autograd.gradgradcheck(lambda t: autograd.adaptive_avg_pool2d(t, out), (x,), fast_mode=True)
+    ours = autograd.adaptive_avg_pool2d(x, out)
+    theirs = torch.nn.functional.adaptive_avg_pool2d(torch.tensor(x.data), out)
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)

@@ -333,7 +333,9 @@ def avg_pool2d(
     x = input if input.ndim == 4 else input.unsqueeze(0)
     (kh, kw), (oh, ow) = geo.kernel, geo.out_hw
     tiles = geo.stride == geo.kernel and geo.padding == (0, 0) and geo.in_hw == (oh * kh, ow * kw)
-    if tiles and divisor_override is None:  # windows tile the input: a mean over each block of a reshape
+    if tiles and divisor_override is None and kh * kw > 16:
+        # large windows that tile the input (adaptive pooling to a few bins): one mean per block
+        # of a reshape beats a loop over the kh * kw offsets (which wins for small windows)
         out = x.reshape(x.shape[0], x.shape[1], oh, kh, ow, kw).mean((3, 5))
     else:
         out = WindowSum.apply(x, geo) * Tensor._make((1.0 / divisor).astype(input.dtype))
