@@ -429,8 +429,8 @@ def test_max_pool_gradient_with_non_finite_upstream_gradient(value):
 
 @pytest.mark.parametrize("size, out", [(10, 2), (12, 3), (6, 2)])
 def test_average_pooling_of_tiling_windows_both_ways(torch, size, out):
-    """Windows that tile the input: large ones (5x5, 4x4 > 16 offsets) take the reshape-mean
-    path, small ones (3x3) the loop over offsets; both match PyTorch, to second order."""
+    """Windows that tile the input: large ones (5x5: 25 > 16 offsets) take the reshape-mean
+    path, small ones (4x4, 3x3) the loop over offsets; both match PyTorch, to second order."""
     x = rand((2, 3, size, size), 7)
     assert autograd.gradgradcheck(lambda t: autograd.adaptive_avg_pool2d(t, out), (x,), fast_mode=True)
     ours = autograd.adaptive_avg_pool2d(x, out)
