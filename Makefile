@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.dagrad-dev
 
-.PHONY: install system-deps demo test lint oracle bench notebooks notebook clean
+.PHONY: install system-deps demo pictures test lint oracle oracle-freeze bench notebooks notebook clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ system-deps:
 demo: install
 	$(BIN)/python demo.py
 
+# The committed pictures (docs/circuit.svg, shown in the README): `make demo` writes only to out/.
+pictures: install
+	$(BIN)/python demo.py --pictures
+
 test: install
 	$(BIN)/python -m ruff check .
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest -n 2 -q
@@ -35,9 +39,15 @@ lint: $(STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
 
-# PyTorch for the oracle tests (they skip without it). Pinned: never an unpinned torch.
+# PyTorch's numbers are frozen into tests/frozen/*.npz, so `make test` compares with them without
+# torch. `make oracle` installs PyTorch 2.13.0 (CPU; pinned, never an unpinned torch): then the same
+# tests also compare live, a stale fixture fails, and the random-program (hypothesis) tier runs.
 oracle: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'torch==2.13.0'
+
+# Recompute the frozen PyTorch values (after changing a comparison test's inputs or PyTorch side).
+oracle-freeze: oracle
+	DAGRAD_ORACLE=freeze $(BIN)/python -m pytest -q -p no:xdist tests
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
@@ -50,10 +60,12 @@ bench: $(STAMP)
 notebooks: install
 	$(BIN)/python notebooks/build.py
 
-# Open the notebooks in JupyterLab (installed into .venv on first use).
+# Open your own copies of the notebooks (notebooks/yours/, made on first use, ignored by git) in
+# JupyterLab: run and edit them freely; delete a copy to get the original back.
 notebook: install
 	$(BIN)/python -m pip install --quiet 'jupyterlab>=4'
-	$(BIN)/python -m jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/python notebooks/build.py --copy-to notebooks/yours
+	$(BIN)/python -m jupyter lab notebooks/yours $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf $(VENV) .venv-hips out .pytest_cache .hypothesis notebooks/.hypothesis .ruff_cache

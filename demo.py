@@ -6,10 +6,14 @@
 3. The lecture's ConvNet, [(CONV-RELU)*N-POOL]*M-FC-SOFTMAX, trained on the 8x8 handwritten
    digits that ship with scikit-learn; it writes a checkpoint, pictures and the model's graph
    (with one cluster per layer) to ``out/``.
+
+``make demo`` writes only to ``out/``. ``make pictures`` (``python demo.py --pictures``) renders
+the committed pictures instead: the circuit in ``docs/circuit.svg`` that the README shows.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -37,10 +41,22 @@ def write_svg(graph, path: Path) -> bool:
         return False
 
 
+CIRCUIT_NAMES = ("w0", "x0", "w1", "x1", "w2")
+CIRCUIT_VALUES = (2, -1, -3, -2, -3)
+
+
+def circuit_drawing():
+    """The lecture's circuit after backward, drawn with values, gradients and local gradients."""
+    w0, x0, w1, x1, w2 = (Scalar(v, label=n) for v, n in zip(CIRCUIT_VALUES, CIRCUIT_NAMES))
+    L = (w0 * x0 + w1 * x1 + w2).sigmoid()
+    L.backward()
+    return viz.draw_graph(L, local_grads=True)
+
+
 def scalar_circuit() -> None:
     """f = sigmoid(w0*x0 + w1*x1 + w2), staged as in the lecture."""
-    names = ("w0", "x0", "w1", "x1", "w2")
-    w0, x0, w1, x1, w2 = (Scalar(v, label=n) for v, n in zip((2, -1, -3, -2, -3), names))
+    names = CIRCUIT_NAMES
+    w0, x0, w1, x1, w2 = (Scalar(v, label=n) for v, n in zip(CIRCUIT_VALUES, names))
     s0 = w0 * x0
     s1 = w1 * x1
     s2 = s0 + s1
@@ -54,12 +70,9 @@ def scalar_circuit() -> None:
         print(f"   {name:<16} {node.data:>7.2f} | {node.grad:>6.2f}")
     print(f"   sigmoid's local gradient from its output alone: (1 - L) * L = {(1 - L.data) * L.data:.2f}")
     OUT.mkdir(exist_ok=True)
-    DOCS.mkdir(exist_ok=True)
-    drawing = viz.draw_graph(L, local_grads=True)
-    if write_svg(drawing, OUT / "circuit.svg"):
-        (DOCS / "circuit.svg").write_bytes((OUT / "circuit.svg").read_bytes())
+    if write_svg(viz.draw_graph(L, local_grads=True), OUT / "circuit.svg"):
         print(f"   wrote {OUT}/circuit.svg (values above the wires, gradients in red below)")
-    fresh = (Scalar(v, label=n) for v, n in zip((2, -1, -3, -2, -3), names))
+    fresh = (Scalar(v, label=n) for v, n in zip(CIRCUIT_VALUES, names))
     w0, x0, w1, x1, w2 = fresh
     try:
         viz.save_steps_html((w0 * x0 + w1 * x1 + w2).sigmoid(), OUT / "backward_steps.html")
@@ -144,10 +157,12 @@ def train_convnet(epochs: int = 20) -> None:
     scheduler = nn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     history = {"train loss": [], "train accuracy": [], "test accuracy": []}
     start = time.perf_counter()
+    # One bar for the whole run (an epoch takes a fraction of a second): it counts batches and shows
+    # the running loss and accuracy; each finished epoch prints a line above it.
+    bar = tqdm(total=epochs * len(train_loader), desc="   training", unit="batch", ncols=100, mininterval=0.05)
     for epoch in range(1, epochs + 1):
         total_loss = correct = seen = 0
-        bar = tqdm(train_loader, desc=f"   epoch {epoch:2d}/{epochs}", leave=False, ncols=90)
-        for images, labels in bar:
+        for images, labels in train_loader:
             optimizer.zero_grad()
             logits = model(images)
             loss = loss_fn(logits, labels)
@@ -156,7 +171,8 @@ def train_convnet(epochs: int = 20) -> None:
             total_loss += loss.item() * len(labels)
             correct += int((logits.argmax(dim=1) == labels).sum().item())
             seen += len(labels)
-            bar.set_postfix(loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.3f}")
+            bar.set_postfix(epoch=epoch, loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.3f}", refresh=False)
+            bar.update()
         scheduler.step()
         test_acc = evaluate(model, test_loader)
         history["train loss"].append(total_loss / seen)
@@ -164,6 +180,7 @@ def train_convnet(epochs: int = 20) -> None:
         history["test accuracy"].append(test_acc)
         summary = f"loss {total_loss / seen:.4f}  train acc {correct / seen:.3f}  test acc {test_acc:.3f}"
         tqdm.write(f"   epoch {epoch:2d}: {summary}")
+    bar.close()
     print(f"   trained in {time.perf_counter() - start:.1f} s; test accuracy {history['test accuracy'][-1]:.1%}")
 
     OUT.mkdir(exist_ok=True)
@@ -184,7 +201,17 @@ def train_convnet(epochs: int = 20) -> None:
     print("   convnet_graph.svg (every op, grouped by layer) and convnet_layers.svg (one node per layer)")
 
 
+def pictures() -> None:
+    """Render the committed pictures (``make pictures``): docs/circuit.svg."""
+    DOCS.mkdir(exist_ok=True)
+    if write_svg(circuit_drawing(), DOCS / "circuit.svg"):
+        print(f"wrote {DOCS}/circuit.svg")
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--pictures"]:
+        pictures()
+        sys.exit(0)
     scalar_circuit()
     tensor_examples()
     # The digits are tiny (8x8): BLAS threads would cost more in coordination than they give.

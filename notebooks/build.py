@@ -4,6 +4,7 @@ bottom and written as ``NN_name.ipynb`` with its outputs (pictures included), so
     python notebooks/build.py             # every notebooks/[0-9]*.py
     python notebooks/build.py 02 04       # only the notebooks whose names start with these
     python notebooks/build.py --check     # execute, write nothing (a cell error fails)
+    python notebooks/build.py --copy-to notebooks/yours   # copies to run and edit (`make notebook`)
 
 The ``.py`` file is the source; the ``.ipynb`` is generated, so edit the ``.py`` and rebuild.
 The kernel is this interpreter (a kernelspec made in a temporary folder), so the notebooks run
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -98,12 +100,33 @@ def build(path: Path, timeout: int = 120) -> Path:
     return out
 
 
+def copy_to(folder: Path, prefixes: list[str] | None = None) -> list[Path]:
+    """Copy the built notebooks into ``folder`` where no copy is there yet; returns the new copies.
+
+    The copies are the learner's to run and edit: the committed notebooks stay unchanged, and a
+    copy already there (with the learner's edits) is never overwritten.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    made = []
+    for path in sources(prefixes):
+        built, copy = path.with_suffix(".ipynb"), folder / path.with_suffix(".ipynb").name
+        if built.exists() and not copy.exists():
+            shutil.copyfile(built, copy)
+            made.append(copy)
+    return made
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("prefixes", nargs="*", help="only notebooks whose file name starts with one of these")
     parser.add_argument("--check", action="store_true", help="execute only; write no .ipynb")
     parser.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+    parser.add_argument("--copy-to", type=Path, metavar="FOLDER", help="copy the built notebooks there; run nothing")
     args = parser.parse_args(argv)
+    if args.copy_to is not None:
+        made = copy_to(args.copy_to, args.prefixes)
+        print(f"{len(made)} new notebook copies in {args.copy_to} (your edits there stay yours)")
+        return 0
     paths = sources(args.prefixes)
     if not paths:
         print("no notebook matches", args.prefixes, file=sys.stderr)
