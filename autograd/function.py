@@ -229,9 +229,9 @@ class Function:
             self._arrays = False
         elif not arrays:  # create_graph: Tensors in and out
             self._arrays = False  # (in case an earlier backward raised half-way)
-            grads = type(self).backward(self, grad)
+            grads = self._user_backward(grad)
         else:  # a user's Function works on Tensors: wrap the gradient, unwrap the results
-            grads = type(self).backward(self, Tensor._make(grad))
+            grads = self._user_backward(Tensor._make(grad))
             grads = tuple(g.data if isinstance(g, Tensor) else g for g in _as_tuple(grads))
         grads = _as_tuple(grads)  # (a list of gradients reads as the tuple it means)
         parents = self._parents
@@ -244,6 +244,24 @@ class Function:
         if _state.watched and _state.anomaly:
             self._check_finite(grads)
         return grads
+
+    def _user_backward(self, grad: Tensor) -> Any:
+        """Call ``backward`` on Tensors; unpacking saved_tensors that were never saved gets a clear error."""
+        try:
+            return type(self).backward(self, grad)
+        except ValueError as error:
+            if self._saved or not str(error).startswith("not enough values to unpack"):
+                raise
+            raise ValueError(
+                f"{error}: {type(self).__name__}.backward unpacked ctx.saved_tensors, but forward saved "
+                "nothing; call ctx.save_for_backward(...) in forward with the tensors backward needs"
+            ) from error
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(
+            f"{type(self).__name__}() is not called directly: use {type(self).__name__}.apply(...) "
+            "(PyTorch's convention for autograd.Function; apply records the op in the graph)"
+        )
 
     def _check_finite(self, grads: tuple) -> None:
         """detect_anomaly(): raise if a gradient holds NaN or Inf, showing where the op was made."""

@@ -42,6 +42,58 @@ def as_dtype(dtype: Any) -> np.dtype:
     return result
 
 
+# Device names PyTorch knows; dagrad computes with numpy on the CPU, so only "cpu" is one of ours.
+_DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "hpu", "ipu", "mtia", "vulkan", "privateuseone")
+
+
+def is_device(value: Any) -> bool:
+    """Whether ``value`` names a device (``'cpu'``, ``'cuda:0'``, ...) rather than a dtype."""
+    return isinstance(value, str) and value.split(":")[0] in _DEVICE_TYPES
+
+
+def check_device(device: Any, call: str = ".to(device)") -> None:
+    """Accept the CPU; any other device is an error that says what to do instead."""
+    name = str(device)
+    if name == "cpu" or name == "cpu:0":
+        return
+    if not is_device(name):
+        raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device string: {name}")
+    raise RuntimeError(
+        f"dagrad computes with numpy on the CPU only: there is no {name!r} device. Remove {call} or use 'cpu'"
+    )
+
+
+def parse_to(args: tuple, kwargs: dict, call: str) -> Any:
+    """The dtype of a PyTorch-style ``.to(...)`` call (None: keep it); a device must be the CPU.
+
+    Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` and the
+    keywords ``device``, ``dtype``, ``non_blocking``, ``copy``.
+    """
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
+    if unknown:
+        raise TypeError(f"{call} got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    dtype = kwargs.get("dtype")
+    device = kwargs.get("device")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif is_device(arg):
+            device = arg
+        elif isinstance(arg, str) and arg not in _DTYPE_NAMES:
+            try:
+                dtype = np.dtype(arg)
+            except TypeError:
+                raise RuntimeError(
+                    f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device string: {arg} "
+                    "(nor is it a dtype such as 'float64')"
+                ) from None
+        elif arg is not None:
+            dtype = arg
+    if device is not None:
+        check_device(device, call)
+    return dtype
+
+
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Convert user data to an array with PyTorch's dtype defaults (floats -> float32)."""
     if isinstance(data, Tensor):
@@ -764,9 +816,22 @@ class Tensor:
         """``expand`` to another tensor's shape."""
         return ops_shape.expand(self, other.shape)
 
-    def to(self, dtype: Any) -> Tensor:
-        """Convert to ``dtype`` (differentiable between float types)."""
-        return ops_shape.to_dtype(self, dtype)
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Convert to a dtype (differentiable between float types): ``to(dtype)``, ``to(other)``,
+        ``to(device, dtype)``; the device must be ``'cpu'`` (dagrad computes with numpy).
+        ``copy=True`` returns a new tensor even when nothing changes."""
+        dtype = parse_to(args, kwargs, ".to(...)")
+        result = self if dtype is None else ops_shape.to_dtype(self, dtype)
+        return result.clone() if kwargs.get("copy") and result is self else result
+
+    def cpu(self) -> Tensor:
+        """This tensor: dagrad's tensors always live on the CPU."""
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Refused: dagrad has no GPU device (the error says what to write instead)."""
+        check_device("cuda", ".cuda()")
+        return self
 
     def float(self) -> Tensor:
         """Convert to float32."""

@@ -16,6 +16,7 @@ import numpy as np
 
 from autograd import Tensor, no_grad
 from autograd.graph import is_recording, module_scope
+from autograd.tensor import as_dtype, check_device, parse_to
 
 
 class Parameter(Tensor):
@@ -328,9 +329,13 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    def to(self, dtype: Any) -> Module:
-        """Convert floating-point parameters and buffers to ``dtype`` in place (objects are kept)."""
-        dtype = np.dtype(dtype)
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Convert floating-point parameters and buffers to a dtype in place (objects are kept):
+        ``to(dtype)``, ``to(device)``, ``to(device, dtype)``; the device must be ``'cpu'``."""
+        dtype = parse_to(args, kwargs, ".to(...)")
+        if dtype is None:
+            return self
+        dtype = as_dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(
                 f"Module.to only accepts floating-point dtypes, got {dtype} (parameters must stay differentiable)"
@@ -340,6 +345,15 @@ class Module:
                 t.data = t.data.astype(dtype)
                 if t.grad is not None:
                     t.grad = Tensor(t.grad.data.astype(dtype))
+        return self
+
+    def cpu(self) -> Module:
+        """This module: dagrad's parameters always live on the CPU."""
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Module:
+        """Refused: dagrad has no GPU device (the error says what to write instead)."""
+        check_device("cuda", ".cuda()")
         return self
 
     def double(self) -> Module:
