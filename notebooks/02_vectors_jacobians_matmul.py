@@ -158,7 +158,7 @@ assert J_x.shape == (N, M, N, D)
 # ## 6. How big would the Jacobian be?
 #
 # The lecture's layer: N = 64 examples, D = M = 4096. The Jacobian `dy/dx` would have
-# (N*D) x (N*M) entries. We only compute its size; building it is out of the question.
+# `(N*D) x (N*M)` entries. We only compute its size; building it is out of the question.
 
 # %%
 N, D, M = 64, 4096, 4096

@@ -67,8 +67,8 @@ for F in (3, 5, 7):
 # ## 2. Real layers: shapes and parameters
 #
 # The lecture's layer: a 32x32x3 input and 10 filters of 5x5, stride 1, pad 2. Each filter
-# spans the full input depth, so it has 5*5*3 weights plus one bias:
-# 10 * (5*5*3 + 1) = 760 parameters. `nn.Conv2d` has PyTorch's signature,
+# spans the full input depth, so it has `5*5*3 = 75` weights plus one bias:
+# `10 * (5*5*3 + 1) = 760` parameters. `nn.Conv2d` has PyTorch's signature,
 # `Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True)`.
 
 # %%
@@ -132,7 +132,7 @@ print(f"output at ({i}, {j}) == w @ (the 64 input channels at ({i}, {j}))")
 #
 # Here is the definition written as Python loops: pad the input, put the filter on each
 # position (moving by the stride), and take the dot product with the patch under it. With
-# C_in = 2 channels and 3x3 filters each dot product has 2*3*3 = 18 terms (for the
+# C_in = 2 channels and 3x3 filters each dot product has `2*3*3 = 18` terms (for the
 # lecture's 5x5x3 filter it is 75). `conv2d` computes the same numbers, only faster.
 
 # %%
@@ -263,6 +263,6 @@ assert maps.shape == (4, 8, 8) and (maps.max(axis=0)[strokes] > 0).mean() > 0.9
 
 # %% [markdown]
 # **To remember:** output = (N - F + 2P)/S + 1. A conv layer has K filters of F x F x C
-# (F*F*C*K weights and K biases), each filter gives one activation map, and every number
+# (`F*F*C*K` weights and `K` biases), each filter gives one activation map, and every number
 # in a map is a dot product over the full depth. Max pooling sends the gradient to the
 # winner of each window.

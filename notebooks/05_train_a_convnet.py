@@ -3,7 +3,7 @@
 #
 # Lecture sections 6 and 7. We build the lecture's typical architecture,
 #
-# **[(CONV-RELU)*2 - POOL] - [(CONV-RELU) - POOL] - FC - SOFTMAX**,
+# `[(CONV-RELU)*2 - POOL] - [(CONV-RELU) - POOL] - FC - SOFTMAX`,
 #
 # train it on small images of handwritten digits, and then look at what people look at:
 # the training curves, the learned filters, the activation maps and the model's
@@ -118,7 +118,7 @@ print(model)
 
 # %% [markdown]
 # Let's follow one batch through the layers and count the parameters. A conv layer with
-# K filters of size F x F over C input channels has F*F*C*K weights and K biases.
+# K filters of size F x F over C input channels has `F*F*C*K` weights and `K` biases.
 
 # %%
 x = images

@@ -52,3 +52,56 @@ def test_built_copy_is_up_to_date(path):
     source_cells = [(c.cell_type, c.source) for c in build.read(path).cells]
     built_cells = [(c.cell_type, c.source) for c in nbformat.read(built, as_version=4).cells]
     assert built_cells == source_cells, f"{built.name} is older than {path.name}: run `make notebooks`"
+
+
+# ---------------------------------------------------------------- the prose renders as written
+
+ROOT = NOTEBOOKS.parent
+# Markdown that learners read: every notebook's text cells and the READMEs.
+PROSE = [ROOT / "README.md", NOTEBOOKS / "README.md"]
+
+
+def _markdown_texts(path):
+    """(where, text) of each Markdown text in ``path``: a notebook's text cells, or the whole file."""
+    if path.suffix == ".md":
+        return [(path.name, path.read_text())]
+    cells = build.read(path).cells
+    return [(f"{path.name} cell {i}", c.source) for i, c in enumerate(cells) if c.cell_type == "markdown"]
+
+
+def _stray_emphasis(source):
+    """Emphasis that Markdown made out of arithmetic: ``5*5*3`` renders as 5<em>5</em>3.
+
+    CommonMark (what Jupyter and GitHub render) turns ``*`` pairs into emphasis even between
+    digits or after a bracket; such a pair was meant as multiplication. Returns what was eaten.
+    """
+    from markdown_it import MarkdownIt
+
+    found = []
+    for block in MarkdownIt("commonmark").enable("table").parse(source):
+        children = block.children or []
+        for k, tok in enumerate(children):
+            if tok.type not in ("em_open", "strong_open"):
+                continue
+            close = tok.type.replace("open", "close")
+            j = next(j for j in range(k + 1, len(children)) if children[j].type == close)
+            before = children[k - 1].content[-1:] if k and children[k - 1].type == "text" else ""
+            after = children[j + 1].content[:1] if j + 1 < len(children) and children[j + 1].type == "text" else ""
+            if before.isalnum() or (before and before in ")]*") or after.isalnum() or (after and after in "(["):
+                inner = "".join(c.content for c in children[k + 1 : j])
+                found.append(f"{before}{tok.markup}{inner}{tok.markup}{after}")
+    return found
+
+
+def test_stray_emphasis_is_detected():
+    assert _stray_emphasis("so it has 5*5*3 weights") == ["5*5*3"]
+    assert _stray_emphasis("**[(CONV-RELU)*2 - POOL] - [(CONV-RELU)*M]**") != []
+    assert _stray_emphasis("the *local* gradient, **bold**, `5*5*3` in code, 2 * 3 spaced") == []
+
+
+@pytest.mark.parametrize(
+    "path", build.sources() + PROSE, ids=lambda p: p.stem if p.suffix == ".py" else str(p.relative_to(ROOT))
+)
+def test_markdown_renders_without_stray_emphasis(path):
+    eaten = {where: found for where, text in _markdown_texts(path) if (found := _stray_emphasis(text))}
+    assert eaten == {}, "Markdown ate these *: write products in `code` or as 5 x 5"
