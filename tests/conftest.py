@@ -5,6 +5,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import tolerance_audit
 import torch_oracle
 from hypothesis import HealthCheck, settings
 from torch_oracle import FREEZING, LIVE_SKIP_REASON, STORE, Oracle
@@ -34,7 +35,21 @@ def oracle(request):
     found.finish()
 
 
+AUDIT = os.environ.get("DAGRAD_TOLERANCE_AUDIT")  # a file: record how close comparisons come to their limits
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    if AUDIT:
+        tolerance_audit.start(item.nodeid)
+    yield
+    if AUDIT:
+        tolerance_audit.finish()
+
+
 def pytest_configure(config):
+    if AUDIT:
+        tolerance_audit.install(AUDIT)
     config.addinivalue_line("markers", "notebooks: runs the teaching notebooks in notebooks/ (tests/test_notebooks.py)")
     if FREEZING and torch_oracle.torch_version() != torch_oracle.FROZEN_TORCH:
         raise pytest.UsageError(

@@ -10,7 +10,12 @@ import nn
 from nn import optim
 from nn.optim import lr_scheduler
 
-TOL = {np.float32: {"rtol": 1e-5, "atol": 1e-6}, np.float64: {"rtol": 1e-12, "atol": 1e-12}}
+# Trajectories of up to 100 steps. float32 rounds each of a step's ~10 operations by up to 2^-24
+# (6e-8) relative, in an order that differs between CPUs and libraries; the errors add up over
+# the steps and are amplified where the update divides by a small difference (RMSprop's centered
+# variance sqrt(E[g^2] - E[g]^2), Adam's sqrt(v) + eps early on). 1e-4 relative is ~1700 roundings:
+# 8 steps x 10 ops x a 20x amplification. float64 has the same structure with 2^-53 (1e-16).
+TOL = {np.float32: {"rtol": 1e-4, "atol": 1e-5}, np.float64: {"rtol": 1e-12, "atol": 1e-12}}
 DTYPES = [np.float32, np.float64]
 
 
