@@ -5,9 +5,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
 import tolerance_audit
 import torch_oracle
-from hypothesis import HealthCheck, settings
 from torch_oracle import FREEZING, LIVE_SKIP_REASON, STORE, Oracle
 
 # "ci": derandomized and bounded, so the suite is repeatable and fast on 2 cores.

@@ -134,27 +134,24 @@ def test_hessian_of_quadratic_and_cubic():
     np.testing.assert_allclose(H3.data, np.diag([6.0, 12.0]))
 
 
-def test_functional_against_torch(torch):
-    from torch.autograd import functional as TF
+def _hessian_and_jacobian(lib, functional_module, x0):
+    """Written once for both libraries: a Hessian and a softmax Jacobian at ``x0``."""
 
+    def f(x):
+        return (x.sigmoid() * x).sum() + (x**3).sum()
+
+    H = functional_module.hessian(f, lib.tensor(x0))
+    J = functional_module.jacobian(lambda x: x.softmax(dim=0), lib.tensor(x0))
+    return H.numpy(), J.numpy()
+
+
+def test_functional_against_torch(oracle):
     rng = np.random.default_rng(4)
     x0 = rng.standard_normal(4)
-
-    def f_ours(x):
-        return (x.sigmoid() * x).sum() + (x**3).sum()
-
-    def f_torch(x):
-        return (x.sigmoid() * x).sum() + (x**3).sum()
-
-    np.testing.assert_allclose(
-        hessian(f_ours, autograd.tensor(x0)).data, TF.hessian(f_torch, torch.tensor(x0)).numpy(), rtol=1e-10
-    )
-    np.testing.assert_allclose(
-        jacobian(lambda x: x.softmax(dim=0), autograd.tensor(x0)).data,
-        TF.jacobian(lambda x: x.softmax(dim=0), torch.tensor(x0)).numpy(),
-        rtol=1e-10,
-        atol=1e-14,
-    )
+    H, J = _hessian_and_jacobian(autograd, functional, x0)
+    their_H, their_J = oracle(lambda torch, x0: _hessian_and_jacobian(torch, torch.autograd.functional, x0), x0)
+    np.testing.assert_allclose(H, their_H, rtol=1e-10)
+    np.testing.assert_allclose(J, their_J, rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("fast_mode", [False, True])
@@ -203,17 +200,35 @@ def test_functional_checks_its_vectors_and_outputs():
         functional.hessian(lambda a: (a.sum(), a.sum()), x)
 
 
-def test_functional_strict_like_torch(torch):
-    x = autograd.tensor([1.0, 2.0], dtype=autograd.float64)
-    tx = torch.tensor([1.0, 2.0], dtype=torch.float64)
-    for name, args in [("vjp", (x,)), ("jacobian", ()), ("jvp", ((x, x),))]:
+STRICT_CASES = [("vjp", ("x",)), ("jacobian", ()), ("jvp", (("x", "x"),))]  # name, the arguments after inputs
+
+
+def _strict_raises(lib, functional_module, values):
+    """For each case: does ``strict=True`` raise a RuntimeError for an output independent of input 1?"""
+    x = lib.tensor(values, dtype=lib.float64)
+    raised = []
+    for name, args in STRICT_CASES:
+        call_args = tuple((x, x) if isinstance(a, tuple) else x for a in args)
+        try:
+            getattr(functional_module, name)(lambda a, b: a * 2, (x, x), *call_args, strict=True)
+        except RuntimeError:
+            raised.append(True)
+        else:
+            raised.append(False)
+    return raised
+
+
+def test_functional_strict_like_torch(oracle):
+    values = np.array([1.0, 2.0])
+    x = autograd.tensor(values, dtype=autograd.float64)
+    theirs = oracle(lambda torch, v: _strict_raises(torch, torch.autograd.functional, v), values)
+    assert theirs == [True] * len(STRICT_CASES)  # PyTorch refuses each one too
+    for name, args in STRICT_CASES:
         fn = getattr(functional, name)
+        call_args = tuple((x, x) if isinstance(a, tuple) else x for a in args)
         with pytest.raises(RuntimeError, match="does not depend on input 1"):
-            fn(lambda a, b: a * 2, (x, x), *args, strict=True)
-        targs = tuple((tx, tx) if isinstance(a, tuple) else tx for a in args)
-        with pytest.raises(RuntimeError):
-            getattr(torch.autograd.functional, name)(lambda a, b: a * 2, (tx, tx), *targs, strict=True)
-        fn(lambda a, b: a * 2, (x, x), *args)  # without strict: zeros for the unused input
+            fn(lambda a, b: a * 2, (x, x), *call_args, strict=True)
+        fn(lambda a, b: a * 2, (x, x), *call_args)  # without strict: zeros for the unused input
 
 
 @settings(max_examples=50)

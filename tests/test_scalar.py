@@ -106,32 +106,38 @@ def test_scalar_exponent_is_rejected():
         Scalar(2.0) ** Scalar(3.0)
 
 
-@pytest.mark.parametrize(
-    "fn, x",
-    [
-        (lambda v: v**0.5, 0.0),  # gradient inf
-        (lambda v: v.log(), 0.0),  # -inf
-        (lambda v: v.log(), -1.0),  # nan
-        (lambda v: v.exp(), 1000.0),  # overflow: inf
-        (lambda v: v**0.5, -4.0),  # nan, not a complex number
-        (lambda v: 1 / v, 0.0),
-        (lambda v: v / 0.0, 2.0),
-        (lambda v: v**-1, 0.0),
-        (lambda v: v**3, -1e200),  # -inf
-        (lambda v: 2**v, 3.0),  # c ** x
-        (lambda v: 0.5**v, -2.0),
-    ],
-)
-def test_floats_follow_ieee_like_torch(torch, fn, x):
+IEEE_CASES = {  # name: (program for a Scalar or a torch tensor, input)
+    "sqrt at 0": (lambda v: v**0.5, 0.0),  # gradient inf
+    "log at 0": (lambda v: v.log(), 0.0),  # -inf
+    "log at -1": (lambda v: v.log(), -1.0),  # nan
+    "exp at 1000": (lambda v: v.exp(), 1000.0),  # overflow: inf
+    "sqrt at -4": (lambda v: v**0.5, -4.0),  # nan, not a complex number
+    "1/v at 0": (lambda v: 1 / v, 0.0),
+    "v/0": (lambda v: v / 0.0, 2.0),
+    "v**-1 at 0": (lambda v: v**-1, 0.0),
+    "cube at -1e200": (lambda v: v**3, -1e200),  # -inf
+    "2**v": (lambda v: 2**v, 3.0),  # c ** x
+    "0.5**v": (lambda v: 0.5**v, -2.0),
+}
+
+
+@pytest.mark.parametrize("case", list(IEEE_CASES))
+def test_floats_follow_ieee_like_torch(oracle, case):
     """Where Python's float raises (ZeroDivisionError, OverflowError, math domain error, a
     complex result), a Scalar gives inf or nan as PyTorch does, in values and gradients."""
+    fn, x = IEEE_CASES[case]
     s = Scalar(x)
     y = fn(s)
     y.backward()
-    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
-    u = fn(t)
-    u.backward()
-    np.testing.assert_allclose([y.data, s.grad], [u.item(), t.grad.item()], rtol=1e-12)
+
+    def value_and_gradient(torch, case, x):
+        t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        u = IEEE_CASES[case][0](t)
+        u.backward()
+        return np.array([u.item(), t.grad.item()])  # an array: inf and nan compare as such when live
+
+    theirs = oracle(value_and_gradient, case, x)
+    np.testing.assert_allclose([y.data, s.grad], theirs, rtol=1e-12)
 
 
 def test_reflected_subtraction_and_power_are_their_own_gates():
@@ -143,15 +149,25 @@ def test_reflected_subtraction_and_power_are_their_own_gates():
     assert a.grad == pytest.approx(-2.0 * math.log(2.0))  # d/da 2^(3 - a)
 
 
-def test_nan_and_zero_base_edges_match_torch(torch):
+def test_nan_and_zero_base_edges_match_torch(oracle):
+    bases = (1.5, 0.0)
+
+    def gradients(torch, bases):
+        r = torch.tensor(float("nan"), dtype=torch.float64, requires_grad=True)
+        torch.relu(r).backward()
+        zero_base = []
+        for x in bases:
+            t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+            (0**t).backward()
+            zero_base.append(t.grad.item())
+        return r.grad.item(), zero_base
+
     r = Scalar(float("nan"))
     out = r.relu()
     out.backward()
-    t = torch.tensor(float("nan"), dtype=torch.float64, requires_grad=True)
-    torch.relu(t).backward()
-    assert math.isnan(out.data) and r.grad == t.grad.item() == 1.0
-    for x in (1.5, 0.0):
-        s, t = Scalar(x), torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    their_relu_grad, their_zero_base_grads = oracle(gradients, bases)
+    assert math.isnan(out.data) and r.grad == their_relu_grad == 1.0
+    for x, their_grad in zip(bases, their_zero_base_grads, strict=True):
+        s = Scalar(x)
         (0**s).backward()
-        (0**t).backward()
-        assert s.grad == t.grad.item() == 0.0
+        assert s.grad == their_grad == 0.0

@@ -150,9 +150,10 @@ def _stale_diff(live: Any, frozen: Any, where: str = "result") -> str | None:
             return None
         return None if np.array_equal(live_a, frozen_a) else f"{where}: values differ"
     if isinstance(frozen, float) and isinstance(live, float):
-        if np.isnan(frozen) and np.isnan(live):
+        if live == frozen or (np.isnan(frozen) and np.isnan(live)):  # (equal infinities too)
             return None
-        return None if abs(live - frozen) <= 1e-7 * max(abs(frozen), 1e-30) else f"{where}: {live!r} != {frozen!r}"
+        close = np.isfinite(live) and np.isfinite(frozen) and abs(live - frozen) <= 1e-7 * max(abs(frozen), 1e-30)
+        return None if close else f"{where}: {live!r} != {frozen!r}"
     if isinstance(frozen, (list, tuple)):
         if type(live) is not type(frozen) or len(live) != len(frozen):
             return f"{where}: structure differs"
