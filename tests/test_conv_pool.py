@@ -119,19 +119,29 @@ def test_pad_modes_gradcheck(mode):
 
 
 # ---------------------------------------------------------------- PyTorch oracle
+# Each comparison is one program ``fn(F, *tensors, *geometry)`` for both libraries: ``F`` is
+# ``autograd`` or ``torch.nn.functional`` (same names and argument order).
 
 
-def _compare(torch, ours_fn, theirs_fn, arrays, atol=1e-10):
-    ours = [autograd.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+def _torch_half(torch, fn, arrays, geometry):
+    """PyTorch's output and, after a backward pass of a random upstream gradient, its input gradients."""
     theirs = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
-    y, ty = ours_fn(*ours), theirs_fn(*theirs)
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), atol=atol, rtol=1e-7)
+    ty = fn(torch.nn.functional, *theirs, *geometry)
     g = np.random.default_rng(9).standard_normal(ty.shape)
-    y.backward(autograd.tensor(g))
     ty.backward(torch.tensor(g))
-    for a, t in zip(ours, theirs):
-        if t.requires_grad:
-            np.testing.assert_allclose(a.grad.data, t.grad.numpy(), atol=atol, rtol=1e-7)
+    return ty, [t.grad if t.requires_grad else None for t in theirs]
+
+
+def _compare(oracle, fn, arrays, geometry=(), atol=1e-10):
+    ours = [autograd.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    ty, grads = oracle(lambda torch, *args: _torch_half(torch, fn, *args), arrays, geometry)
+    y = fn(autograd, *ours, *geometry)
+    np.testing.assert_allclose(y.data, ty, atol=atol, rtol=1e-7)
+    g = np.random.default_rng(9).standard_normal(ty.shape)  # the upstream gradient PyTorch's side drew
+    y.backward(autograd.tensor(g))
+    for a, t in zip(ours, grads):
+        if a.requires_grad:
+            np.testing.assert_allclose(a.grad.data, t, atol=atol, rtol=1e-7)
 
 
 CONV_CASES = [  # (x shape, w shape, stride, padding, dilation, groups)
@@ -156,15 +166,10 @@ CONV_CASES = [  # (x shape, w shape, stride, padding, dilation, groups)
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("xs, ws, s, p, d, g", CONV_CASES)
-def test_conv2d_matches_torch(torch, xs, ws, s, p, d, g):
+def test_conv2d_matches_torch(oracle, xs, ws, s, p, d, g):
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])]
-    _compare(
-        torch,
-        lambda x, w, b: conv2d(x, w, b, s, p, d, g),
-        lambda x, w, b: torch.nn.functional.conv2d(x, w, b, s, p, d, g),
-        arrays,
-    )
+    _compare(oracle, lambda F, x, w, b, *geometry: F.conv2d(x, w, b, *geometry), arrays, (s, p, d, g))
 
 
 @pytest.mark.parametrize(
@@ -181,14 +186,14 @@ def test_conv2d_matches_torch(torch, xs, ws, s, p, d, g):
         ((2, 2, 3, 4), (2, 1, 3, 2), 2, 1, 2, 3, 2),
     ],
 )
-def test_conv_transpose2d_matches_torch(torch, xs, ws, s, p, op, d, g):
+def test_conv_transpose2d_matches_torch(oracle, xs, ws, s, p, op, d, g):
     rng = np.random.default_rng(1)
     arrays = [rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[1] * g)]
     _compare(
-        torch,
-        lambda x, w, b: conv_transpose2d(x, w, b, s, p, op, g, d),
-        lambda x, w, b: torch.nn.functional.conv_transpose2d(x, w, b, s, p, op, g, d),
+        oracle,
+        lambda F, x, w, b, *geometry: F.conv_transpose2d(x, w, b, *geometry),
         arrays,
+        (s, p, op, g, d),
     )
 
 
@@ -196,48 +201,32 @@ def test_conv_transpose2d_matches_torch(torch, xs, ws, s, p, op, d, g):
     "k, s, p, d, ceil",
     [(2, 2, 0, 1, False), (3, 2, 1, 1, False), (3, 2, 1, 2, True), (2, 1, 1, 1, False), (3, 3, 0, 1, True)],
 )
-def test_pools_match_torch(torch, k, s, p, d, ceil):
+def test_pools_match_torch(oracle, k, s, p, d, ceil):
     rng = np.random.default_rng(2)
     x = np.round(rng.standard_normal((2, 3, 7, 8)), 1)  # rounded: ties inside windows happen
-    _compare(
-        torch,
-        lambda x: max_pool2d(x, k, s, p, d, ceil),
-        lambda x: torch.nn.functional.max_pool2d(x, k, s, p, d, ceil),
-        [x],
-    )
+    _compare(oracle, lambda F, x, *geometry: F.max_pool2d(x, *geometry), [x], (k, s, p, d, ceil))
     _, idx = max_pool2d(autograd.tensor(x), k, s, p, d, ceil, return_indices=True)
-    _, tidx = torch.nn.functional.max_pool2d(torch.tensor(x), k, s, p, d, ceil, return_indices=True)
-    np.testing.assert_array_equal(idx.data, tidx.numpy())
+
+    def indices(torch, x, geometry):
+        return torch.nn.functional.max_pool2d(torch.tensor(x), *geometry, return_indices=True)[1]
+
+    tidx = oracle(indices, x, (k, s, p, d, ceil))
+    np.testing.assert_array_equal(idx.data, tidx)
     if d == 1:
         for include in (True, False):
-            _compare(
-                torch,
-                lambda x, include=include: autograd.avg_pool2d(x, k, s, p, ceil, include),
-                lambda x, include=include: torch.nn.functional.avg_pool2d(x, k, s, p, ceil, include),
-                [x],
-            )
+            _compare(oracle, lambda F, x, *geometry: F.avg_pool2d(x, *geometry), [x], (k, s, p, ceil, include))
 
 
 @pytest.mark.parametrize("size", [1, 2, (3, 2), (5, 7), (7, 8), (None, 3)])
-def test_adaptive_avg_pool2d_matches_torch(torch, size):
+def test_adaptive_avg_pool2d_matches_torch(oracle, size):
     x = np.random.default_rng(3).standard_normal((2, 3, 7, 8))
-    _compare(
-        torch,
-        lambda x: autograd.adaptive_avg_pool2d(x, size),
-        lambda x: torch.nn.functional.adaptive_avg_pool2d(x, size),
-        [x],
-    )
+    _compare(oracle, lambda F, x, size: F.adaptive_avg_pool2d(x, size), [x], (size,))
 
 
 @pytest.mark.parametrize("mode", ["constant", "reflect", "replicate"])
-def test_pad_matches_torch(torch, mode):
+def test_pad_matches_torch(oracle, mode):
     x = np.random.default_rng(4).standard_normal((2, 3, 4, 5))
-    _compare(
-        torch,
-        lambda x: autograd.pad(x, (2, 1, 3, 1), mode=mode),
-        lambda x: torch.nn.functional.pad(x, (2, 1, 3, 1), mode=mode),
-        [x],
-    )
+    _compare(oracle, lambda F, x, mode: F.pad(x, (2, 1, 3, 1), mode=mode), [x], (mode,))
 
 
 def test_float32_stays_float32():
@@ -428,11 +417,11 @@ def test_max_pool_gradient_with_non_finite_upstream_gradient(value):
 
 
 @pytest.mark.parametrize("size, out", [(10, 2), (12, 3), (6, 2)])
-def test_average_pooling_of_tiling_windows_both_ways(torch, size, out):
+def test_average_pooling_of_tiling_windows_both_ways(oracle, size, out):
     """Windows that tile the input: large ones (5x5: 25 > 16 offsets) take the reshape-mean
     path, small ones (4x4, 3x3) the loop over offsets; both match PyTorch, to second order."""
     x = rand((2, 3, size, size), 7)
     assert autograd.gradgradcheck(lambda t: autograd.adaptive_avg_pool2d(t, out), (x,), fast_mode=True)
     ours = autograd.adaptive_avg_pool2d(x, out)
-    theirs = torch.nn.functional.adaptive_avg_pool2d(torch.tensor(x.data), out)
-    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)
+    theirs = oracle(lambda torch, x, out: torch.nn.functional.adaptive_avg_pool2d(torch.tensor(x), out), x.data, out)
+    np.testing.assert_allclose(ours.data, theirs, rtol=1e-12)
