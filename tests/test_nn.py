@@ -3,9 +3,16 @@ API, and a small model that learns.
 
 Weights travel through ``state_dict`` and numpy in both directions (dagrad -> torch and
 torch -> dagrad), so these tests also prove that checkpoints move between the two libraries.
+
+PyTorch's half of each comparison runs through the ``oracle`` fixture (live where torch is
+installed, frozen in ``tests/frozen/test_nn.npz`` otherwise): it is a function of numpy inputs
+(the layer's key, its weights as a dict of numpy arrays, the input, the upstream gradient's seed)
+that returns numpy outputs, gradients and state. Most programs are written once and run by both
+libraries (``lib`` is ``autograd`` or ``torch``).
 """
 
 import math
+import re
 import warnings
 from collections import OrderedDict
 
@@ -24,8 +31,9 @@ def tol(dtype):
     return {"rtol": 1e-9, "atol": 1e-11} if dtype == np.float64 else {"rtol": 2e-4, "atol": 3e-5}
 
 
-def tdtype(torch, dtype):
-    return torch.float64 if dtype == np.float64 else torch.float32
+def dtype_name(dtype):
+    """A numpy dtype as the string the oracle hashes ("float32")."""
+    return np.dtype(dtype).name
 
 
 def randn(shape, seed=0, dtype=np.float64):
@@ -33,65 +41,131 @@ def randn(shape, seed=0, dtype=np.float64):
 
 
 def to_numpy(t):
-    """A dagrad or torch tensor as a numpy array (a copy)."""
-    return np.array(t.detach().numpy())
+    """A dagrad or torch tensor (or a numpy array) as a numpy array (a copy)."""
+    return np.array(t.detach().numpy()) if hasattr(t, "detach") else np.array(t)
 
 
-def copy_weights(torch, dmodel, tmodel, direction):
-    """Make both models hold the same weights, through state_dict and numpy."""
-    if direction == "dagrad->torch":
-        tmodel.load_state_dict({k: torch.from_numpy(to_numpy(v)) for k, v in dmodel.state_dict().items()})
+def modules(lib):
+    """``nn`` for dagrad, ``torch.nn`` for PyTorch."""
+    return nn if lib is autograd else lib.nn
+
+
+def functional(lib):
+    return F if lib is autograd else lib.nn.functional
+
+
+def numpy_state(model):
+    """A model's state_dict as numpy arrays (the checkpoint format both libraries load)."""
+    return {k: to_numpy(v) for k, v in model.state_dict().items()}
+
+
+def load_numpy_state(lib, model, state):
+    """Load a dict of numpy arrays into a model of ``lib``; every key must match."""
+    result = model.load_state_dict(state if lib is autograd else {k: lib.from_numpy(v) for k, v in state.items()})
+    assert result.missing_keys == [] and result.unexpected_keys == []
+
+
+def build(lib, key, dtype, seed):
+    """The model ``key`` names, made by ``lib`` after seeding its generator, in ``dtype``.
+
+    A key is a name in LAYERS or MODELS, or ``(class name, args, kwargs)`` of an nn class.
+    """
+    lib.manual_seed(seed)
+    if isinstance(key, str):
+        model = MODELS[key](modules(lib)) if key in MODELS else LAYERS[key][0](modules(lib))
     else:
-        result = dmodel.load_state_dict({k: to_numpy(v) for k, v in tmodel.state_dict().items()})
-        assert result.missing_keys == [] and result.unexpected_keys == []
+        name, args, kwargs = key
+        model = getattr(modules(lib), name)(*args, **kwargs)
+    return model.to(dtype if lib is autograd else getattr(lib, dtype_name(dtype)))
 
 
-def pair(torch, factory, dtype, direction="dagrad->torch"):
-    """The same layer in both libraries (``factory(nn)`` / ``factory(torch.nn)``), same weights and dtype."""
-    autograd.manual_seed(0)
-    torch.manual_seed(1)
-    dmodel, tmodel = factory(nn).to(dtype), factory(torch.nn).to(tdtype(torch, dtype))
-    copy_weights(torch, dmodel, tmodel, direction)
-    return dmodel, tmodel
+def torch_model(torch, key, dtype, state):
+    """PyTorch's model ``key`` (seed 1) holding ``state`` (dagrad's weights), or its own initial ones."""
+    model = build(torch, key, dtype, seed=1)
+    if state is not None:
+        load_numpy_state(torch, model, state)
+    return model
+
+
+def run_steps(lib, model, steps, dtype):
+    """Forward and backward through ``model``, one step at a time; numpy results per step.
+
+    A step is a dict: ``x`` (the input), and optionally ``train`` (set the mode first),
+    ``zero_grad`` (clear the gradients first), ``seed`` (of the upstream gradient
+    ``g = randn(y.shape, seed)``, backpropagated as ``sum(y * g)``; 1 by default) and ``state``
+    (also return the state_dict after the step).
+    """
+    results = []
+    for step in steps:
+        if step.get("train") is not None:
+            model.train(step["train"])
+        if step.get("zero_grad"):
+            model.zero_grad()
+        x = lib.tensor(step["x"], requires_grad=True)
+        y = model(x)
+        g = randn(tuple(y.shape), step.get("seed", 1), dtype)
+        (y * lib.tensor(g)).sum().backward()
+        result = {
+            "y": to_numpy(y),
+            "x_grad": to_numpy(x.grad),
+            "grads": {n: None if p.grad is None else to_numpy(p.grad) for n, p in model.named_parameters()},
+        }
+        if step.get("state"):
+            result["state"] = numpy_state(model)
+        results.append(result)
+    return results
+
+
+def torch_steps(torch, key, dtype, state, steps):
+    """PyTorch's half of ``compare_steps``: its initial state_dict and its results of ``run_steps``."""
+    model = torch_model(torch, key, dtype, state)
+    return {"initial": numpy_state(model), "steps": run_steps(torch, model, steps, dtype)}
+
+
+def compare_steps(oracle, key, dtype, direction, steps):
+    """The same model in both libraries, the same weights, the same steps: compare everything.
+
+    "dagrad->torch": PyTorch loads dagrad's initial weights (seed 0); "torch->dagrad": dagrad
+    loads PyTorch's own (seed 1), which the oracle returns. Returns the dagrad model.
+    """
+    dmodel = build(autograd, key, dtype, seed=0)
+    ours_initial = numpy_state(dmodel)
+    given = ours_initial if direction == "dagrad->torch" else None
+    theirs = oracle(torch_steps, key, dtype_name(dtype), given, steps)
+    if direction == "dagrad->torch":  # dagrad's own initial weights are what PyTorch ran with
+        assert_state_match(ours_initial, theirs["initial"], dtype)
+    else:
+        load_numpy_state(autograd, dmodel, theirs["initial"])
+    ours = run_steps(autograd, dmodel, steps, dtype)
+    assert len(ours) == len(theirs["steps"])
+    for mine, ref in zip(ours, theirs["steps"]):
+        assert_step_match(mine, ref, dtype)
+    return dmodel
 
 
 def assert_close(actual, expected, dtype):
     np.testing.assert_allclose(to_numpy(actual), to_numpy(expected), **tol(dtype))
 
 
-def run_both(torch, dmodel, tmodel, x, dtype, seed=1):
-    """Forward x through both models, backward a random upstream gradient; compare everything.
-
-    Returns the two outputs.
-    """
-    xd, xt = autograd.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    yd, yt = dmodel(xd), tmodel(xt)
-    assert yd.dtype == dtype and tuple(yd.shape) == tuple(yt.shape)
-    assert_close(yd, yt, dtype)
-    g = randn(yd.shape, seed, dtype)
-    (yd * autograd.tensor(g)).sum().backward()
-    (yt * torch.from_numpy(g)).sum().backward()
-    assert_close(xd.grad, xt.grad, dtype)
-    assert_grads_match(dmodel, tmodel, dtype)
-    return yd, yt
+def assert_step_match(mine, ref, dtype):
+    """One step of ``run_steps``: output (dtype, shape, values), input and parameter gradients, state."""
+    assert mine["y"].dtype == dtype and mine["y"].shape == ref["y"].shape
+    assert_close(mine["y"], ref["y"], dtype)
+    assert_close(mine["x_grad"], ref["x_grad"], dtype)
+    assert list(mine["grads"]) == list(ref["grads"])
+    for name, grad in mine["grads"].items():
+        assert grad is not None and grad.dtype == dtype, name
+        assert_close(grad, ref["grads"][name], dtype)
+    if "state" in mine:
+        assert_state_match(mine["state"], ref["state"], dtype)
 
 
-def assert_grads_match(dmodel, tmodel, dtype):
-    tparams = dict(tmodel.named_parameters())
-    dparams = dict(dmodel.named_parameters())
-    assert list(dparams) == list(tparams)
-    for name, p in dparams.items():
-        assert p.grad is not None and p.grad.dtype == dtype, name
-        assert_close(p.grad, tparams[name].grad, dtype)
-
-
-def assert_state_match(dmodel, tmodel, dtype):
-    tstate = tmodel.state_dict()
-    dstate = dmodel.state_dict()
+def assert_state_match(dstate, tstate, dtype):
+    """Two state_dicts as numpy arrays: the same keys in the same order, the same values."""
     assert list(dstate) == list(tstate)
     for key, value in dstate.items():
         if key.endswith("num_batches_tracked"):
-            assert int(value.item()) == int(tstate[key].item()), key
+            assert int(value) == int(tstate[key]), key
         else:
             assert_close(value, tstate[key], dtype)
 
@@ -156,20 +230,22 @@ LAYERS = {
 @pytest.mark.parametrize("direction", DIRECTIONS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
 @pytest.mark.parametrize("name", list(LAYERS))
-def test_layer_matches_torch(torch, name, dtype, direction):
-    factory, shape = LAYERS[name]
-    dmodel, tmodel = pair(torch, factory, dtype, direction)
-    if direction == "dagrad->torch":  # dagrad's own initial weights are what is compared
-        for key, value in dmodel.state_dict().items():
-            assert_close(value, tmodel.state_dict()[key], dtype)
-    run_both(torch, dmodel, tmodel, randn(shape, 3, dtype), dtype)
+def test_layer_matches_torch(oracle, name, dtype, direction):
+    shape = LAYERS[name][1]
+    compare_steps(oracle, name, dtype, direction, [{"x": randn(shape, 3, dtype)}])
 
 
-def test_layers_keep_their_parameters_in_pytorch_layout(torch):
+def test_layers_keep_their_parameters_in_pytorch_layout(oracle):
+    def shapes(lib, names):
+        layers = {name: LAYERS[name][0](modules(lib)) for name in names}
+        return {name: {k: tuple(v.shape) for k, v in layer.state_dict().items()} for name, layer in layers.items()}
+
+    theirs = oracle(shapes, list(LAYERS))
+    assert list(theirs) == list(LAYERS)
     for name, (factory, _) in LAYERS.items():
-        dmodel, tmodel = factory(nn), factory(torch.nn)
+        dmodel = factory(nn)
         dshapes = {k: tuple(v.shape) for k, v in dmodel.state_dict().items()}
-        assert dshapes == {k: tuple(v.shape) for k, v in tmodel.state_dict().items()}, name
+        assert dshapes == theirs[name], name
         assert all(p.dtype == np.float32 for p in dmodel.parameters()), name  # PyTorch's default dtype
 
 
@@ -180,28 +256,29 @@ def test_layers_keep_their_parameters_in_pytorch_layout(torch):
     [("BatchNorm1d", (6, 4)), ("BatchNorm1d", (5, 4, 3)), ("BatchNorm2d", (3, 4, 3, 2))],
     ids=["bn1d-2d", "bn1d-3d", "bn2d"],
 )
-def test_batchnorm_train_steps_then_eval_match_torch(torch, kind, shape, dtype, momentum):
-    def factory(m):
-        return getattr(m, kind)(4, momentum=momentum)
+def test_batchnorm_train_steps_then_eval_match_torch(oracle, kind, shape, dtype, momentum):
+    key = (kind, (4,), {"momentum": momentum})
+    steps = [  # statistics that change every step
+        {"x": randn(shape, step, dtype) * (step + 1) + step, "seed": 10 + step, "zero_grad": True, "state": True}
+        for step in range(3)
+    ]
+    steps.append({"x": randn(shape, 9, dtype), "train": False, "zero_grad": True, "state": True})
 
-    dmodel, tmodel = pair(torch, factory, dtype)
-    with torch.no_grad():  # non-trivial affine weights, loaded into dagrad
-        tmodel.weight.uniform_(0.5, 2.0)
-        tmodel.bias.uniform_(-1.0, 1.0)
-    copy_weights(torch, dmodel, tmodel, "torch->dagrad")
-    for step in range(3):
-        x = randn(shape, step, dtype) * (step + 1) + step  # statistics that change every step
-        dmodel.zero_grad()
-        tmodel.zero_grad()
-        run_both(torch, dmodel, tmodel, x, dtype, seed=10 + step)
-        assert int(dmodel.num_batches_tracked.item()) == step + 1
-        assert_state_match(dmodel, tmodel, dtype)
-    dmodel.eval()
-    tmodel.eval()
-    dmodel.zero_grad()
-    tmodel.zero_grad()
-    run_both(torch, dmodel, tmodel, randn(shape, 9, dtype), dtype)
-    assert_state_match(dmodel, tmodel, dtype)  # eval leaves the running statistics alone
+    def torch_side(torch, key, dtype, state, steps):
+        model = torch_model(torch, key, dtype, state)  # dagrad's initial weights ...
+        with torch.no_grad():  # ... then non-trivial affine weights, loaded into dagrad
+            model.weight.uniform_(0.5, 2.0)
+            model.bias.uniform_(-1.0, 1.0)
+        return {"initial": numpy_state(model), "steps": run_steps(torch, model, steps, dtype)}
+
+    dmodel = build(autograd, key, dtype, seed=0)
+    theirs = oracle(torch_side, key, dtype_name(dtype), numpy_state(dmodel), steps)
+    load_numpy_state(autograd, dmodel, theirs["initial"])
+    ours = run_steps(autograd, dmodel, steps, dtype)
+    assert len(ours) == len(theirs["steps"]) == 4
+    for step, (mine, ref) in enumerate(zip(ours, theirs["steps"])):
+        assert_step_match(mine, ref, dtype)  # the last step, in eval mode, leaves the running statistics alone
+        assert int(mine["state"]["num_batches_tracked"]) == min(step + 1, 3)
 
 
 @pytest.mark.parametrize("training", [True, False])
@@ -215,17 +292,9 @@ def test_batchnorm_train_steps_then_eval_match_torch(torch, kind, shape, dtype, 
     ],
     ids=["no-affine", "no-running-stats", "neither", "no-bias"],
 )
-def test_batchnorm_options_match_torch(torch, options, training):
-    def factory(m):
-        return m.BatchNorm2d(3, **options)
-
-    dmodel, tmodel = pair(torch, factory, np.float64)
-    dmodel.train(training)
-    tmodel.train(training)
-    assert list(dmodel.state_dict()) == list(tmodel.state_dict())
-    for step in range(2):
-        run_both(torch, dmodel, tmodel, randn((4, 3, 2, 3), step) + step, np.float64)
-        assert_state_match(dmodel, tmodel, np.float64)
+def test_batchnorm_options_match_torch(oracle, options, training):
+    steps = [{"x": randn((4, 3, 2, 3), step) + step, "train": training, "state": True} for step in range(2)]
+    compare_steps(oracle, ("BatchNorm2d", (3,), options), np.float64, "dagrad->torch", steps)
 
 
 @pytest.mark.parametrize(
@@ -233,9 +302,15 @@ def test_batchnorm_options_match_torch(torch, options, training):
     [{"padding": "full"}, {"stride": 2, "padding": "same"}, {"groups": 3}, {"padding_mode": "mirror"}],
     ids=["padding-string", "same-strided", "groups", "padding-mode"],
 )
-def test_conv_rejects_bad_arguments_like_torch(torch, kwargs):
-    with pytest.raises(ValueError):
-        torch.nn.Conv2d(6, 4, 3, **kwargs)
+def test_conv_rejects_bad_arguments_like_torch(oracle, kwargs):
+    def error(torch, kwargs):
+        try:
+            torch.nn.Conv2d(6, 4, 3, **kwargs)
+        except Exception as e:  # noqa: BLE001 - which one is what is compared
+            return type(e).__name__
+        return None
+
+    assert oracle(error, kwargs) == "ValueError"
     with pytest.raises(ValueError):
         nn.Conv2d(6, 4, 3, **kwargs)
 
@@ -247,14 +322,22 @@ def test_conv_transpose_rejects_what_it_cannot_do():
         nn.ConvTranspose2d(2, 2, 3, padding_mode="reflect")
 
 
-def test_conv_transpose_output_size_picks_the_output_padding(torch):
-    layer, tlayer = nn.ConvTranspose2d(3, 2, 3, stride=(2, 3), padding=1), torch.nn.ConvTranspose2d(3, 2, 3, (2, 3), 1)
-    layer.load_state_dict({k: v.detach().numpy() for k, v in tlayer.state_dict().items()})
+def test_conv_transpose_output_size_picks_the_output_padding(oracle):
     x = np.random.default_rng(0).standard_normal((1, 3, 4, 5)).astype(np.float32)
-    for size in [(7, 13), (8, 15), [1, 2, 8, 14]]:
-        ours, theirs = layer(autograd.tensor(x), output_size=size), tlayer(torch.tensor(x), output_size=size)
-        assert ours.shape == tuple(theirs.shape) and ours.shape[-2:] == tuple(size[-2:])
-        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
+    sizes = [(7, 13), (8, 15), [1, 2, 8, 14]]
+
+    def torch_side(torch, x, sizes):
+        torch.manual_seed(0)
+        tlayer = torch.nn.ConvTranspose2d(3, 2, 3, (2, 3), 1)
+        return numpy_state(tlayer), [tlayer(torch.tensor(x), output_size=size) for size in sizes]
+
+    state, outputs = oracle(torch_side, x, sizes)
+    layer = nn.ConvTranspose2d(3, 2, 3, stride=(2, 3), padding=1)
+    layer.load_state_dict(state)
+    for size, theirs in zip(sizes, outputs):
+        ours = layer(autograd.tensor(x), output_size=size)
+        assert ours.shape == theirs.shape and ours.shape[-2:] == tuple(size[-2:])
+        np.testing.assert_allclose(ours.detach().numpy(), theirs, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match=r"output size of \(9, 13\).*from \(7, 13\) to \(8, 15\)"):
         layer(autograd.tensor(x), output_size=(9, 13))
 
@@ -333,44 +416,85 @@ def small_cnn(m):
     )
 
 
+def classify(lib, model, x, target):
+    """Cross-entropy of ``model``'s logits, backward; then the logits again in eval mode (numpy)."""
+    xt = lib.tensor(x, requires_grad=True)
+    logits = model(xt)
+    loss = functional(lib).cross_entropy(logits, lib.tensor(target))
+    loss.backward()
+    result = {
+        "logits": to_numpy(logits),
+        "loss": to_numpy(loss),
+        "x_grad": to_numpy(xt.grad),
+        "grads": {n: to_numpy(p.grad) for n, p in model.named_parameters()},
+        "state": numpy_state(model),  # the running statistics moved the same way
+    }
+    model.eval()
+    result["eval"] = to_numpy(model(lib.tensor(x)))
+    return result
+
+
 @pytest.mark.parametrize("direction", DIRECTIONS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
-def test_small_cnn_end_to_end_matches_torch(torch, dtype, direction):
-    dmodel, tmodel = pair(torch, small_cnn, dtype, direction)
+def test_small_cnn_end_to_end_matches_torch(oracle, dtype, direction):
     x = randn((4, 3, 8, 8), 0, dtype)
     target = np.array([0, 4, 2, 2])
-    xd, xt = autograd.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    logits_d, logits_t = dmodel(xd), tmodel(xt)
-    assert logits_d.shape == (4, 5)
-    assert_close(logits_d, logits_t, dtype)
-    loss_d = F.cross_entropy(logits_d, autograd.tensor(target))
-    loss_t = torch.nn.functional.cross_entropy(logits_t, torch.from_numpy(target))
-    assert_close(loss_d, loss_t, dtype)
-    loss_d.backward()
-    loss_t.backward()
-    assert_close(xd.grad, xt.grad, dtype)
-    assert_grads_match(dmodel, tmodel, dtype)
-    assert_state_match(dmodel, tmodel, dtype)  # the running statistics moved the same way
-    dmodel.eval()
-    tmodel.eval()
-    assert_close(dmodel(autograd.tensor(x)), tmodel(torch.from_numpy(x)), dtype)
+
+    def torch_side(torch, dtype, state, x, target):
+        model = torch_model(torch, "small_cnn", dtype, state)
+        return numpy_state(model), classify(torch, model, x, target)
+
+    dmodel = build(autograd, "small_cnn", dtype, seed=0)
+    given = numpy_state(dmodel) if direction == "dagrad->torch" else None
+    initial, theirs = oracle(torch_side, dtype_name(dtype), given, x, target)
+    if direction == "torch->dagrad":
+        load_numpy_state(autograd, dmodel, initial)
+    ours = classify(autograd, dmodel, x, target)
+    assert ours["logits"].shape == (4, 5)
+    assert list(ours["grads"]) == list(theirs["grads"])
+    for name in ("logits", "loss", "x_grad", "eval"):
+        assert_close(ours[name], theirs[name], dtype)
+    for name, grad in ours["grads"].items():
+        assert grad.dtype == dtype, name
+        assert_close(grad, theirs["grads"][name], dtype)
+    assert_state_match(ours["state"], theirs["state"], dtype)
 
 
 # ---------------------------------------------------------------- losses against PyTorch
 
 
-def loss_pair(torch, dfn, tfn, inputs, target, dtype, seed=5):
-    """Compare loss values and input gradients; ``inputs`` is a numpy array of logits."""
-    xd, xt = autograd.tensor(inputs, requires_grad=True), torch.tensor(inputs, requires_grad=True)
-    td = autograd.tensor(target)
-    tt = torch.from_numpy(np.array(target))
-    ld, lt = dfn(xd, td), tfn(xt, tt)
-    assert ld.dtype == dtype and tuple(ld.shape) == tuple(lt.shape)
-    assert_close(ld, lt, dtype)
-    g = randn(ld.shape, seed, dtype)
-    (ld * autograd.tensor(g)).sum().backward()
-    (lt * torch.from_numpy(g)).sum().backward()
-    assert_close(xd.grad, xt.grad, dtype)
+def make_loss(lib, name, kwargs, dtype):
+    """The loss ``name`` of ``lib``: a module class of nn ("CrossEntropyLoss") or a function of
+    functional ("F.cross_entropy", whose ``kwargs`` are bound). Weights come as lists."""
+    kwargs = {k: lib.tensor(np.array(v, dtype)) if k in ("weight", "pos_weight") else v for k, v in kwargs.items()}
+    if name.startswith("F."):
+        fn = getattr(functional(lib), name[2:])
+        return lambda x, t: fn(x, t, **kwargs)
+    return getattr(modules(lib), name)(**kwargs)
+
+
+def loss_values(lib, loss, inputs, target, dtype, seed=5):
+    """The loss of ``inputs`` (a numpy array of logits) and their gradient for the upstream
+    gradient ``randn(loss.shape, seed)``, as numpy."""
+    x = lib.tensor(inputs, requires_grad=True)
+    value = loss(x, lib.tensor(np.array(target)))
+    g = randn(tuple(value.shape), seed, dtype)
+    (value * lib.tensor(g)).sum().backward()
+    return to_numpy(value), to_numpy(x.grad)
+
+
+def torch_loss(torch, name, kwargs, inputs, target, dtype):
+    return loss_values(torch, make_loss(torch, name, kwargs, dtype), inputs, target, dtype)
+
+
+def compare_loss(oracle, name, kwargs, inputs, target, dtype, ours=None):
+    """Loss values and input gradients of dagrad's loss (``ours``, else ``make_loss``) and PyTorch's."""
+    loss = make_loss(autograd, name, kwargs, dtype) if ours is None else ours
+    value, grad = loss_values(autograd, loss, inputs, target, dtype)
+    tvalue, tgrad = oracle(torch_loss, name, kwargs, inputs, target, dtype_name(dtype))
+    assert value.dtype == dtype and value.shape == tvalue.shape
+    assert_close(value, tvalue, dtype)
+    assert_close(grad, tgrad, dtype)
 
 
 CE_CASES = {
@@ -392,7 +516,8 @@ CE_CASES = {
 }  # fmt: skip
 
 
-def ce_arguments(torch, shape, options, dtype, seed=0):
+def ce_arguments(shape, options, dtype, seed=0):
+    """Logits, class targets and the loss's options (weights as lists) for a CE_CASES case."""
     rng = np.random.default_rng(seed)
     logits = (rng.standard_normal(shape) * 2).astype(dtype)
     classes = shape[1] if len(shape) > 1 else shape[0]
@@ -401,124 +526,101 @@ def ce_arguments(torch, shape, options, dtype, seed=0):
     options = dict(options)
     if options.pop("ignore_default", False):
         target.flat[::3] = -100
-    dopts, topts = dict(options), dict(options)
-    if "weight" in options:
-        dopts["weight"] = autograd.tensor(np.array(options["weight"], dtype))
-        topts["weight"] = torch.tensor(options["weight"], dtype=tdtype(torch, dtype))
-    return logits, target, dopts, topts
+    return logits, target, options
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("case", list(CE_CASES))
-def test_cross_entropy_matches_torch(torch, case, reduction, dtype):
-    logits, target, dopts, topts = ce_arguments(torch, *CE_CASES[case], dtype)
-    loss_pair(
-        torch,
-        nn.CrossEntropyLoss(reduction=reduction, **dopts),
-        torch.nn.CrossEntropyLoss(reduction=reduction, **topts),
-        logits,
-        target,
-        dtype,
-    )
+def test_cross_entropy_matches_torch(oracle, case, reduction, dtype):
+    logits, target, options = ce_arguments(*CE_CASES[case], dtype)
+    compare_loss(oracle, "CrossEntropyLoss", {"reduction": reduction, **options}, logits, target, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("case", ["plain", "weights", "ignore-index", "weights-ignore", "4d", "3d", "unbatched"])
-def test_nll_loss_matches_torch(torch, case, reduction, dtype):
-    logits, target, dopts, topts = ce_arguments(torch, *CE_CASES[case], dtype)
-    logp = torch.log_softmax(torch.from_numpy(logits), dim=1 if logits.ndim > 1 else 0).numpy()
-    loss_pair(
-        torch,
-        nn.NLLLoss(reduction=reduction, **dopts),
-        torch.nn.NLLLoss(reduction=reduction, **topts),
-        logp,
-        target,
-        dtype,
-    )
+def test_nll_loss_matches_torch(oracle, case, reduction, dtype):
+    logits, target, options = ce_arguments(*CE_CASES[case], dtype)
+    # PyTorch's log-probabilities are the input of both
+    logp = oracle(lambda torch, x: torch.log_softmax(torch.from_numpy(x), dim=1 if x.ndim > 1 else 0), logits)
+    compare_loss(oracle, "NLLLoss", {"reduction": reduction, **options}, logp, target, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_mse_loss_matches_torch(torch, reduction, dtype):
-    loss_pair(
-        torch,
-        nn.MSELoss(reduction),
-        torch.nn.MSELoss(reduction=reduction),
+def test_mse_loss_matches_torch(oracle, reduction, dtype):
+    compare_loss(
+        oracle,
+        "MSELoss",
+        {"reduction": reduction},
         randn((4, 3, 2), 0, dtype),
         randn((4, 3, 2), 1, dtype),
         dtype,
+        ours=nn.MSELoss(reduction),  # reduction may come first here (PyTorch's first is size_average)
     )
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("weighting", ["none", "weight", "pos_weight", "both"])
-def test_bce_with_logits_matches_torch(torch, weighting, reduction, dtype):
+def test_bce_with_logits_matches_torch(oracle, weighting, reduction, dtype):
     rng = np.random.default_rng(0)
     logits = (rng.standard_normal((5, 3)) * 3).astype(dtype)
     target = rng.random((5, 3)).astype(dtype)  # soft targets in [0, 1]
     target[0] = [0, 1, 1]
-    dopts, topts = {}, {}
+    options = {"reduction": reduction}
     if weighting in ("weight", "both"):
-        dopts["weight"], topts["weight"] = (
-            autograd.tensor(np.array([0.5, 2.0, 1.0], dtype)),
-            torch.tensor([0.5, 2.0, 1.0], dtype=tdtype(torch, dtype)),
-        )
+        options["weight"] = [0.5, 2.0, 1.0]
     if weighting in ("pos_weight", "both"):
-        dopts["pos_weight"], topts["pos_weight"] = (
-            autograd.tensor(np.array([3.0, 0.2, 1.0], dtype)),
-            torch.tensor([3.0, 0.2, 1.0], dtype=tdtype(torch, dtype)),
-        )
-    loss_pair(
-        torch,
-        nn.BCEWithLogitsLoss(reduction=reduction, **dopts),
-        torch.nn.BCEWithLogitsLoss(reduction=reduction, **topts),
-        logits,
-        target,
-        dtype,
-    )
+        options["pos_weight"] = [3.0, 0.2, 1.0]
+    compare_loss(oracle, "BCEWithLogitsLoss", options, logits, target, dtype)
+
+
+def bce_at(lib, logits, target, pos_weight):
+    """Elementwise BCE-with-logits and the gradient of its sum, without and with ``pos_weight``."""
+    results = []
+    for extra in ({}, {"pos_weight": lib.tensor(pos_weight)}):
+        x = lib.tensor(logits, requires_grad=True)
+        loss = functional(lib).binary_cross_entropy_with_logits(x, lib.tensor(target), reduction="none", **extra)
+        loss.sum().backward()
+        results += [to_numpy(loss), to_numpy(x.grad)]
+    return results
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
-def test_bce_with_logits_is_stable_at_huge_logits(torch, dtype):
+def test_bce_with_logits_is_stable_at_huge_logits(oracle, dtype):
     logits = np.array([[1e3, -1e3, 1e3, -1e3, 0.0, 50.0]], dtype)
     target = np.array([[1.0, 0.0, 0.0, 1.0, 1.0, 0.3]], dtype)
     pos_weight = np.array([2.0, 2.0, 2.0, 2.0, 2.0, 2.0], dtype)
     with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
         warnings.simplefilter("error")
-        x = autograd.tensor(logits, requires_grad=True)
-        loss = F.binary_cross_entropy_with_logits(x, autograd.tensor(target), reduction="none")
-        loss.sum().backward()
-        xp = autograd.tensor(logits, requires_grad=True)
-        lossp = F.binary_cross_entropy_with_logits(
-            xp, autograd.tensor(target), pos_weight=autograd.tensor(pos_weight), reduction="none"
-        )
-        lossp.sum().backward()
-    for t in (loss, x.grad, lossp, xp.grad):
-        assert np.isfinite(t.detach().numpy()).all()
-    np.testing.assert_allclose(loss.detach().numpy()[0, :4], [0.0, 0.0, 1e3, 1e3], atol=1e-6)
-    xt = torch.tensor(logits, requires_grad=True)
-    lt = torch.nn.functional.binary_cross_entropy_with_logits(xt, torch.from_numpy(target), reduction="none")
-    lt.sum().backward()
-    assert_close(loss, lt, dtype)
-    assert_close(x.grad, xt.grad, dtype)
-    xt.grad = None
-    lt = torch.nn.functional.binary_cross_entropy_with_logits(
-        xt, torch.from_numpy(target), pos_weight=torch.from_numpy(pos_weight), reduction="none"
-    )
-    lt.sum().backward()
-    assert_close(lossp, lt, dtype)
-    assert_close(xp.grad, xt.grad, dtype)
+        ours = bce_at(autograd, logits, target, pos_weight)
+    for t in ours:
+        assert np.isfinite(t).all()
+    np.testing.assert_allclose(ours[0][0, :4], [0.0, 0.0, 1e3, 1e3], atol=1e-6)
+    theirs = oracle(bce_at, logits, target, pos_weight)
+    assert len(theirs) == len(ours) == 4
+    for mine, ref in zip(ours, theirs):
+        assert_close(mine, ref, dtype)
 
 
-def test_cross_entropy_is_stable_at_huge_logits(torch):
+def test_cross_entropy_is_stable_at_huge_logits(oracle):
     logits = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 3.0]])
     target = np.array([1, 1])
+
+    def torch_side(torch, *args):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return torch_loss(torch, *args)
+
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        loss_pair(torch, F.cross_entropy, torch.nn.functional.cross_entropy, logits, target, np.float64)
+        value, grad = loss_values(autograd, F.cross_entropy, logits, target, np.float64)
+    tvalue, tgrad = oracle(torch_side, "F.cross_entropy", {}, logits, target, "float64")
+    assert value.dtype == np.float64 and value.shape == tvalue.shape
+    assert_close(value, tvalue, np.float64)
+    assert_close(grad, tgrad, np.float64)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -526,23 +628,28 @@ def test_cross_entropy_is_stable_at_huge_logits(torch):
     "options", [{}, {"weight": [1.0, 2.0, 0.5]}, {"weight": [1.0, 2.0, 0.5], "label_smoothing": 0.2}]
 )
 @pytest.mark.parametrize("shape", [(4, 3), (3,), (2, 3, 4, 2)])
-def test_cross_entropy_with_class_probabilities_matches_torch(torch, shape, options, reduction):
+def test_cross_entropy_with_class_probabilities_matches_torch(oracle, shape, options, reduction):
     """Float targets of the input's shape are class distributions (mixup, distillation); the
     gradient reaches the target too."""
     rng = np.random.default_rng(5)
     logits, target = rng.standard_normal(shape), np.abs(rng.standard_normal(shape))
     target /= target.sum(axis=1 if len(shape) > 1 else 0, keepdims=True)
     x, t = autograd.tensor(logits, requires_grad=True), autograd.tensor(target, requires_grad=True)
-    tx, tt = torch.tensor(logits, requires_grad=True), torch.tensor(target, requires_grad=True)
     ours = F.cross_entropy(x, t, reduction=reduction, **{k: autograd.tensor(v) if k == "weight" else v
                                                           for k, v in options.items()})  # fmt: skip
-    theirs = torch.nn.functional.cross_entropy(tx, tt, reduction=reduction, **{
-        k: torch.tensor(v, dtype=torch.float64) if k == "weight" else v for k, v in options.items()})  # fmt: skip
     ours.sum().backward()
-    theirs.sum().backward()
-    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+    def torch_side(torch, logits, target, options, reduction):
+        tx, tt = torch.tensor(logits, requires_grad=True), torch.tensor(target, requires_grad=True)
+        theirs = torch.nn.functional.cross_entropy(tx, tt, reduction=reduction, **{
+            k: torch.tensor(v, dtype=torch.float64) if k == "weight" else v for k, v in options.items()})  # fmt: skip
+        theirs.sum().backward()
+        return theirs, tx.grad, tt.grad
+
+    theirs, x_grad, t_grad = oracle(torch_side, logits, target, options, reduction)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), x_grad, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(t.grad.numpy(), t_grad, rtol=1e-10, atol=1e-14)
 
 
 def test_cross_entropy_with_class_probabilities_errors():
@@ -562,7 +669,7 @@ def test_cross_entropy_with_class_probabilities_errors():
     ],
     ids=["ce", "ce-weights", "ce-smoothing", "nll"],
 )
-def test_a_batch_with_every_target_ignored_gives_nan_loss_and_zero_gradient(torch, loss):
+def test_a_batch_with_every_target_ignored_gives_nan_loss_and_zero_gradient(oracle, loss):
     """As in PyTorch: the mean over no samples is NaN, but the gradient is 0, so an optimizer
     step after such a batch leaves the weights as they were."""
     model = nn.Linear(3, 4)
@@ -573,25 +680,33 @@ def test_a_batch_with_every_target_ignored_gives_nan_loss_and_zero_gradient(torc
     assert np.isnan(value.item())
     assert not model.weight.grad.numpy().any() and not model.bias.grad.numpy().any()
     np.testing.assert_array_equal(model.weight.detach().numpy(), before)
-    tx = torch.randn(2, 4, requires_grad=True)
-    torch.nn.functional.cross_entropy(tx, torch.tensor([-1, -1]), ignore_index=-1).backward()
-    assert not tx.grad.any()  # (PyTorch's own behaviour, which the above follows)
+
+    def torch_side(torch, x):
+        tx = torch.tensor(x, requires_grad=True)
+        torch.nn.functional.cross_entropy(tx, torch.tensor([-1, -1]), ignore_index=-1).backward()
+        return tx.grad
+
+    tgrad = oracle(torch_side, randn((2, 4), 0, np.float32))
+    assert not tgrad.any()  # (PyTorch's own behaviour, which the above follows)
 
 
-def test_loss_weights_are_buffers_as_in_torch(torch):
-    w = np.array([1.0, 2.0, 0.5])
-    pairs = [
-        (nn.CrossEntropyLoss(weight=autograd.tensor(w)), torch.nn.CrossEntropyLoss(weight=torch.tensor(w))),
-        (nn.NLLLoss(weight=autograd.tensor(w)), torch.nn.NLLLoss(weight=torch.tensor(w))),
-        (
-            nn.BCEWithLogitsLoss(weight=autograd.tensor(w), pos_weight=autograd.tensor(w)),
-            torch.nn.BCEWithLogitsLoss(weight=torch.tensor(w), pos_weight=torch.tensor(w)),
-        ),
-        (nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()),
+def loss_modules(lib, w):
+    n = modules(lib)
+    return [
+        n.CrossEntropyLoss(weight=lib.tensor(w)),
+        n.NLLLoss(weight=lib.tensor(w)),
+        n.BCEWithLogitsLoss(weight=lib.tensor(w), pos_weight=lib.tensor(w)),
+        n.CrossEntropyLoss(),
     ]
-    for loss, tloss in pairs:
-        assert list(loss.state_dict()) == list(tloss.state_dict())
-        assert repr(loss) == repr(tloss)
+
+
+def test_loss_weights_are_buffers_as_in_torch(oracle):
+    w = np.array([1.0, 2.0, 0.5])
+
+    def describe_losses(lib, w):
+        return [(list(loss.state_dict()), repr(loss)) for loss in loss_modules(lib, w)]
+
+    assert describe_losses(autograd, w) == oracle(describe_losses, w)
     model = nn.Sequential(nn.Linear(3, 3), nn.CrossEntropyLoss(weight=autograd.tensor(w, dtype=np.float32)))
     assert list(model.state_dict()) == ["0.weight", "0.bias", "1.weight"]
     assert model.double()[1].weight.dtype == np.float64  # moved with the model
@@ -635,25 +750,38 @@ def weight_stats(w):
     return np.abs(a).max(), a.std(), a.mean()
 
 
+INIT_LAYERS = {
+    "linear": lambda m: m.Linear(1000, 500),
+    "conv": lambda m: m.Conv2d(16, 64, 5),
+    "conv-groups": lambda m: m.Conv2d(16, 64, 5, groups=4),
+    "convT": lambda m: m.ConvTranspose2d(64, 32, 3),
+    "convT-groups": lambda m: m.ConvTranspose2d(64, 32, 3, groups=4),
+}
+
+
 @pytest.mark.parametrize(
-    "factory, fan_in",
+    "key, fan_in",
     [
-        (lambda m: m.Linear(1000, 500), 1000),
-        (lambda m: m.Conv2d(16, 64, 5), 16 * 25),
-        (lambda m: m.Conv2d(16, 64, 5, groups=4), 4 * 25),
-        (lambda m: m.ConvTranspose2d(64, 32, 3), 32 * 9),  # weight (in, out, kH, kW): fan_in is dim 1
-        (lambda m: m.ConvTranspose2d(64, 32, 3, groups=4), 8 * 9),
+        ("linear", 1000),
+        ("conv", 16 * 25),
+        ("conv-groups", 4 * 25),
+        ("convT", 32 * 9),  # weight (in, out, kH, kW): fan_in is dim 1
+        ("convT-groups", 8 * 9),
     ],
     ids=["linear", "conv", "conv-groups", "convT", "convT-groups"],
 )
-def test_default_init_matches_torch_distribution(torch, factory, fan_in):
+def test_default_init_matches_torch_distribution(oracle, key, fan_in):
+    def stats(lib, key):
+        lib.manual_seed(0)
+        layer = INIT_LAYERS[key](modules(lib))
+        return [[float(s) for s in weight_stats(p)[:2]] for p in (layer.weight, layer.bias)]
+
     autograd.manual_seed(0)
-    torch.manual_seed(0)
-    dlayer, tlayer = factory(nn), factory(torch.nn)
+    dlayer = INIT_LAYERS[key](nn)
+    theirs = oracle(stats, key)
     bound = 1 / math.sqrt(fan_in)  # kaiming_uniform_(a=sqrt(5)) and the bias rule both give this
-    for dparam, tparam in ((dlayer.weight, tlayer.weight), (dlayer.bias, tlayer.bias)):
+    for dparam, (tmax, tstd) in zip((dlayer.weight, dlayer.bias), theirs, strict=True):
         dmax, dstd, dmean = weight_stats(dparam)
-        tmax, tstd, _ = weight_stats(tparam)
         assert dmax <= bound and tmax <= bound
         if dparam.numel() >= 1000:  # enough samples for tight statistics
             assert dmax > 0.98 * bound
@@ -691,16 +819,19 @@ def test_default_init_of_batchnorm():
         ("kaiming_normal_", {"nonlinearity": "linear"}, 1 / math.sqrt(32 * 9)),
     ],
 )
-def test_init_functions_match_torch_statistics(torch, fn, kwargs, std):
+def test_init_functions_match_torch_statistics(oracle, fn, kwargs, std):
+    def torch_side(torch, fn, kwargs):
+        torch.manual_seed(0)
+        tw = torch.empty(64, 32, 3, 3)
+        getattr(torch.nn.init, fn)(tw, **kwargs)
+        return [float(s) for s in weight_stats(tw)[:2]]
+
     autograd.manual_seed(0)
-    torch.manual_seed(0)
     w = nn.Parameter(np.empty((64, 32, 3, 3), np.float32))
-    tw = torch.empty(64, 32, 3, 3)
     assert getattr(nn.init, fn)(w, **kwargs) is w
-    getattr(torch.nn.init, fn)(tw, **kwargs)
+    tmax, tstd = oracle(torch_side, fn, kwargs)
     assert w.requires_grad and w.grad_fn is None and w.dtype == np.float32
     dmax, dstd, dmean = weight_stats(w)
-    tmax, tstd, _ = weight_stats(tw)
     assert dstd == pytest.approx(std, rel=0.03)
     assert dstd == pytest.approx(tstd, rel=0.03)
     assert abs(dmean) < 0.03 * std
@@ -717,10 +848,9 @@ def test_init_functions_match_torch_statistics(torch, fn, kwargs, std):
         ("relu", None), ("leaky_relu", None), ("leaky_relu", 0.2), ("leaky_relu", 0), ("selu", None),
     ],
 )  # fmt: skip
-def test_calculate_gain_matches_torch(torch, nonlinearity, param):
-    assert nn.init.calculate_gain(nonlinearity, param) == pytest.approx(
-        torch.nn.init.calculate_gain(nonlinearity, param), rel=1e-12
-    )
+def test_calculate_gain_matches_torch(oracle, nonlinearity, param):
+    theirs = oracle(lambda torch, *args: float(torch.nn.init.calculate_gain(*args)), nonlinearity, param)
+    assert nn.init.calculate_gain(nonlinearity, param) == pytest.approx(theirs, rel=1e-12)
 
 
 def test_init_errors_and_fills():
@@ -827,36 +957,55 @@ REPR_MODEL = [
 ]
 
 
-def test_repr_is_pytorchs(torch):
-    assert str(nested(nn)) == str(nested(torch.nn))
-    for factory in REPR_MODEL:
-        assert repr(factory(nn)) == repr(factory(torch.nn))
-    model = nn.Sequential(*(f(nn) for f in REPR_MODEL))
-    assert str(model) == str(torch.nn.Sequential(*(f(torch.nn) for f in REPR_MODEL)))
+def test_repr_is_pytorchs(oracle):
+    def printouts(lib):
+        m = modules(lib)
+        return {
+            "nested": str(nested(m)),
+            "layers": [repr(factory(m)) for factory in REPR_MODEL],
+            "all": str(m.Sequential(*(f(m) for f in REPR_MODEL))),
+        }
+
+    ours, theirs = printouts(autograd), oracle(printouts)
+    assert ours["nested"] == theirs["nested"]
+    assert len(ours["layers"]) == len(theirs["layers"]) == len(REPR_MODEL)
+    for mine, ref in zip(ours["layers"], theirs["layers"]):
+        assert mine == ref
+    assert ours["all"] == theirs["all"]
 
 
-def test_names_match_torch(torch):
-    d, t = nested(nn), nested(torch.nn)
-    assert list(d.state_dict()) == list(t.state_dict())
-    assert [n for n, _ in d.named_parameters()] == [n for n, _ in t.named_parameters()]
-    assert [n for n, _ in d.named_buffers()] == [n for n, _ in t.named_buffers()]
-    assert [n for n, _ in d.named_modules()] == [n for n, _ in t.named_modules()]
-    assert [n for n, _ in d.named_children()] == [n for n, _ in t.named_children()]
-    assert [type(c).__name__ for c in d.children()] == [type(c).__name__ for c in t.children()]
-    assert [type(c).__name__ for c in d.modules()] == [type(c).__name__ for c in t.modules()]
-    assert [n for n, _ in d.named_parameters(prefix="model")] == [n for n, _ in t.named_parameters(prefix="model")]
-    assert [n for n, _ in d.named_parameters(recurse=False)] == []
-    assert len(list(d.parameters())) == len(list(t.parameters())) == 12
-    assert len(list(d.buffers())) == 9
-    assert {k: tuple(v.shape) for k, v in d.state_dict().items()} == {
-        k: tuple(v.shape) for k, v in t.state_dict().items()
+def describe(model):
+    """A model's names, types, shapes and printout (nn or torch.nn), as plain Python."""
+    return {
+        "state": list(model.state_dict()),
+        "parameters": [n for n, _ in model.named_parameters()],
+        "buffers": [n for n, _ in model.named_buffers()],
+        "modules": [n for n, _ in model.named_modules()],
+        "children": [n for n, _ in model.named_children()],
+        "children types": [type(c).__name__ for c in model.children()],
+        "module types": [type(c).__name__ for c in model.modules()],
+        "prefixed": [n for n, _ in model.named_parameters(prefix="model")],
+        "parameter count": len(list(model.parameters())),
+        "shapes": {k: tuple(v.shape) for k, v in model.state_dict().items()},
+        "str": str(model),
     }
 
 
+def test_names_match_torch(oracle):
+    d = nested(nn)
+    ours, theirs = describe(d), oracle(lambda torch: describe(nested(torch.nn)))
+    for key in ("state", "parameters", "buffers", "modules", "children", "children types", "module types"):
+        assert ours[key] == theirs[key], key
+    assert ours["prefixed"] == theirs["prefixed"]
+    assert [n for n, _ in d.named_parameters(recurse=False)] == []
+    assert ours["parameter count"] == theirs["parameter count"] == 12
+    assert len(list(d.buffers())) == 9
+    assert ours["shapes"] == theirs["shapes"]
+
+
 @pytest.mark.parametrize("direction", DIRECTIONS)
-def test_nested_model_matches_torch(torch, direction):
-    dmodel, tmodel = pair(torch, nested, np.float64, direction)
-    run_both(torch, dmodel.eval(), tmodel.eval(), randn((2, 3, 6, 6)), np.float64)
+def test_nested_model_matches_torch(oracle, direction):
+    compare_steps(oracle, "nested", np.float64, direction, [{"x": randn((2, 3, 6, 6)), "train": False}])
 
 
 def shared(m):
@@ -875,28 +1024,36 @@ def shared(m):
     return Tied()
 
 
+MODELS = {"small_cnn": small_cnn, "nested": nested, "shared": shared}  # more keys of build()
+
+
 @pytest.mark.parametrize("direction", DIRECTIONS)
-def test_shared_parameters_and_modules_are_counted_once(torch, direction):
-    dmodel, tmodel = pair(torch, shared, np.float64, direction)
-    assert list(dmodel.state_dict()) == list(tmodel.state_dict())  # every name, as PyTorch
-    assert [n for n, _ in dmodel.named_parameters()] == [n for n, _ in tmodel.named_parameters()]
-    assert [n for n, _ in dmodel.named_modules()] == [n for n, _ in tmodel.named_modules()]
-    assert [n for n, _ in dmodel.named_children()] == [n for n, _ in tmodel.named_children()]
+def test_shared_parameters_and_modules_are_counted_once(oracle, direction):
+    # the same weights in both directions (the state_dict holds the shared weight under both names);
+    # gradients of both uses add up
+    dmodel = compare_steps(oracle, "shared", np.float64, direction, [{"x": randn((4, 3))}])
+    ours, theirs = describe(dmodel), oracle(lambda torch: describe(build(torch, "shared", np.float64, seed=1)))
+    assert ours["state"] == theirs["state"]  # every name, as PyTorch
+    for key in ("parameters", "modules", "children"):
+        assert ours[key] == theirs[key], key
     assert len(list(dmodel.parameters())) == 4  # encoder.weight/bias, first.1.weight/bias
     assert dmodel.decoder.weight is dmodel.encoder.weight
-    run_both(torch, dmodel, tmodel, randn((4, 3)), np.float64)  # gradients of both uses add up
-    assert str(dmodel) == str(tmodel)
+    assert ours["str"] == theirs["str"]
 
 
-def test_apply_visits_children_first_as_torch(torch):
+def test_apply_visits_children_first_as_torch(oracle):
     def visit_order(model):
         names = {id(m): n for n, m in model.named_modules()}
         order = []
         model.apply(lambda mod: order.append(names[id(mod)]))
         return order
 
-    assert visit_order(nested(nn)) == visit_order(nested(torch.nn))
-    assert visit_order(shared(nn)) == visit_order(shared(torch.nn))  # a shared module: once per parent
+    def orders(lib):
+        return [visit_order(nested(modules(lib))), visit_order(shared(modules(lib)))]
+
+    (nested_order, shared_order), theirs = orders(autograd), oracle(orders)
+    assert nested_order == theirs[0]
+    assert shared_order == theirs[1]  # a shared module: once per parent
     model = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Linear(2, 2)))
 
     def fill(module):
@@ -963,7 +1120,7 @@ def snapshot(model):
     return {k: v.numpy().copy() for k, v in model.state_dict().items()}
 
 
-def test_load_state_dict_reports_every_problem_and_changes_nothing(torch):
+def test_load_state_dict_reports_every_problem_and_changes_nothing(oracle):
     model = nested(nn)
     before = snapshot(model)
     good = {k: np.ones_like(v) for k, v in before.items()}
@@ -985,24 +1142,36 @@ def test_load_state_dict_reports_every_problem_and_changes_nothing(torch):
     with pytest.raises(RuntimeError, match="size mismatch for head.fc.weight"):
         model.load_state_dict({"head.fc.weight": np.ones((3, 5))}, strict=False)
     assert all(np.array_equal(before[k], v) for k, v in snapshot(model).items())
+
     # torch raises for the same dict, too
-    tmodel = nested(torch.nn)
-    with pytest.raises(RuntimeError, match="size mismatch"):
-        tmodel.load_state_dict({k: torch.from_numpy(v) for k, v in bad.items()})
+    def torch_error(torch, bad):
+        try:
+            nested(torch.nn).load_state_dict({k: torch.from_numpy(v) for k, v in bad.items()})
+        except Exception as e:  # noqa: BLE001 - which one is what is compared
+            return type(e).__name__, str(e)
+        return None
+
+    kind, text = oracle(torch_error, bad)
+    assert kind == "RuntimeError" and re.search("size mismatch", text)
 
 
-def test_load_state_dict_not_strict_returns_the_keys_like_torch(torch):
-    model, tmodel = nested(nn), nested(torch.nn)
+def test_load_state_dict_not_strict_returns_the_keys_like_torch(oracle):
+    model = nested(nn)
     params = list(model.parameters())
     partial = {k: np.full(v.shape, 2.0, np.float64) for k, v in snapshot(model).items() if k.startswith("head")}
     partial["stem.0.bias"] = np.full(4, 3.0)
     partial["unknown"] = np.zeros(1)
     partial["head.extra.bias"] = np.zeros(1)
     result = model.load_state_dict(partial, strict=False)
-    tresult = tmodel.load_state_dict({k: torch.from_numpy(v) for k, v in partial.items()}, strict=False)
+
+    def torch_keys(torch, partial):
+        tresult = nested(torch.nn).load_state_dict({k: torch.from_numpy(v) for k, v in partial.items()}, strict=False)
+        return tresult.missing_keys, tresult.unexpected_keys
+
+    missing_keys, unexpected_keys = oracle(torch_keys, partial)
     # a missing num_batches_tracked is not reported (old checkpoints lack it), as in PyTorch
-    assert result.missing_keys == tresult.missing_keys
-    assert result.unexpected_keys == tresult.unexpected_keys == ["unknown", "head.extra.bias"]
+    assert result.missing_keys == missing_keys
+    assert result.unexpected_keys == unexpected_keys == ["unknown", "head.extra.bias"]
     missing, unexpected = result
     assert missing == result.missing_keys and unexpected == result.unexpected_keys
     np.testing.assert_array_equal(model.head.fc.weight.detach().numpy(), np.full((3, 4), 2.0))
@@ -1015,13 +1184,17 @@ def test_load_state_dict_not_strict_returns_the_keys_like_torch(torch):
     assert all(np.array_equal(v, snapshot(model)[k]) for k, v in snapshot(other).items())
 
 
-def test_batchnorm_loads_a_state_dict_without_its_batch_counter(torch):
-    bn, tbn = nn.BatchNorm2d(3), torch.nn.BatchNorm2d(3)
+def test_batchnorm_loads_a_state_dict_without_its_batch_counter(oracle):
+    def torch_side(torch):
+        tbn = torch.nn.BatchNorm2d(3)
+        state = {k: v.numpy() + 1 for k, v in tbn.state_dict().items() if k != "num_batches_tracked"}
+        return state, repr(tbn.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}))
+
+    state, tresult = oracle(torch_side)  # PyTorch's initial statistics, plus one
+    bn = nn.BatchNorm2d(3)
     bn(autograd.randn(4, 3, 2, 2))  # counter at 1
-    state = {k: v.numpy() + 1 for k, v in tbn.state_dict().items() if k != "num_batches_tracked"}
     result = bn.load_state_dict(state)
-    tresult = tbn.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
-    assert result == ([], []) and repr(result) == repr(tresult) == "<All keys matched successfully>"
+    assert result == ([], []) and repr(result) == tresult == "<All keys matched successfully>"
     assert bn.num_batches_tracked.item() == 1  # kept, as PyTorch keeps its own
     np.testing.assert_array_equal(bn.running_var.numpy(), np.full(3, 2.0))
     with pytest.raises(RuntimeError, match='Missing key.*"running_mean"'):  # only the counter is optional
@@ -1029,7 +1202,7 @@ def test_batchnorm_loads_a_state_dict_without_its_batch_counter(torch):
     assert "missing_keys=['num_batches_tracked']" not in repr(bn.load_state_dict({}, strict=False))
 
 
-def test_train_and_eval_go_through_each_childs_own_train(torch):
+def test_train_and_eval_go_through_each_childs_own_train(oracle):
     """A child overriding train() (to keep BatchNorm frozen while fine-tuning) is respected."""
 
     def frozen(lib):
@@ -1045,11 +1218,19 @@ def test_train_and_eval_go_through_each_childs_own_train(torch):
 
         return lib.Sequential(Frozen(), lib.Linear(2, 2))
 
-    net, tnet = frozen(nn), frozen(torch.nn)
-    for mode in (True, False, True):
-        net.train(mode), tnet.train(mode)
-        assert [m.training for m in net.modules()] == [m.training for m in tnet.modules()]
-    assert [m.training for m in net.modules()] == [True, True, False, True]
+    def modes(lib, switches):
+        net = frozen(modules(lib))
+        seen = []
+        for mode in switches:
+            net.train(mode)
+            seen.append([m.training for m in net.modules()])
+        return seen
+
+    ours, theirs = modes(autograd, [True, False, True]), oracle(modes, [True, False, True])
+    assert len(ours) == len(theirs) == 3
+    for mine, ref in zip(ours, theirs):
+        assert mine == ref
+    assert ours[-1] == [True, True, False, True]
 
 
 def test_state_dict_shares_memory_and_keep_vars():
@@ -1063,41 +1244,61 @@ def test_state_dict_shares_memory_and_keep_vars():
     assert list(lin.state_dict(prefix="fc.")) == ["fc.weight", "fc.bias"]
 
 
-def test_sequential_indexing_slicing_and_iteration(torch):
+def test_sequential_indexing_slicing_and_iteration(oracle):
     layers = [lambda m: m.Linear(2, 3), lambda m: m.ReLU(), lambda m: m.Linear(3, 4), lambda m: m.Tanh()]
-    d, t = nn.Sequential(*(f(nn) for f in layers)), torch.nn.Sequential(*(f(torch.nn) for f in layers))
+
+    def torch_side(torch):
+        t = torch.nn.Sequential(*(f(torch.nn) for f in layers))
+        part = {"keys": list(t[1:3].state_dict()), "str": str(t[1:3])}
+        t.append(torch.nn.Linear(4, 1))
+        return part, list(t.state_dict())
+
+    tpart, tkeys = oracle(torch_side)
+    d = nn.Sequential(*(f(nn) for f in layers))
     assert len(d) == 4
     assert isinstance(d[0], nn.Linear) and isinstance(d[-1], nn.Tanh) and d[2].out_features == 4
     assert list(d) == [d[i] for i in range(4)]
     part = d[1:3]
     assert isinstance(part, nn.Sequential) and len(part) == 2 and part[1] is d[2]
-    assert list(part.state_dict()) == list(t[1:3].state_dict()) == ["2.weight", "2.bias"]
-    assert str(part) == str(t[1:3])
+    assert list(part.state_dict()) == tpart["keys"] == ["2.weight", "2.bias"]
+    assert str(part) == tpart["str"]
     with pytest.raises(IndexError):
         d[4]
     x = autograd.randn(5, 2)
     np.testing.assert_allclose(to_numpy(d(x)), to_numpy(d[3](d[2](d[1](d[0](x))))))
     d.append(nn.Linear(4, 1))
-    t.append(torch.nn.Linear(4, 1))
-    assert list(d.state_dict()) == list(t.state_dict()) and d(x).shape == (5, 1)
+    assert list(d.state_dict()) == tkeys and d(x).shape == (5, 1)
     named = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 2)), ("act", nn.ReLU())]))
     assert list(named.state_dict()) == ["fc.weight", "fc.bias"] and named.fc is named[0]
 
 
-def test_module_list(torch):
+def test_module_list(oracle):
+    def build_up(torch):
+        """A ModuleList grown by append, extend and item assignment; what it looks like on the way."""
+        m = torch.nn
+        d = m.ModuleList([m.Linear(2, 2), m.ReLU()])
+        d.append(m.Linear(2, 3))
+        d.extend([m.Tanh(), m.Linear(3, 1)])
+        seen = {
+            "keys": list(d.state_dict()),
+            "types": [type(layer).__name__ for layer in d],
+            "slice keys": list(d[1:3].state_dict()),
+            "str": str(d),
+        }
+        d[0] = m.Linear(2, 2, bias=False)
+        seen.update({"keys after": list(d.state_dict()), "str after": str(d)})
+        return seen
+
+    theirs = oracle(build_up)
     d = nn.ModuleList([nn.Linear(2, 2), nn.ReLU()])
-    t = torch.nn.ModuleList([torch.nn.Linear(2, 2), torch.nn.ReLU()])
     d.append(nn.Linear(2, 3))
-    t.append(torch.nn.Linear(2, 3))
     d.extend([nn.Tanh(), nn.Linear(3, 1)])
-    t.extend([torch.nn.Tanh(), torch.nn.Linear(3, 1)])
-    assert len(d) == 5 and list(d.state_dict()) == list(t.state_dict())
-    assert [type(m).__name__ for m in d] == [type(m).__name__ for m in t]
-    assert isinstance(d[1:3], nn.ModuleList) and list(d[1:3].state_dict()) == list(t[1:3].state_dict())
-    assert d[-1] is d[4] and str(d) == str(t)
+    assert len(d) == 5 and list(d.state_dict()) == theirs["keys"]
+    assert [type(m).__name__ for m in d] == theirs["types"]
+    assert isinstance(d[1:3], nn.ModuleList) and list(d[1:3].state_dict()) == theirs["slice keys"]
+    assert d[-1] is d[4] and str(d) == theirs["str"]
     d[0] = nn.Linear(2, 2, bias=False)
-    t[0] = torch.nn.Linear(2, 2, bias=False)
-    assert list(d.state_dict()) == list(t.state_dict()) and str(d) == str(t)
+    assert list(d.state_dict()) == theirs["keys after"] and str(d) == theirs["str after"]
     assert len(list(d.parameters())) == 5
 
 
