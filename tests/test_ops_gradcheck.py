@@ -655,3 +655,13 @@ def test_unbroadcast_rows_into_a_vector(rows: int, dtype: type) -> None:
     tol = 1e-2 if dtype == np.float16 else 1e-4
     np.testing.assert_allclose(out.astype(np.float64), x.astype(np.float64).sum(0), rtol=tol, atol=tol * np.sqrt(rows))
     assert ag.unbroadcast(x, (1, 5), np.dtype(dtype)).shape == (1, 5)  # kept dimensions: numpy's reduce
+
+
+def test_float16_sums_accumulate_in_float32() -> None:
+    """As PyTorch's: a float16 sum is rounded to float16 once, not after every addition."""
+    x = np.random.default_rng(0).standard_normal((5000, 3)).astype(np.float16)
+    exact = x.astype(np.float64).sum(0)
+    for got in (ag.tensor(x).sum(0).numpy(), ag.unbroadcast(x, (3,), np.dtype(np.float16))):
+        assert got.dtype == np.float16
+        # within the final rounding (half a float16 ulp, 2^-11 relative); rounding each partial sum was ~10 ulps off
+        np.testing.assert_allclose(got.astype(np.float64), exact, rtol=2**-10, atol=0)

@@ -77,10 +77,12 @@ def _sum_to(x: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarra
         out = _ones(x.shape[0], x.dtype).dot(x)
         return out if out.dtype == dtype else out.astype(dtype)
     dims = _broadcast_dims(x.shape, shape)
+    # float16 sums accumulate in float32, as PyTorch's (numpy would round every partial sum to float16)
+    acc = np.float32 if x.dtype == np.float16 else None
     if shape and len(dims) == x.ndim - len(shape):  # only leading dimensions were added: sum them away
-        out = np.add.reduce(x, axis=dims)
+        out = np.add.reduce(x, axis=dims, dtype=acc)
     else:
-        out = np.add.reduce(x, axis=dims, keepdims=True).reshape(shape)
+        out = np.add.reduce(x, axis=dims, keepdims=True, dtype=acc).reshape(shape)
     return out if out.dtype == dtype else out.astype(dtype)
 
 
@@ -125,7 +127,9 @@ class Sum(Op):
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         integers = x.data.dtype.kind in "biu"  # integer and bool sums are int64, as in PyTorch
-        total = np.sum(x.data, axis=dims, keepdims=keepdim, dtype=np.int64 if integers else None)
+        half = x.data.dtype == np.float16  # accumulated in float32, as PyTorch's (then rounded once)
+        total = np.sum(x.data, axis=dims, keepdims=keepdim, dtype=np.int64 if integers else np.float32 if half else None)
+        total = total.astype(np.float16) if half else total
         return np.asarray(total, order="C")  # (numpy keeps a permuted input's layout; PyTorch does not)
 
     @staticmethod
