@@ -128,7 +128,8 @@ class Sum(Op):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         integers = x.data.dtype.kind in "biu"  # integer and bool sums are int64, as in PyTorch
         half = x.data.dtype == np.float16  # accumulated in float32, as PyTorch's (then rounded once)
-        total = np.sum(x.data, axis=dims, keepdims=keepdim, dtype=np.int64 if integers else np.float32 if half else None)
+        acc = np.int64 if integers else np.float32 if half else None
+        total = np.sum(x.data, axis=dims, keepdims=keepdim, dtype=acc)
         total = total.astype(np.float16) if half else total
         return np.asarray(total, order="C")  # (numpy keeps a permuted input's layout; PyTorch does not)
 
