@@ -80,8 +80,10 @@ def pytest_sessionfinish(session, exitstatus):
             )
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_terminal_summary(terminalreporter):
-    """One closing line per kind of skip: how many, why, and what to run."""
+    """One closing line per kind of skip: how many, why, and what to run (after pytest's own summary)."""
+    result = yield
     reasons = Counter()
     for report in terminalreporter.stats.get("skipped", []):
         reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
@@ -94,3 +96,4 @@ def pytest_terminal_summary(terminalreporter):
             )
         else:
             terminalreporter.write_line(f"{count} skipped: {reason}")
+    return result
