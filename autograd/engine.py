@@ -147,7 +147,7 @@ def _queue(node: Any, waiting: list, by_nr: dict, leaves: list) -> None:
 def _root_grad(t: Any, grad: Any, position: str, create_graph: bool) -> Any:
     """The starting gradient: a Tensor under create_graph, else a numpy array (nothing recorded)."""
     g = _root_tensor(t, grad, position)
-    return g if create_graph else g.data
+    return g if create_graph else g._data
 
 
 def _root_tensor(t: Any, grad: Any, position: str) -> Any:
@@ -161,7 +161,7 @@ def _root_tensor(t: Any, grad: Any, position: str) -> Any:
             "differentiate: create the leaves with requires_grad=True (and not under no_grad())"
         )
     if grad is None:
-        if t.data.size != 1:
+        if t._data.size != 1:
             raise RuntimeError(
                 f"grad can be implicitly created only for one-element outputs, but {position} has "
                 f"shape {tuple(t.shape)}: pass gradient= (dL/d{position}, same shape), or reduce "
@@ -242,7 +242,7 @@ def grad(
                 "allow_unused=True to get None for it"
             )
         if g is not None and not create_graph:  # a first-order pass computes numpy arrays
-            g = Tensor._make(np.array(g.data if isinstance(g, Tensor) else g, copy=True))
+            g = Tensor._make(np.array(g._data if isinstance(g, Tensor) else g, copy=True))
         result.append(g)
     return tuple(result) if not single else (result[0],)
 

@@ -47,10 +47,10 @@ class _SavedOutput:
     """Stands in ``saved`` for the op's own output: its values and version counter, not the
     Tensor itself (whose grad_fn is this node: keeping it would make a reference cycle)."""
 
-    __slots__ = ("data", "_vc")
+    __slots__ = ("_data", "_vc")
 
     def __init__(self, out: Tensor) -> None:
-        self.data, self._vc = out.data, out._vc
+        self._data, self._vc = out._data, out._vc
 
 
 class Function:
@@ -106,7 +106,7 @@ class Function:
             return self._saved_data
         i = self._out_index
         if i is not None:
-            saved = saved[:i] + (self._output_tensor(saved[i].data),) + saved[i + 1 :]
+            saved = saved[:i] + (self._output_tensor(saved[i]._data),) + saved[i + 1 :]
         return saved
 
     def _modified(self, counter: list, version: int) -> RuntimeError:
@@ -148,7 +148,10 @@ class Function:
         if not state.grad_enabled:  # no_grad (and backward without create_graph): just compute
             ctx.needs_input_grad = (False,) * len(args)
             result = cls.forward(ctx, *args, **kwargs)
-            return Tensor._make(_array(result, cls), None, args[0]._vc if ctx.is_view else None)
+            out = Tensor._make(_array(result, cls), None, args[0]._vc if ctx.is_view else None)
+            if ctx.is_view:
+                _track_view(out, args[0], None)
+            return out
         needs, parents = _inputs(args)
         ctx.needs_input_grad = needs
         if cls.array_backward:  # a built-in forward only computes with numpy: nothing to switch off
@@ -162,13 +165,18 @@ class Function:
         out_data = result if type(result) is np.ndarray else _array(result, cls)
         view_of = args[0]._vc if ctx.is_view else None
         if True not in needs:  # no input requires grad: nothing to record
-            return Tensor._make(out_data, None, view_of)
+            out = Tensor._make(out_data, None, view_of)
+            if view_of is not None:
+                _track_view(out, args[0], (cls, args[1:]))
+            return out
         if out_data.dtype.kind not in "fc":
             raise TypeError(
                 f"{cls.__name__} returned a {out_data.dtype} tensor from inputs that require "
                 "grad; only floating-point outputs can be differentiated."
             )
         out = Tensor._make(out_data, ctx, view_of)
+        if view_of is not None:
+            _track_view(out, args[0], (cls, args[1:]))
         ctx._seq = next_sequence_nr()
         ctx._parents = parents
         ctx._out_shape, ctx._out_dtype = out_data.shape, out_data.dtype
@@ -191,7 +199,7 @@ class Function:
                 v = out
             if isinstance(v, Tensor):
                 versions.append((v._vc, v._vc[0]))
-                data.append(v.data)
+                data.append(v._data)
             else:
                 data.append(v)
         self._versions, self._saved_data = versions, data
@@ -232,7 +240,7 @@ class Function:
             grads = self._user_backward(grad)
         else:  # a user's Function works on Tensors: wrap the gradient, unwrap the results
             grads = self._user_backward(Tensor._make(grad))
-            grads = tuple(g.data if isinstance(g, Tensor) else g for g in _as_tuple(grads))
+            grads = tuple(g._data if isinstance(g, Tensor) else g for g in _as_tuple(grads))
         grads = _as_tuple(grads)  # (a list of gradients reads as the tuple it means)
         parents = self._parents
         if len(grads) != len(parents):
@@ -266,7 +274,7 @@ class Function:
     def _check_finite(self, grads: tuple) -> None:
         """detect_anomaly(): raise if a gradient holds NaN or Inf, showing where the op was made."""
         for i, g in enumerate(grads):
-            if g is not None and not np.all(np.isfinite(g.data if isinstance(g, Tensor) else g)):
+            if g is not None and not np.all(np.isfinite(g._data if isinstance(g, Tensor) else g)):
                 where = self._trace or "(created outside detect_anomaly)\n"
                 raise RuntimeError(
                     f"{self.name()} returned NaN or Inf in its gradient for input {i}.\nThe op was created by:\n{where}"
@@ -277,9 +285,9 @@ class Function:
         convert a number (or the other kind of value) to ``parent``'s dtype, else raise."""
         arrays, given = not issubclass(kind, Tensor), g  # a first-order pass works on numpy arrays
         if type(g) is not (np.ndarray if arrays else Tensor):  # a number, or the other kind
-            values = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=parent._out_dtype)
+            values = np.asarray(g._data if isinstance(g, Tensor) else g, dtype=parent._out_dtype)
             g = values if arrays else Tensor._make(values)
-        values = g if arrays else g.data
+        values = g if arrays else g._data
         if values.shape != parent._out_shape or values.dtype != parent._out_dtype:
             i = next(i for i, (h, p) in enumerate(zip(grads, self._parents)) if h is given and p is parent)
             raise RuntimeError(
@@ -324,6 +332,18 @@ class Op(Function):
         return grads
 
 
+def _track_view(out: Tensor, source: Tensor, step: tuple | None) -> None:
+    """Remember that ``out`` is a view of ``source`` (and so of its base): the base, the view
+    ops from the base (None for a view made under no_grad) and the version they were read at.
+    An in-place change through the view rewrites the base's history (``Tensor._inplace``)."""
+    view = source._view
+    if view is None:
+        out._view = (source, None if step is None else (step,), out._vc[0])
+    else:
+        steps = None if view[1] is None or step is None else view[1] + (step,)
+        out._view = (view[0], steps, out._vc[0])
+
+
 def _inputs(args: tuple) -> tuple[tuple, tuple]:
     """needs_input_grad (which arguments are Tensors that require grad) and the engine node
     each one's gradient goes to: its grad_fn, or the leaf itself; None where none is needed.
@@ -357,7 +377,7 @@ def run_hooks(hooks: list, grad: Any) -> Any:
                     f"{tuple(value.shape)}; a hook may change the gradient's values, not its shape"
                 )
             value = new if new.dtype == value.dtype else new.to(value.dtype)
-    return value.data if arrays else value
+    return value._data if arrays else value
 
 
 def _as_tuple(value: Any) -> tuple:
@@ -373,4 +393,4 @@ def _array(result: Any, fn: type) -> np.ndarray:
             f"{fn.__name__}.forward returned {len(result)} values; a dagrad Function has one output "
             "(several outputs are not supported): write one Function per output, or stack them"
         )
-    return result.data if isinstance(result, Tensor) else np.asarray(result)
+    return result._data if isinstance(result, Tensor) else np.asarray(result)

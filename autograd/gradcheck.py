@@ -41,7 +41,7 @@ def _numeric_column(
 
     x's array is perturbed in place (whatever its memory layout: a transposed view too);
     elements are numbered in row-major order, as the analytic rows are."""
-    data = x.data
+    data = x._data
     step = np.zeros(data.shape, dtype=data.dtype)
     if direction is None:
         step.flat[flat_index] = eps
@@ -50,9 +50,9 @@ def _numeric_column(
     original = data.copy()
     try:  # grad mode stays on: fn may itself take gradients (gradgradcheck)
         data[...] = original + step
-        plus = [o.data.astype(np.float64) for o in _outputs(fn, inputs)]
+        plus = [o._data.astype(np.float64) for o in _outputs(fn, inputs)]
         data[...] = original - step
-        minus = [o.data.astype(np.float64) for o in _outputs(fn, inputs)]
+        minus = [o._data.astype(np.float64) for o in _outputs(fn, inputs)]
     finally:
         data[...] = original
     return [((p - m) / (2 * eps)).reshape(-1) for p, m in zip(plus, minus)]
@@ -109,7 +109,7 @@ def _analytic_rows(fn: Callable, inputs: tuple, checked: list[int]) -> list[list
             onehot[r] = 1
             for k, g in enumerate(_vjp(out, inputs, checked, onehot)):
                 if g is not None:
-                    jac[k][r] = g.data.reshape(-1)
+                    jac[k][r] = g._data.reshape(-1)
         result.append(jac)
     return result
 
@@ -155,7 +155,7 @@ def _check_fast(
             x = inputs[i]
             v = rng.standard_normal(x.numel())  # a random input direction
             numeric = float(u.reshape(-1) @ _numeric_column(fn, inputs, x, None, v, eps)[o])
-            analytic = 0.0 if grads[k] is None else float(grads[k].data.reshape(-1) @ v)
+            analytic = 0.0 if grads[k] is None else float(grads[k]._data.reshape(-1) @ v)
             if not np.isclose(analytic, numeric, rtol=rtol, atol=atol):
                 raise GradcheckError(
                     f"Jacobian mismatch for output {o} with respect to input {i} (fast mode: the "

@@ -97,7 +97,7 @@ def parse_to(args: tuple, kwargs: dict, call: str) -> Any:
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Convert user data to an array with PyTorch's dtype defaults (floats -> float32)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
         data = _nested(data)
     if dtype is not None:
@@ -126,7 +126,7 @@ def _flat(data: Any) -> Iterator[Any]:
 def _nested(data: Any) -> Any:
     if isinstance(data, (list, tuple)):
         return [_nested(d) for d in data]
-    return data.data if isinstance(data, Tensor) else data
+    return data._data if isinstance(data, Tensor) else data
 
 
 def lift(x: Any, y: Any) -> tuple[Tensor, Tensor]:
@@ -204,10 +204,12 @@ class Tensor:
     """An n-dimensional array (numpy-backed) that can record operations for autograd.
 
     Make one with ``autograd.tensor(data, requires_grad=True)`` or a factory (``zeros``,
-    ``randn``, ...). ``.data`` is the numpy array, ``.grad`` the gradient after ``backward()``.
+    ``randn``, ...). ``.grad`` is the gradient after ``backward()``; ``.numpy()`` (or
+    ``np.asarray(t)``) the values as a numpy array. ``.data`` is, as in PyTorch, the same values
+    as a Tensor outside the graph. Inside dagrad the numpy array is ``_data``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "_pending", "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "_grad_fn", "_vc", "_view", "_hooks", "_pending", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     # A leaf tensor is itself an engine node (autograd/engine.py); it has no parents and keeps
@@ -217,10 +219,11 @@ class Tensor:
     _seq = 0  # a leaf: the engine runs it after every op node
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        self.data = _to_array(data, dtype)
-        self.grad: Tensor | None = None
-        self.grad_fn = None
+        self._data = _to_array(data, dtype)
+        self._grad: Tensor | None = None
+        self._grad_fn = None
         self._vc = [0]
+        self._view = None
         self._hooks: list | None = None
         self._pending = None  # engine scratch space (autograd/engine.py)
         self.requires_grad = False
@@ -229,46 +232,101 @@ class Tensor:
 
     @classmethod
     def _make(cls, data: np.ndarray, grad_fn: Any = None, vc: list | None = None) -> Tensor:
-        """Wrap an array without copying (internal fast path used by every op)."""
+        """Wrap an array without copying (internal fast path used by every op). ``vc`` is the
+        version counter of the tensor whose memory ``data`` shares (a view), else a new one."""
         t = object.__new__(cls)
-        t.data = data
-        t.grad = None
-        t.grad_fn = grad_fn
+        t._data = data
+        t._grad = None
+        t._grad_fn = grad_fn
         t.requires_grad = grad_fn is not None
         t._vc = [0] if vc is None else vc
+        t._view = None
         t._hooks = None
         t._pending = None
         return t
 
     # ---------------------------------------------------------------- attributes
     @property
+    def data(self) -> Tensor:
+        """The same values as a new Tensor that shares this one's memory, outside the graph.
+
+        It has ``requires_grad=False`` and no ``grad_fn``, and in-place changes made through it
+        are neither recorded nor versioned: PyTorch's escape hatch for updates such as
+        ``W.data += -lr * W.grad``. ``t.data = other`` makes ``t`` hold ``other``'s values.
+        """
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        self._data = value._data
+
+    @property
+    def grad(self) -> Tensor | None:
+        """dL/d(this tensor) after ``backward()`` (leaves, and tensors that ``retain_grad()``)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}"
+                )
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: the tensor has shape {self.shape}, "
+                    f"the gradient {value.shape}"
+                )
+            if value.dtype != self.dtype:
+                raise RuntimeError(
+                    f"assigned grad has data of a different type: the tensor is {self.dtype}, "
+                    f"the gradient {value.dtype}"
+                )
+        self._grad = value
+
+    @property
+    def grad_fn(self) -> Any:
+        """The op that made this tensor (its graph node), None for a leaf."""
+        view = self._view
+        if view is not None and view[2] != self._vc[0]:  # the memory changed in place since we looked
+            self._refresh_view()
+        return self._grad_fn
+
+    @property
     def shape(self) -> tuple[int, ...]:
         """The dimensions, a tuple of ints (PyTorch's ``torch.Size``)."""
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
         """Number of dimensions."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
         """The numpy dtype of the elements."""
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> bool:
         """True for tensors not produced by a recorded op (they keep ``.grad``)."""
         return self.grad_fn is None
 
+    @property
+    def is_view(self) -> bool:
+        """True for a view: a tensor that shares another one's memory (``x[0]``, ``x.T``, ...)."""
+        return self._view is not None
+
     # the shape and dtype a gradient for this tensor must have (engine check; Function has them too)
     @property
     def _out_shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def _out_dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def _version(self) -> int:
@@ -283,10 +341,10 @@ class Tensor:
     @property
     def mT(self) -> Tensor:
         """The last two dimensions swapped (a batch of transposed matrices)."""
-        if self.data.ndim < 2:
+        if self._data.ndim < 2:
             raise ValueError(f"mT needs at least 2 dimensions, got shape {self.shape}")
         if not _state.grad_enabled:  # nothing to record: a numpy view sharing our version counter
-            return Tensor._make(np.swapaxes(self.data, -1, -2), None, self._vc)
+            return Tensor._make(np.swapaxes(self._data, -1, -2), None, self._vc)
         return ops_shape.Transpose.apply(self, self.ndim - 2, self.ndim - 1)
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
@@ -299,28 +357,28 @@ class Tensor:
 
     def numel(self) -> int:
         """Number of elements."""
-        return int(self.data.size)
+        return int(self._data.size)
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self) -> Any:
         """The values as (nested) Python lists."""
-        return self.data.tolist()
+        return self._data.tolist()
 
     def numpy(self) -> np.ndarray:
         """The underlying numpy array (shares memory)."""
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
-        return self.data
+        return self._data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if dtype is not None and np.dtype(dtype) != self.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -333,11 +391,17 @@ class Tensor:
         return (self[i] for i in range(self.shape[0]))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
+                f"Boolean value of a tensor with {self._data.size} elements is ambiguous; use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self._data)
+
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``), as in PyTorch."""
+        if self.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -346,16 +410,16 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.dtype.kind not in "iu" or self.data.size != 1:
+        if self.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(self.data)
+        return int(self._data)
 
     __hash__ = object.__hash__  # __eq__ is elementwise, identity stays the hash
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", precision=4, prefix="tensor(")
         extra = []
-        if self.data.size == 0:
+        if self._data.size == 0:
             extra.append(f"size={self.shape}")
         if self.dtype not in (np.float32, np.int64, np.bool_):
             extra.append(f"dtype=autograd.{self.dtype}")
@@ -389,7 +453,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing the same data, cut off from the graph."""
-        return Tensor._make(self.data, None, self._vc)
+        return Tensor._make(self._data, None, self._vc)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
@@ -446,163 +510,253 @@ class Tensor:
             # create_graph=True: the gradient itself is differentiable, so it is kept as it is
             self.grad = grad if self.grad is None else self.grad + grad
             return
-        values = grad.data if isinstance(grad, Tensor) else grad
+        values = grad._data if isinstance(grad, Tensor) else grad
         if self.grad is None:  # our own copy: gradients are shared between inputs and read-only views
             self.grad = Tensor._make(workspace.contiguous(values.astype(self.dtype, copy=False)))
-        elif self.grad.grad_fn is not None or not self.grad.data.flags.writeable:
-            self.grad = Tensor._make(self.grad.data + values)  # never write into a graph's tensor
+        elif self.grad.grad_fn is not None or not self.grad._data.flags.writeable:
+            self.grad = Tensor._make(self.grad._data + values)  # never write into a graph's tensor
         else:
-            np.add(self.grad.data, values, out=self.grad.data)
+            np.add(self.grad._data, values, out=self.grad._data)
             self.grad._vc[0] += 1
 
     # ---------------------------------------------------------------- in place
-    def _check_inplace(self, name: str, *others: Any) -> None:
-        if _state.grad_enabled and (
-            self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
-        ):
-            what = (
-                "a leaf tensor that requires grad" if self.is_leaf and self.requires_grad else "a tensor in the graph"
-            )
-            raise RuntimeError(
-                f"{name}: in-place operation on {what} while gradients are recorded. Use the "
-                "out-of-place form (x = x + y; for x[i] = v build the new tensor with autograd.where "
-                "or autograd.cat), or wrap the update in `with autograd.no_grad():` (dagrad does not "
-                "rewrite a graph's history the way PyTorch does)"
-            )
+    # In-place ops are recorded as PyTorch records them. With nothing to record (no_grad, or no
+    # tensor involved requires grad) the new values are simply written into this tensor's memory.
+    # Otherwise the op runs out of place on this tensor's history so far, its result is written
+    # into the memory, and this tensor's grad_fn becomes the op; written through a view, the
+    # base's history gains the write (CopySlices) and each view of the base takes its history
+    # from the new base the next time its grad_fn is read. Each write counts in the version
+    # counter shared by a base and its views, so a backward that needs the old values fails.
 
-    def _set_data(self, new: np.ndarray) -> Tensor:
-        new = np.asarray(new)
-        if new.shape != self.shape:
-            raise ValueError(f"in-place result of shape {new.shape} does not fit tensor of shape {self.shape}")
-        if not np.can_cast(new.dtype, self.dtype, "same_kind"):
-            raise TypeError(
-                f"in-place result of dtype {new.dtype} can't be stored in a {self.dtype} tensor without "
-                "losing information; convert first (e.g. x = x.float())"
+    def _write(self, values: Any) -> Tensor:
+        """Store ``values`` into this tensor's memory (same shape, castable dtype); count a version."""
+        values = np.asarray(values)
+        if values.shape != self.shape:
+            raise RuntimeError(
+                f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(values.shape)}"
             )
-        self.data[...] = new
+        if not np.can_cast(values.dtype, self.dtype, "same_kind"):
+            raise RuntimeError(
+                f"result type {values.dtype} can't be cast to the desired output type {self.dtype} "
+                "(an in-place op keeps the tensor's dtype; convert first, e.g. x = x.float())"
+            )
+        data = self._data
+        if data.size > 1 and 0 in data.strides and any(n > 1 for n, st in zip(data.shape, data.strides) if st == 0):
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a single "
+                "memory location. Please clone() the tensor before performing the operation."
+            )
+        if values is not data:
+            data[...] = values
         self._vc[0] += 1
         return self
+
+    def _inplace(
+        self, plain: Callable[[], Any], recorded: Callable[[Tensor], Tensor], others: tuple = (), keeps_input=False
+    ) -> Tensor:
+        """Run an in-place op: ``plain()`` gives the new values when nothing is recorded;
+        ``recorded(old)`` is the same op out of place on this tensor's history ``old`` (a copy
+        of the old values when ``keeps_input``, for ops whose backward needs them)."""
+        if not _state.grad_enabled or not (
+            self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
+        ):
+            return self._write(plain())
+        view = self._view
+        if self.requires_grad and self.grad_fn is None:
+            raise RuntimeError(_LEAF_INPLACE.format(what="a leaf Variable that requires grad"))
+        if view is not None:
+            if view[1] is None:
+                raise RuntimeError(
+                    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. "
+                    "Make the view outside no_grad(), or clone() it before changing it."
+                )
+            if view[0].requires_grad and view[0].grad_fn is None:
+                raise RuntimeError(_LEAF_INPLACE.format(what="a view of a leaf Variable that requires grad"))
+        old = Tensor._make(self._data.copy() if keeps_input else self._data, self.grad_fn)  # (a fresh version)
+        old.requires_grad = self.requires_grad
+        result = recorded(old)
+        if result.dtype != self.dtype:
+            if not np.can_cast(result.dtype, self.dtype, "same_kind"):
+                self._write(result._data)  # raises the dtype error
+            result = result.to(self.dtype)
+        self._write(result._data)
+        if view is None:
+            self._take_history(result._grad_fn)
+        else:  # the base's history gains the write through this view; the view reads the new base
+            base = view[0]
+            base_old = Tensor._make(base._data, base.grad_fn)
+            base_old.requires_grad = base.requires_grad
+            written = ops_inplace.CopySlices.apply(base_old, result, view[1])
+            base._take_history(written._grad_fn)
+            node = self._grad_fn
+            self._refresh_view()
+            _move_retained(node, self, self._grad_fn)
+        return self
+
+    def _take_history(self, node: Any) -> None:
+        """Make ``node`` (the op just applied in place) this tensor's grad_fn."""
+        _move_retained(self._grad_fn, self, node)
+        self._grad_fn = node
+        self.requires_grad = node is not None or self.requires_grad
+
+    def _refresh_view(self) -> None:
+        """A view's history from its base's current one (the base changed in place since)."""
+        base, steps, _ = self._view
+        if steps is not None and base.requires_grad:
+            enabled, _state.grad_enabled = _state.grad_enabled, True
+            try:
+                t = base
+                for op, args in steps:  # the same view ops again, now on the base's new history
+                    t = op.apply(t, *args)
+            finally:
+                _state.grad_enabled = enabled
+            self._grad_fn, self.requires_grad = t._grad_fn, t.requires_grad
+        self._view = (base, steps, self._vc[0])
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
         """In-place ``self += alpha * other``."""
-        self._check_inplace("add_", other)
-        return self._set_data(self.data + alpha * _data(other))
+        return self._inplace(
+            lambda: self._data + alpha * _values(other), lambda old: ops_arith.add(old, other, alpha), (other,)
+        )
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
         """In-place ``self -= alpha * other``."""
-        self._check_inplace("sub_", other)
-        return self._set_data(self.data - alpha * _data(other))
+        return self._inplace(
+            lambda: self._data - alpha * _values(other), lambda old: ops_arith.sub(old, other, alpha), (other,)
+        )
 
     def mul_(self, other: Any) -> Tensor:
         """In-place ``self *= other``."""
-        self._check_inplace("mul_", other)
-        return self._set_data(self.data * _data(other))
+        return self._inplace(
+            lambda: self._data * _values(other), lambda old: ops_arith.mul(old, other), (other,), keeps_input=True
+        )
 
     def div_(self, other: Any) -> Tensor:
         """In-place ``self /= other``."""
-        self._check_inplace("div_", other)
-        return self._set_data(self.data / _data(other))
+        return self._inplace(
+            lambda: self._data / _values(other), lambda old: ops_arith.div(old, other), (other,), keeps_input=True
+        )
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """In-place ``clamp``."""
+        return self._inplace(
+            lambda: ops_pointwise.clamp(Tensor._make(self._data), min, max)._data,
+            lambda old: ops_pointwise.clamp(old, min, max),
+        )
+
+    def relu_(self) -> Tensor:
+        """In-place ``relu``."""
+        return self._inplace(lambda: np.maximum(self._data, 0), lambda old: ops_act.relu(old))
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place."""
-        self._check_inplace("zero_")
-        return self._set_data(np.zeros_like(self.data))
+        return self.fill_(0)
 
-    def fill_(self, value: float) -> Tensor:
-        """Fill with ``value`` in place."""
-        self._check_inplace("fill_")
-        return self._set_data(np.full_like(self.data, value))
+    def fill_(self, value: Any) -> Tensor:
+        """Fill with ``value`` (a number or a one-element tensor) in place."""
+        return self._inplace(
+            lambda: np.full_like(self._data, _values(value)),
+            lambda old: ops_pointwise.where(_everywhere(old), value, old),  # all of old replaced: no gradient to it
+            (value,),
+        )
+
+    def masked_fill_(self, mask: Tensor, value: float) -> Tensor:
+        """Set the elements where ``mask`` is true to ``value``, in place."""
+        return self._inplace(
+            lambda: np.where(_values(mask), _values(value), self._data),
+            lambda old: ops_pointwise.where(mask, value, old),
+            (value,),
+        )
 
     def copy_(self, src: Any) -> Tensor:
-        """Copy ``src`` (broadcast to this shape) into this tensor in place."""
-        self._check_inplace("copy_", src)
-        return self._set_data(np.broadcast_to(np.asarray(_data(src), dtype=self.dtype), self.shape))
+        """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor in place."""
+        src_values = _values(src)
+        if np.broadcast_shapes(np.shape(src_values), self.shape) != self.shape:
+            raise RuntimeError(f"copy_: the source of shape {np.shape(src_values)} does not broadcast to {self.shape}")
+        source = src if isinstance(src, Tensor) else Tensor._make(np.asarray(src_values))
+        return self._inplace(
+            lambda: np.broadcast_to(np.asarray(src_values).astype(self.dtype, copy=False), self.shape),
+            lambda old: ops_pointwise.where(_everywhere(old), source.to(self.dtype), old),
+            (src,),
+        )
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        from autograd.ops.indexing import normalize_index, split_ints_first
+        index = ops_index.normalize_index(index)
 
-        self._check_inplace("__setitem__", value)
-        index = normalize_index(index)
-        steps = split_ints_first(index)
-        target, index = (self.data, index) if steps is None else (self.data[steps[0]], steps[1])  # (a view)
-        target[index] = _data(value)
-        self._vc[0] += 1
+        def plain() -> np.ndarray:
+            steps = ops_index.split_ints_first(index)
+            target, where = (self._data, index) if steps is None else (self._data[steps[0]], steps[1])  # (a view)
+            target[where] = _values(value)
+            return self._data
 
-    def _inplace_or_new(self, name: str, other: Any, op: Callable[[Any, Any], Tensor]) -> Tensor:
-        # ``x += y``: in place when nothing is recorded (e.g. ``w -= lr * w.grad`` under
-        # no_grad); when the result must be recorded (x in the graph, or y requiring grad, as in
-        # ``total += loss``) the name is rebound to the out-of-place result.
-        if _state.grad_enabled and (not self.is_leaf or (isinstance(other, Tensor) and other.requires_grad)):
-            return op(self, other)
-        getattr(self, name)(other)
-        return self
+        self._inplace(plain, lambda old: ops_inplace.index_put(old, index, value), (value,))
 
     def __iadd__(self, other: Any) -> Tensor:
-        return self._inplace_or_new("add_", other, Tensor.__add__)
+        return self.add_(other)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._inplace_or_new("sub_", other, Tensor.__sub__)
+        return self.sub_(other)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._inplace_or_new("mul_", other, Tensor.__mul__)
+        return self.mul_(other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._inplace_or_new("div_", other, Tensor.__truediv__)
+        return self.div_(other)
 
     # ---------------------------------------------------------------- operators
     # With nothing to record (inside no_grad, and so inside every backward pass without
     # create_graph) an arithmetic op is just its numpy expression: ``_plain`` returns the
     # other operand as numpy data when that shortcut gives the same result as the op path.
     def _plain(self, other: Any) -> Any:
-        if _state.grad_enabled or self.data.dtype.kind != "f":
+        if _state.grad_enabled or self._data.dtype.kind != "f":
             return None
         if isinstance(other, Tensor):  # (other dtypes go through lift's promotion rules)
-            return other.data if other.data.dtype == self.data.dtype else None
+            return other._data if other._data.dtype == self._data.dtype else None
         return other if type(other) in (float, int) else None
 
     def __add__(self, other: Any) -> Tensor:
-        if type(other) is Tensor and other.data.dtype is self.data.dtype and _state.grad_enabled:
+        if type(other) is Tensor and other._data.dtype is self._data.dtype and _state.grad_enabled:
             return ops_arith.Add.apply(self, other)  # recorded, and no promotion needed
         o = self._plain(other)
         if o is not None:
-            return _wrap(self.data + o)
+            return _wrap(self._data + o)
         return ops_arith.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
         o = self._plain(other)
-        return ops_arith.add(other, self) if o is None else _wrap(o + self.data)
+        return ops_arith.add(other, self) if o is None else _wrap(o + self._data)
 
     def __sub__(self, other: Any) -> Tensor:
-        if type(other) is Tensor and other.data.dtype is self.data.dtype and _state.grad_enabled:
+        if type(other) is Tensor and other._data.dtype is self._data.dtype and _state.grad_enabled:
             return ops_arith.Sub.apply(self, other)  # recorded, and no promotion needed
         o = self._plain(other)
         if o is not None:
-            return _wrap(self.data - o)
+            return _wrap(self._data - o)
         return ops_arith.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
         o = self._plain(other)
-        return ops_arith.sub(other, self) if o is None else _wrap(o - self.data)
+        return ops_arith.sub(other, self) if o is None else _wrap(o - self._data)
 
     def __mul__(self, other: Any) -> Tensor:
-        if type(other) is Tensor and other.data.dtype is self.data.dtype and _state.grad_enabled:
+        if type(other) is Tensor and other._data.dtype is self._data.dtype and _state.grad_enabled:
             return ops_arith.Mul.apply(self, other)  # recorded, and no promotion needed
         o = self._plain(other)
         if o is not None:
-            return _wrap(self.data * o)
+            return _wrap(self._data * o)
         return ops_arith.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
         o = self._plain(other)
-        return ops_arith.mul(other, self) if o is None else _wrap(o * self.data)
+        return ops_arith.mul(other, self) if o is None else _wrap(o * self._data)
 
     def __truediv__(self, other: Any) -> Tensor:
         o = self._plain(other)
-        return ops_arith.div(self, other) if o is None else _wrap(self.data / o)
+        return ops_arith.div(self, other) if o is None else _wrap(self._data / o)
 
     def __rtruediv__(self, other: Any) -> Tensor:
         o = self._plain(other)
-        return ops_arith.div(other, self) if o is None else _wrap(o / self.data)
+        return ops_arith.div(other, self) if o is None else _wrap(o / self._data)
 
     def __pow__(self, other: Any) -> Tensor:
         return ops_arith.pow(self, other)
@@ -611,7 +765,7 @@ class Tensor:
         return ops_arith.pow(other, self)
 
     def __neg__(self) -> Tensor:
-        return ops_arith.neg(self) if _state.grad_enabled else _wrap(-self.data)
+        return ops_arith.neg(self) if _state.grad_enabled else _wrap(-self._data)
 
     def __matmul__(self, other: Any) -> Tensor:
         return ops_linalg.MatMul.apply(self, other if isinstance(other, Tensor) else Tensor(other))
@@ -624,33 +778,33 @@ class Tensor:
 
     # comparisons: boolean tensors, never recorded
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._make(np.asarray(self.data == _data(other)))
+        return Tensor._make(np.asarray(self._data == _values(other)))
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._make(np.asarray(self.data != _data(other)))
+        return Tensor._make(np.asarray(self._data != _values(other)))
 
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data < _data(other)))
+        return Tensor._make(np.asarray(self._data < _values(other)))
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data <= _data(other)))
+        return Tensor._make(np.asarray(self._data <= _values(other)))
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data > _data(other)))
+        return Tensor._make(np.asarray(self._data > _values(other)))
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data >= _data(other)))
+        return Tensor._make(np.asarray(self._data >= _values(other)))
 
     def __invert__(self) -> Tensor:
         if self.dtype != np.bool_:
             raise TypeError(f"~ needs a boolean tensor, got {self.dtype}")
-        return Tensor._make(~self.data)
+        return Tensor._make(~self._data)
 
     def __and__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data & _data(other)))
+        return Tensor._make(np.asarray(self._data & _values(other)))
 
     def __or__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data | _data(other)))
+        return Tensor._make(np.asarray(self._data | _values(other)))
 
     # ---------------------------------------------------------------- methods
     def add(self, other: Any, alpha: float = 1) -> Tensor:
@@ -770,11 +924,11 @@ class Tensor:
 
     def all(self) -> Tensor:
         """True when every element is non-zero."""
-        return Tensor._make(np.asarray(self.data.all()))
+        return Tensor._make(np.asarray(self._data.all()))
 
     def any(self) -> Tensor:
         """True when some element is non-zero."""
-        return Tensor._make(np.asarray(self.data.any()))
+        return Tensor._make(np.asarray(self._data.any()))
 
     def reshape(self, *shape: int) -> Tensor:
         """Same elements, new shape (-1 infers one dimension)."""
@@ -855,7 +1009,7 @@ class Tensor:
 
     def contiguous(self) -> Tensor:
         """A tensor with row-major memory (this one, when it already is)."""
-        return self if self.data.flags.c_contiguous else self.clone()
+        return self if self._data.flags.c_contiguous else self.clone()
 
 
 def _wrap(result: Any) -> Tensor:
@@ -863,15 +1017,36 @@ def _wrap(result: Any) -> Tensor:
     return Tensor._make(result if type(result) is np.ndarray else np.asarray(result))
 
 
-def _data(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
+_LEAF_INPLACE = (
+    "{what} is being used in an in-place operation. Change it under `with autograd.no_grad():` "
+    "(as an optimizer step does), through its .data, or work on a copy (x = x + y, x.clone())."
+)
+
+
+def _move_retained(old: Any, tensor: Tensor, new: Any) -> None:
+    """retain_grad() follows a tensor to its new history when it is changed in place (as PyTorch)."""
+    retained = getattr(old, "_retained", None)
+    if new is None or old is new or retained is None or retained() is not tensor:
+        return
+    old._retained = None
+    new._retained, new._receives = weakref.ref(tensor), True
+
+
+def _everywhere(t: Tensor) -> Tensor:
+    """An all-true mask of ``t``'s shape (a fill replaces every element)."""
+    return Tensor._make(np.ones(t.shape, bool))
+
+
+def _values(value: Any) -> Any:
+    """The numpy values of a Tensor; anything else as it is."""
+    return value._data if isinstance(value, Tensor) else value
 
 
 def _arg(fn: Callable, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
     if dim is None:  # the index into the flattened tensor; keepdim keeps every dimension as 1
-        index = np.asarray(fn(x.data))
+        index = np.asarray(fn(x._data))
         return Tensor._make(index.reshape((1,) * x.ndim) if keepdim else index)
-    return Tensor._make(np.asarray(fn(x.data, axis=dim, keepdims=keepdim)))
+    return Tensor._make(np.asarray(fn(x._data, axis=dim, keepdims=keepdim)))
 
 
 # ------------------------------------------------------------------ factories
@@ -1000,6 +1175,7 @@ def _size(size: tuple) -> tuple[int, ...]:
 from autograd.ops import activation as ops_act  # noqa: E402
 from autograd.ops import arithmetic as ops_arith  # noqa: E402
 from autograd.ops import indexing as ops_index  # noqa: E402
+from autograd.ops import inplace as ops_inplace  # noqa: E402
 from autograd.ops import linalg as ops_linalg  # noqa: E402
 from autograd.ops import pointwise as ops_pointwise  # noqa: E402
 from autograd.ops import reduce as ops_reduce  # noqa: E402

@@ -115,7 +115,7 @@ def bench_dagrad(arrays: dict[str, np.ndarray]) -> tuple[dict[str, float], list[
         forward().backward()
 
     step()
-    grads = [t.grad.data.copy() for t in (W, b, s)]
+    grads = [t.grad.numpy().copy() for t in (W, b, s)]
     return {**measure(step), "forward": measure(forward)["min"]}, grads
 
 

@@ -102,7 +102,8 @@ def main() -> None:
         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(64 * 8 * 8, 10),
     )  # fmt: skip
-    np.savez(ROOT / "out" / "bench_train_weights.npz", **{k: v.data for k, v in reference.state_dict().items()})
+    weights = {k: v.detach().numpy() for k, v in reference.state_dict().items()}
+    np.savez(ROOT / "out" / "bench_train_weights.npz", **weights)
     ours, theirs = build("dagrad"), build("torch")
     losses = [(step(*ours), step(*theirs)) for _ in range(2)]
     for a, b in losses:  # the same weights and data give the same losses: equal work

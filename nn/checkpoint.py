@@ -89,7 +89,7 @@ class _Flattener:
     def node(self, obj: Any, path: tuple, exact: bool = False) -> Any:
         where = ".".join(map(str, path)) or "the top level"
         if isinstance(obj, (Tensor, np.ndarray)):
-            a = obj.data if isinstance(obj, Tensor) else obj
+            a = obj._data if isinstance(obj, Tensor) else obj
             if a.dtype.kind not in "biuf":
                 raise TypeError(f"checkpoint.save: the tensor at {where} has dtype {a.dtype}, which is not supported")
             key = self._key(path, exact)

@@ -1,6 +1,6 @@
 """Datasets and mini-batches: ``Dataset``, ``TensorDataset``, ``DataLoader`` and ``default_collate``.
 
-Names follow ``torch.utils.data``::
+Names follow ``torch.utils._data``::
 
     from nn.data import DataLoader, TensorDataset
     ds = TensorDataset(images, labels)              # items are (image, label) tuples
@@ -68,7 +68,7 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
         """A tuple with each tensor's row ``index`` (copied, so editing it leaves the dataset intact)."""
-        return tuple(Tensor._make(np.array(t.data[index])) for t in self.tensors)
+        return tuple(Tensor._make(np.array(t._data[index])) for t in self.tensors)
 
     def __len__(self) -> int:
         """The size of dim 0."""
@@ -76,7 +76,7 @@ class TensorDataset(Dataset):
 
     def _batch(self, indices: np.ndarray) -> tuple[Tensor, ...]:
         """Rows ``indices`` of every tensor in one fancy-indexing gather (no per-sample loop)."""
-        return tuple(Tensor._make(t.data[indices]) for t in self.tensors)
+        return tuple(Tensor._make(t._data[indices]) for t in self.tensors)
 
     def __repr__(self) -> str:
         shapes = ", ".join(str(tuple(t.shape)) for t in self.tensors)
@@ -110,7 +110,7 @@ def default_collate(samples: Sequence[Any]) -> Any:
         for i, s in enumerate(samples):
             if not isinstance(s, (Tensor, np.ndarray)):
                 raise TypeError(f"default_collate: sample {i} is a {type(s).__name__} but sample 0 is an array")
-            arrays.append(s.data if isinstance(s, Tensor) else np.asarray(s))
+            arrays.append(s._data if isinstance(s, Tensor) else np.asarray(s))
         return _stack(arrays)
     if isinstance(first, (str, bytes)):
         return list(samples)

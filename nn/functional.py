@@ -100,8 +100,8 @@ def batch_norm(
         var = ((input - mean) ** 2).mean(dims, keepdim=True)
         if running_mean is not None and running_var is not None:
             with no_grad():
-                running_mean.mul_(1 - momentum).add_(mean.data.reshape(-1) * momentum)
-                running_var.mul_(1 - momentum).add_(var.data.reshape(-1) * (momentum * count / (count - 1)))
+                running_mean.mul_(1 - momentum).add_(mean._data.reshape(-1) * momentum)
+                running_var.mul_(1 - momentum).add_(var._data.reshape(-1) * (momentum * count / (count - 1)))
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm in eval mode needs running_mean and running_var")
@@ -123,7 +123,7 @@ def _reduce(loss: Tensor, reduction: str, weights: Tensor | None = None) -> Tens
     if reduction == "sum":
         return loss.sum()
     if weights is not None:
-        return _weighted_mean(loss.sum(), float(weights.data.sum()))
+        return _weighted_mean(loss.sum(), float(weights._data.sum()))
     return loss.mean()
 
 
@@ -149,7 +149,7 @@ def _class_last(input: Tensor) -> Tensor:
 
 
 def _check_targets(input: Tensor, target: Tensor, ignore_index: int, fn: str) -> np.ndarray:
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{fn}: class-index targets must be integers, got dtype {t.dtype} (use target.long())")
     expected = input.shape[:1] + input.shape[2:] if input.ndim >= 2 else ()
@@ -193,7 +193,7 @@ def nll_loss(
     logp = input.unsqueeze(0) if input.ndim == 1 else _class_last(input)
     valid = t != ignore_index
     safe = np.where(valid, t, 0)
-    w = np.ones(logp.shape[1], logp.dtype) if weight is None else weight.data.astype(logp.dtype)
+    w = np.ones(logp.shape[1], logp.dtype) if weight is None else weight._data.astype(logp.dtype)
     sample_w = Tensor(np.where(valid, w[safe], 0).astype(logp.dtype))
     picked = logp[np.arange(len(safe)), safe]
     loss = -picked * sample_w
@@ -232,7 +232,7 @@ def cross_entropy(
     t = _check_targets(input, target, ignore_index, "cross_entropy")
     flat = _class_last(logp) if input.ndim >= 2 else logp.unsqueeze(0)
     classes = flat.shape[1]
-    w = Tensor(np.ones(classes, flat.dtype) if weight is None else weight.data.astype(flat.dtype))
+    w = Tensor(np.ones(classes, flat.dtype) if weight is None else weight._data.astype(flat.dtype))
     valid = Tensor((t != ignore_index).astype(flat.dtype))
     smooth = -(flat * w).sum(1) * valid / classes
     per_sample = loss.reshape(-1) * (1 - label_smoothing) + smooth * label_smoothing
@@ -241,7 +241,7 @@ def cross_entropy(
     if reduction == "sum":
         return per_sample.sum()
     safe = np.where(t != ignore_index, t, 0)
-    denominator = (w.data[safe] * valid.data).sum()
+    denominator = (w._data[safe] * valid._data).sum()
     return _weighted_mean(per_sample.sum(), float(denominator))
 
 
@@ -270,7 +270,7 @@ def _soft_cross_entropy(
 
 
 def _data_of(value: Any) -> np.ndarray:
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
+    return value._data if isinstance(value, Tensor) else np.asarray(value)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:

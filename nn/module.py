@@ -29,13 +29,17 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
-        array = np.empty(0, np.float32) if data is None else data.data if isinstance(data, Tensor) else np.asarray(data)
+        if isinstance(data, Tensor):
+            array = data._data
+        else:
+            array = np.empty(0, np.float32) if data is None else np.asarray(data)
         if requires_grad and array.dtype.kind not in "fc":
             raise TypeError(f"only floating-point parameters can require gradients, got dtype {array.dtype}")
-        self.data = array
-        self.grad = None
-        self.grad_fn = None
+        self._data = array
+        self._grad = None
+        self._grad_fn = None
         self._vc = data._vc if isinstance(data, Tensor) else [0]
+        self._view = None
         self._hooks = None
         self._pending = None
         self.requires_grad = bool(requires_grad)
@@ -301,8 +305,8 @@ class Module:
             if p.grad is not None:
                 if set_to_none:
                     p.grad = None
-                elif p.grad.grad_fn is not None or not p.grad.data.flags.writeable:
-                    p.grad = Tensor._make(np.zeros_like(p.grad.data))  # detached zeros
+                elif p.grad.grad_fn is not None or not p.grad._data.flags.writeable:
+                    p.grad = Tensor._make(np.zeros_like(p.grad._data))  # detached zeros
                 else:
                     with no_grad():
                         p.grad.zero_()
@@ -342,9 +346,9 @@ class Module:
             )
         for t in list(self.parameters()) + list(self.buffers()):
             if t.dtype.kind == "f":
-                t.data = t.data.astype(dtype)
+                t._data = t._data.astype(dtype)
                 if t.grad is not None:
-                    t.grad = Tensor(t.grad.data.astype(dtype))
+                    t.grad = Tensor(t.grad._data.astype(dtype))
         return self
 
     def cpu(self) -> Module:
@@ -406,7 +410,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            array = value._data if isinstance(value, Tensor) else np.asarray(value)
             if array.dtype.kind not in "biuf":
                 problems.append(f"{key}: a value of dtype {array.dtype} cannot be loaded (numbers expected)")
             elif array.shape != target.shape:

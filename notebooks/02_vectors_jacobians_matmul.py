@@ -62,7 +62,7 @@ print(J)
 
 x0, x1, _ = x.tolist()
 J_by_hand = np.array([[x1, x0, 0.0], [0.0, 2 * x1, 1.0], [np.exp(x0), 0.0, 0.0]])
-np.testing.assert_allclose(J.data, J_by_hand)
+np.testing.assert_allclose(J.numpy(), J_by_hand)
 
 # %% [markdown]
 # ## 3. The same numbers, implicitly: the vector-Jacobian product
@@ -79,20 +79,20 @@ np.testing.assert_allclose(J.data, J_by_hand)
 # %%
 v = autograd.tensor([1.0, -1.0, 2.0], dtype=autograd.float64)
 
-explicit = v.data @ J.data  # 1. the Jacobian, then a product
+explicit = (v @ J).numpy()  # 1. the Jacobian, then a product
 
 x_leaf = x.detach().requires_grad_()
 y = f(x_leaf)
 y.backward(v)  # 2. backward with an upstream vector
-implicit = x_leaf.grad.data
+implicit = x_leaf.grad.numpy()
 
 _, vjp_result = vjp(f, x, v)  # 3. the same, as one function
 
 print("v @ J        :", explicit)
 print("y.backward(v):", implicit)
-print("vjp(f, x, v) :", vjp_result.data)
+print("vjp(f, x, v) :", vjp_result.numpy())
 np.testing.assert_allclose(implicit, explicit)
-np.testing.assert_allclose(vjp_result.data, explicit)
+np.testing.assert_allclose(vjp_result.numpy(), explicit)
 
 # %% [markdown]
 # ## 4. ReLU: a diagonal Jacobian
@@ -116,8 +116,8 @@ assert x.grad.tolist() == [4.0, 0.0, 5.0, 0.0]
 # %%
 J_relu = jacobian(autograd.relu, x.detach())
 print(J_relu)
-np.testing.assert_array_equal(J_relu.data, np.diag([1.0, 0.0, 1.0, 0.0]))
-np.testing.assert_array_equal(upstream.data @ J_relu.data, x.grad.data)  # v @ J is the same vector
+np.testing.assert_array_equal(J_relu.numpy(), np.diag([1.0, 0.0, 1.0, 0.0]))
+np.testing.assert_array_equal((upstream @ J_relu).numpy(), x.grad.numpy())  # v @ J is the same vector
 
 # %% [markdown]
 # ## 5. Matrix multiply: gradients from the shapes
@@ -141,8 +141,8 @@ dy = rng.standard_normal((N, M))  # some upstream gradient dL/dy
 y.backward(autograd.tensor(dy))
 
 print("dL/dx", x.grad.shape, "  dL/dw", w.grad.shape)
-np.testing.assert_allclose(x.grad.data, dy @ w.data.T)
-np.testing.assert_allclose(w.grad.data, x.data.T @ dy)
+np.testing.assert_allclose(x.grad.numpy(), dy @ w.detach().numpy().T)
+np.testing.assert_allclose(w.grad.numpy(), x.detach().numpy().T @ dy)
 
 # %% [markdown]
 # With the explicit Jacobian, `dy/dx` is a 4-d array [(N x M) x (N x D)] here (output shape,
@@ -151,7 +151,7 @@ np.testing.assert_allclose(w.grad.data, x.data.T @ dy)
 # %%
 J_x = jacobian(lambda x: x @ w.detach(), x.detach())
 print("dy/dx has shape", J_x.shape, "=", J_x.numel(), "entries, for", x.numel(), "gradient entries")
-np.testing.assert_allclose(np.einsum("nm,nmkd->kd", dy, J_x.data), x.grad.data)
+np.testing.assert_allclose(np.einsum("nm,nmkd->kd", dy, J_x.numpy()), x.grad.numpy())
 assert J_x.shape == (N, M, N, D)
 
 # %% [markdown]
@@ -184,10 +184,11 @@ x = autograd.randn(N, D, requires_grad=True)
 w = autograd.randn(D, M, requires_grad=True)
 y = x @ w
 y.backward(autograd.ones(N, M))
-print("x.grad", x.grad.shape, x.grad.dtype, f"{x.grad.data.nbytes / 2**20:.0f} MiB")
-print("w.grad", w.grad.shape, w.grad.dtype, f"{w.grad.data.nbytes / 2**20:.0f} MiB")
+print("x.grad", x.grad.shape, x.grad.dtype, f"{x.grad.numpy().nbytes / 2**20:.0f} MiB")
+print("w.grad", w.grad.shape, w.grad.dtype, f"{w.grad.numpy().nbytes / 2**20:.0f} MiB")
 assert x.grad.shape == (N, D) and w.grad.shape == (D, M)
-np.testing.assert_allclose(w.grad.data[:, 0], x.data.sum(0), rtol=1e-4, atol=1e-3)  # x^T @ ones: column sums
+column_sums = x.detach().numpy().sum(0)  # x^T @ ones
+np.testing.assert_allclose(w.grad.numpy()[:, 0], column_sums, rtol=1e-4, atol=1e-3)
 
 # %% [markdown]
 # **To remember:** a gradient always has the shape of its variable. Backward multiplies the

@@ -123,8 +123,8 @@ print("input", x.shape, "-> output", y.shape)
 assert y.shape == (1, 32, 56, 56)
 
 i, j = 10, 20  # any position
-dot = w.data[:, :, 0, 0] @ x.data[0, :, i, j]  # 32 dot products of length 64
-np.testing.assert_allclose(y.data[0, :, i, j], dot, rtol=1e-4, atol=1e-4)
+dot = w[:, :, 0, 0] @ x[0, :, i, j]  # 32 dot products of length 64
+np.testing.assert_allclose(y[0, :, i, j].numpy(), dot.numpy(), rtol=1e-4, atol=1e-4)
 print(f"output at ({i}, {j}) == w @ (the 64 input channels at ({i}, {j}))")
 
 # %% [markdown]
@@ -153,7 +153,7 @@ for o in range(C_out):  # one activation map per filter
 
 y = conv2d(autograd.tensor(x), autograd.tensor(w), autograd.tensor(b), stride=S, padding=P)
 print(f"5x5 input, 3x3 filters, stride 2, pad 1 -> {out}x{out} maps; output shape {y.shape}")
-np.testing.assert_allclose(y.data, y_loop, rtol=1e-12)
+np.testing.assert_allclose(y.numpy(), y_loop, rtol=1e-12)
 print("conv2d == the loop")
 
 # %% [markdown]
@@ -166,7 +166,7 @@ print("conv2d == the loop")
 x = autograd.tensor([[[[1.0, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]]], requires_grad=True)
 y = max_pool2d(x, 2, stride=2)
 print(y.detach()[0, 0])
-assert y.data[0, 0].tolist() == [[6, 8], [3, 4]]
+assert y[0, 0].tolist() == [[6, 8], [3, 4]]
 
 # %% [markdown]
 # In backward, each output's gradient goes to the input that won the max in its window.
@@ -176,7 +176,7 @@ assert y.data[0, 0].tolist() == [[6, 8], [3, 4]]
 # %%
 y.backward(autograd.tensor([[[[10.0, 20.0], [30.0, 40.0]]]]))
 print(x.grad[0, 0])
-assert x.grad.data[0, 0].tolist() == [[0, 0, 0, 0], [0, 10, 0, 20], [30, 0, 0, 0], [0, 0, 0, 40]]
+assert x.grad[0, 0].tolist() == [[0, 0, 0, 0], [0, 10, 0, 20], [30, 0, 0, 0], [0, 0, 0, 40]]
 
 # %% [markdown]
 # The same layer as a module, on the lecture's 224x224x64 volume: the size halves and the
@@ -212,9 +212,9 @@ names = ["dark|bright", "bright|dark", "dark over bright", "bright over dark"]
 step = np.zeros((1, 1, 6, 6), np.float32)
 step[..., 3:] = 1.0  # the edge lies between columns 2 and 3
 response = conv2d(autograd.tensor(step), autograd.tensor(filters, dtype=autograd.float32))
-print("vertical edge filter:\n", response.data[0, 0])
-assert (response.data[0, 0, :, 1:3] == 4).all() and (response.data[0, 0, :, [0, 3]] == 0).all()
-assert (response.data[0, 2] == 0).all()  # the horizontal one sees nothing
+print("vertical edge filter:\n", response[0, 0].numpy())
+assert (response[0, 0, :, 1:3] == 4).all() and (response[0, 0, :, [0, 3]] == 0).all()
+assert (response[0, 2] == 0).all()  # the horizontal one sees nothing
 
 # %% [markdown]
 # Now the same filters on a handwritten digit from `nn.datasets.load_digits()` (8x8
@@ -237,7 +237,7 @@ def show_image(pixels, title):
     return fig
 
 
-show_image(image.data[0], f"digit {label.item()}")
+show_image(image[0].numpy(), f"digit {label.item()}")
 
 # %%
 conv = nn.Conv2d(1, 4, 3, padding=1, bias=False)
@@ -256,9 +256,9 @@ plot_activations(model, image, layer=model[1], ncols=4)
 # of the digit:
 
 # %%
-maps = model(image.unsqueeze(0)).data[0]
+maps = model(image.unsqueeze(0))[0].detach().numpy()
 print("active pixels per map:", dict(zip(names, (maps > 0).sum(axis=(1, 2)).tolist())))
-strokes = image.data[0] > 0.5
+strokes = image[0].numpy() > 0.5
 assert maps.shape == (4, 8, 8) and (maps.max(axis=0)[strokes] > 0).mean() > 0.9
 
 # %% [markdown]

@@ -53,7 +53,7 @@ train, test = nn.datasets.load_digits()
 image, label = train[0]
 print(f"{len(train)} training and {len(test)} test images; image {image.shape} {image.dtype}, label {label.item()}")
 assert (len(train), len(test)) == (1437, 360) and image.shape == (1, 8, 8)
-assert 0 <= image.data.min() and image.data.max() <= 1
+assert 0 <= image.min() and image.max() <= 1
 
 
 # %%
@@ -72,8 +72,8 @@ def show_digits(images, titles, ncols=10):
 
 
 images, labels = train.tensors
-first = [int(np.flatnonzero(labels.data == d)[0]) for d in range(10)]  # the first image of each digit
-show_digits([images.data[i, 0] for i in first], [f"label {labels.data[i]}" for i in first])
+first = [int(np.flatnonzero(labels.numpy() == d)[0]) for d in range(10)]  # the first image of each digit
+show_digits([images[i, 0].numpy() for i in first], [f"label {labels[i].item()}" for i in first])
 
 # %% [markdown]
 # 8x8 pixels is very coarse, but the digits are still easy to tell apart for a person.
@@ -199,13 +199,13 @@ plot_history(history, "ConvNet on the 8x8 digits")
 
 # %%
 with autograd.no_grad():
-    predicted = model(test.tensors[0]).argmax(dim=1).data
-wrong = np.flatnonzero(predicted != test.tensors[1].data)
+    predicted = model(test.tensors[0]).argmax(dim=1).numpy()
+wrong = np.flatnonzero(predicted != test.tensors[1].numpy())
 print(f"{len(wrong)} of {len(test)} test digits are misclassified")
 assert len(wrong) == round((1 - test_accuracy) * len(test))
 show_digits(
-    [test.tensors[0].data[i, 0] for i in wrong[:10]],
-    [f"{test.tensors[1].data[i]}, said {predicted[i]}" for i in wrong[:10]],
+    [test.tensors[0][i, 0].numpy() for i in wrong[:10]],
+    [f"{test.tensors[1][i].item()}, said {predicted[i]}" for i in wrong[:10]],
 )
 
 # %% [markdown]
@@ -227,7 +227,7 @@ plot_filters(model[0], title="first-layer 3x3 filters")
 
 # %%
 digit, digit_label = test[0]
-show_digits([digit.data[0]], [f"test image, label {digit_label.item()}"], ncols=1)
+show_digits([digit[0].numpy()], [f"test image, label {digit_label.item()}"], ncols=1)
 
 # %%
 plot_activations(model, digit, layer=model[1])
@@ -289,7 +289,7 @@ print({k: tuple(v.shape) for k, v in nn.load(folder / "convnet.safetensors").ite
 
 assert evaluate(restored, test_loader) == test_accuracy
 for (name, p), q in zip(model.named_parameters(), restored.parameters()):
-    assert np.array_equal(p.data, q.data), name
+    assert np.array_equal(p.detach().numpy(), q.detach().numpy()), name
 
 # %% [markdown]
 # To continue training later, save the optimizer too: Adam keeps a running average of
@@ -312,17 +312,17 @@ forgetful = make_convnet()  # the same weights, but an optimizer that starts fro
 forgetful.load_state_dict(model.state_dict())
 fresh_optimizer = nn.optim.Adam(forgetful.parameters(), lr=5e-3)
 
-before = model[0].weight.data.copy()
+before = model[0].weight.detach().clone()
 images, labels = next(iter(train_loader))
 for net, opt in [(model, optimizer), (restored, restored_optimizer), (forgetful, fresh_optimizer)]:
     opt.zero_grad()
     loss_fn(net(images), labels).backward()
     opt.step()
 
-assert not np.array_equal(model[0].weight.data, before)  # the step changed the weights
+assert not np.array_equal(model[0].weight.detach().numpy(), before.numpy())  # the step changed the weights
 for (name, p), q, r in zip(model.named_parameters(), restored.parameters(), forgetful.parameters()):
-    assert np.array_equal(p.data, q.data), name
-    assert not np.array_equal(p.data, r.data), name
+    assert np.array_equal(p.detach().numpy(), q.detach().numpy()), name
+    assert not np.array_equal(p.detach().numpy(), r.detach().numpy()), name
 print("after one more step the restored model still equals the original; the one with a fresh Adam does not")
 checkpoints.cleanup()  # delete the checkpoint files
 

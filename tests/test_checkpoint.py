@@ -30,7 +30,7 @@ def _state_dict():
 
 
 def _data(v):
-    return v.data if isinstance(v, autograd.Tensor) else v
+    return v._data if isinstance(v, autograd.Tensor) else v
 
 
 def _assert_same(a, b):
@@ -38,7 +38,7 @@ def _assert_same(a, b):
     if isinstance(a, (autograd.Tensor, np.ndarray)):
         assert isinstance(b, autograd.Tensor)
         assert b.dtype == _data(a).dtype and b.shape == _data(a).shape
-        np.testing.assert_array_equal(b.data, _data(a))
+        np.testing.assert_array_equal(b._data, _data(a))
     elif isinstance(a, dict):
         assert isinstance(b, dict) and list(a) == list(b)
         for k in a:
@@ -61,7 +61,7 @@ def test_state_dict_round_trip_keeps_keys_order_dtypes(tmp_path):
     assert out["bn.num_batches_tracked"].shape == ()
     assert not out["layer.weight"].requires_grad and out["layer.weight"].is_leaf
     out["layer.weight"].add_(1.0)  # loaded tensors own writable memory
-    assert load(str(path))["layer.weight"].data[0, 0] == sd["layer.weight"].data[0, 0]
+    assert load(str(path))["layer.weight"]._data[0, 0] == sd["layer.weight"]._data[0, 0]
 
 
 def test_non_contiguous_and_big_endian_arrays(tmp_path):
@@ -69,9 +69,9 @@ def test_non_contiguous_and_big_endian_arrays(tmp_path):
     sd = {"t": autograd.tensor(base).T, "view": base[:, ::2], "be": np.arange(4, dtype=">i4")}
     save(sd, tmp_path / "a.safetensors")
     out = load(tmp_path / "a.safetensors")
-    np.testing.assert_array_equal(out["t"].data, base.T)
-    np.testing.assert_array_equal(out["view"].data, base[:, ::2])
-    np.testing.assert_array_equal(out["be"].data, np.arange(4))
+    np.testing.assert_array_equal(out["t"]._data, base.T)
+    np.testing.assert_array_equal(out["view"]._data, base[:, ::2])
+    np.testing.assert_array_equal(out["be"]._data, np.arange(4))
     assert out["be"].dtype == np.int32
 
 
@@ -212,7 +212,7 @@ def test_pytorch_written_file_loads(tmp_path, oracle):
     for k, t in tensors.items():
         assert isinstance(out[k], autograd.Tensor)
         assert out[k].dtype == t.dtype and out[k].shape == t.shape
-        np.testing.assert_array_equal(out[k].data, t)
+        np.testing.assert_array_equal(out[k]._data, t)
 
 
 def test_pytorch_bfloat16_gives_checkpoint_error(tmp_path, oracle):
@@ -343,7 +343,7 @@ def test_save_replaces_atomically_and_cleans_up_on_failure(tmp_path, monkeypatch
     save({"w": autograd.zeros(3)}, path)
     ((src, dst),) = replaced
     assert os.path.dirname(src) == str(tmp_path) and dst == path  # written beside the target, then renamed
-    np.testing.assert_array_equal(load(path)["w"].data, np.zeros(3))
+    np.testing.assert_array_equal(load(path)["w"]._data, np.zeros(3))
     assert sorted(os.listdir(tmp_path)) == ["ckpt.safetensors"]
     assert (os.stat(path).st_mode & 0o777) == 0o644
     os.chmod(path, 0o600)

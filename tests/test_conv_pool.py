@@ -136,12 +136,12 @@ def _compare(oracle, fn, arrays, geometry=(), atol=1e-10):
     ours = [autograd.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
     ty, grads = oracle(lambda torch, *args: _torch_half(torch, fn, *args), arrays, geometry)
     y = fn(autograd, *ours, *geometry)
-    np.testing.assert_allclose(y.data, ty, atol=atol, rtol=1e-7)
+    np.testing.assert_allclose(y._data, ty, atol=atol, rtol=1e-7)
     g = np.random.default_rng(9).standard_normal(ty.shape)  # the upstream gradient PyTorch's side drew
     y.backward(autograd.tensor(g))
     for a, t in zip(ours, grads):
         if a.requires_grad:
-            np.testing.assert_allclose(a.grad.data, t, atol=atol, rtol=1e-7)
+            np.testing.assert_allclose(a.grad._data, t, atol=atol, rtol=1e-7)
 
 
 CONV_CASES = [  # (x shape, w shape, stride, padding, dilation, groups)
@@ -211,7 +211,7 @@ def test_pools_match_torch(oracle, k, s, p, d, ceil):
         return torch.nn.functional.max_pool2d(torch.tensor(x), *geometry, return_indices=True)[1]
 
     tidx = oracle(indices, x, (k, s, p, d, ceil))
-    np.testing.assert_array_equal(idx.data, tidx)
+    np.testing.assert_array_equal(idx._data, tidx)
     if d == 1:
         for include in (True, False):
             _compare(oracle, lambda F, x, *geometry: F.avg_pool2d(x, *geometry), [x], (k, s, p, ceil, include))
@@ -271,22 +271,22 @@ def test_lecture_1x1_convolution():
     w = autograd.randn(32, 64, 1, 1)
     y = conv2d(x, w)
     assert y.shape == (1, 32, 56, 56)
-    np.testing.assert_allclose(y.data[0, :, 10, 20], w.data[:, :, 0, 0] @ x.data[0, :, 10, 20], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(y._data[0, :, 10, 20], w._data[:, :, 0, 0] @ x._data[0, :, 10, 20], rtol=1e-4, atol=1e-4)
 
 
 def test_lecture_max_pool_example_and_gradient():
     x = autograd.tensor([[[[1.0, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]]], requires_grad=True)
     y = max_pool2d(x, 2, stride=2)
-    np.testing.assert_array_equal(y.data[0, 0], [[6, 8], [3, 4]])
+    np.testing.assert_array_equal(y._data[0, 0], [[6, 8], [3, 4]])
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data[0, 0], [[0, 0, 0, 0], [0, 1, 0, 1], [1, 0, 0, 0], [0, 0, 0, 1]])
+    np.testing.assert_array_equal(x.grad._data[0, 0], [[0, 0, 0, 0], [0, 1, 0, 1], [1, 0, 0, 0], [0, 0, 0, 1]])
     assert autograd.avg_pool2d(autograd.randn(1, 64, 224, 224), 2).shape == (1, 64, 112, 112)
 
 
 def test_conv_is_a_sliding_dot_product():
     rng = np.random.default_rng(5)
     x, w, b = rng.standard_normal((1, 3, 6, 6)), rng.standard_normal((2, 3, 3, 3)), rng.standard_normal(2)
-    y = conv2d(autograd.tensor(x), autograd.tensor(w), autograd.tensor(b), stride=1).data
+    y = conv2d(autograd.tensor(x), autograd.tensor(w), autograd.tensor(b), stride=1)._data
     for o in range(2):
         for i in range(4):
             for j in range(4):
@@ -423,5 +423,5 @@ def test_average_pooling_of_tiling_windows_both_ways(oracle, size, out):
     x = rand((2, 3, size, size), 7)
     assert autograd.gradgradcheck(lambda t: autograd.adaptive_avg_pool2d(t, out), (x,), fast_mode=True)
     ours = autograd.adaptive_avg_pool2d(x, out)
-    theirs = oracle(lambda torch, x, out: torch.nn.functional.adaptive_avg_pool2d(torch.tensor(x), out), x.data, out)
-    np.testing.assert_allclose(ours.data, theirs, rtol=1e-12)
+    theirs = oracle(lambda torch, x, out: torch.nn.functional.adaptive_avg_pool2d(torch.tensor(x), out), x._data, out)
+    np.testing.assert_allclose(ours._data, theirs, rtol=1e-12)

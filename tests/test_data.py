@@ -34,7 +34,7 @@ class Squares(Dataset):
 
 
 def _labels(loader):
-    return [b[1].data.tolist() for b in loader]
+    return [b[1]._data.tolist() for b in loader]
 
 
 # ------------------------------------------------------------------------------- TensorDataset
@@ -43,11 +43,11 @@ def test_tensor_dataset_items_are_tuples_of_tensors():
     assert len(ds) == 4
     x, y = ds[2]
     assert isinstance(x, autograd.Tensor) and isinstance(y, autograd.Tensor)
-    np.testing.assert_array_equal(x.data, [6, 7, 8])
+    np.testing.assert_array_equal(x._data, [6, 7, 8])
     assert y.shape == () and y.item() == 2 and y.dtype == np.int64
     assert ds[-1][1].item() == 3
-    x.data[0] = -1  # items are copies
-    assert ds.tensors[0].data[2, 0] == 6
+    x._data[0] = -1  # items are copies
+    assert ds.tensors[0]._data[2, 0] == 6
     (only,) = TensorDataset(autograd.arange(3))[1]  # one tensor: still a 1-tuple
     assert only.item() == 1
     with pytest.raises(IndexError):
@@ -91,19 +91,19 @@ def test_batch_shapes_len_and_drop_last(n, bs, drop_last, sizes):
 def test_unshuffled_order_and_values():
     ds = _dataset(7)
     x, y = next(iter(DataLoader(ds, batch_size=4)))
-    np.testing.assert_array_equal(y.data, [0, 1, 2, 3])
-    np.testing.assert_array_equal(x.data, ds.tensors[0].data[:4])
-    x.data[:] = 0  # batches are copies
-    assert ds.tensors[0].data[1, 0] == 3
+    np.testing.assert_array_equal(y._data, [0, 1, 2, 3])
+    np.testing.assert_array_equal(x._data, ds.tensors[0]._data[:4])
+    x._data[:] = 0  # batches are copies
+    assert ds.tensors[0]._data[1, 0] == 3
 
 
 @pytest.mark.parametrize("dataset", [_dataset(23), Squares(23)], ids=["tensor_dataset", "generic"])
 def test_each_epoch_visits_every_sample_once(dataset):
     loader = DataLoader(dataset, batch_size=5, shuffle=True, seed=3)
     for _ in range(3):
-        seen = np.concatenate([np.asarray(b[1].data) for b in loader])
+        seen = np.concatenate([np.asarray(b[1]._data) for b in loader])
         assert sorted(seen.tolist()) == list(range(23))
-    dropped = np.concatenate([np.asarray(b[1].data) for b in DataLoader(dataset, 5, shuffle=True, drop_last=True)])
+    dropped = np.concatenate([np.asarray(b[1]._data) for b in DataLoader(dataset, 5, shuffle=True, drop_last=True)])
     assert len(dropped) == 20 and len(set(dropped.tolist())) == 20
 
 
@@ -140,7 +140,7 @@ def test_unseeded_shuffle_follows_manual_seed():
 def test_order_is_fixed_when_iteration_starts():
     loader = DataLoader(_dataset(12), batch_size=4, shuffle=True, seed=0)
     it0, it1 = iter(loader), iter(loader)  # two epochs started before either is consumed
-    e0, e1 = [b[1].data.tolist() for b in it0], [b[1].data.tolist() for b in it1]
+    e0, e1 = [b[1]._data.tolist() for b in it0], [b[1]._data.tolist() for b in it1]
     ref = DataLoader(_dataset(12), batch_size=4, shuffle=True, seed=0)
     assert e0 == _labels(ref) and e1 == _labels(ref)
 
@@ -148,8 +148,8 @@ def test_order_is_fixed_when_iteration_starts():
 def test_generic_dataset_collates_tuples():
     x, y = next(iter(DataLoader(Squares(5), batch_size=3)))
     assert isinstance(x, autograd.Tensor) and x.shape == (3, 2) and x.dtype == np.float32
-    np.testing.assert_array_equal(x.data, [[0, 0], [1, 1], [2, 4]])
-    assert y.dtype == np.int64 and y.data.tolist() == [0, 1, 2]
+    np.testing.assert_array_equal(x._data, [[0, 0], [1, 1], [2, 4]])
+    assert y.dtype == np.int64 and y._data.tolist() == [0, 1, 2]
 
 
 def test_default_collate_containers_and_numbers():
@@ -165,7 +165,7 @@ def test_default_collate_containers_and_numbers():
     assert batch["s"] == ["n0", "n1", "n2"]
     assert isinstance(batch["l"], list) and batch["l"][0].dtype == np.int64 and batch["l"][1].dtype == np.float64
     od = default_collate([OrderedDict(a=1), OrderedDict(a=2)])
-    assert type(od) is OrderedDict and od["a"].data.tolist() == [1, 2]
+    assert type(od) is OrderedDict and od["a"]._data.tolist() == [1, 2]
 
 
 def test_default_collate_errors():
@@ -225,23 +225,23 @@ def test_load_digits_shapes_dtypes_and_split(digits):
         x, y = ds.tensors
         assert x.shape == (len(ds), 1, 8, 8) and x.dtype == np.float32
         assert y.shape == (len(ds),) and y.dtype == np.int64
-        assert x.data.min() == 0.0 and x.data.max() == 1.0
-        assert set(np.unique(x.data * 16).tolist()) <= set(range(17))  # pixel / 16
-        assert sorted(np.unique(y.data).tolist()) == list(range(10))
+        assert x._data.min() == 0.0 and x._data.max() == 1.0
+        assert set(np.unique(x._data * 16).tolist()) <= set(range(17))  # pixel / 16
+        assert sorted(np.unique(y._data).tolist()) == list(range(10))
 
 
 def test_load_digits_split_is_fixed_and_disjoint(digits):
     again = load_digits()
     for a, b in zip(digits, again):
         for ta, tb in zip(a.tensors, b.tensors):
-            np.testing.assert_array_equal(ta.data, tb.data)
-    again.train.tensors[0].data[0] = 5.0  # fresh tensors per call: editing one leaves others intact
-    assert load_digits().train.tensors[0].data[0].max() <= 1.0
+            np.testing.assert_array_equal(ta._data, tb._data)
+    again.train.tensors[0]._data[0] = 5.0  # fresh tensors per call: editing one leaves others intact
+    assert load_digits().train.tensors[0]._data[0].max() <= 1.0
     from sklearn.datasets import load_digits as sk_load
 
     x_all = sk_load().data.astype(np.float32)
-    split = np.concatenate([d.tensors[0].data.reshape(-1, 64) * 16 for d in digits])
-    y_split = np.concatenate([d.tensors[1].data for d in digits])
+    split = np.concatenate([d.tensors[0]._data.reshape(-1, 64) * 16 for d in digits])
+    y_split = np.concatenate([d.tensors[1]._data for d in digits])
 
     def rows_sorted(x, y):
         table = np.column_stack([x, y])
@@ -337,9 +337,9 @@ def test_load_mnist_from_tiny_files(tmp_path):
         ds = load_mnist(tmp_path, train=train)
         x, y = ds.tensors
         assert x.shape == (len(labels), 1, 28, 28) and x.dtype == np.float32
-        assert y.dtype == np.int64 and y.data.tolist() == labels.tolist()
-        np.testing.assert_allclose(x.data[:, 0], images / 255.0, rtol=1e-6)
-        assert x.data.min() == 0.0 and x.data.max() == 1.0
+        assert y.dtype == np.int64 and y._data.tolist() == labels.tolist()
+        np.testing.assert_allclose(x._data[:, 0], images / 255.0, rtol=1e-6)
+        assert x._data.min() == 0.0 and x._data.max() == 1.0
 
 
 def test_load_mnist_torchvision_layout(tmp_path):

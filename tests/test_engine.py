@@ -23,7 +23,7 @@ def leaf(values, dtype=autograd.float64):
 def test_input_used_twice_accumulates():
     a = leaf([1.0, 2.0])
     (a + a).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(a.grad._data, [2.0, 2.0])
     b = leaf(3.0)
     (b * b).backward()
     assert b.grad.item() == 6.0
@@ -56,10 +56,10 @@ def test_leaf_gradients_accumulate_across_backward_calls():
     x = leaf([1.0, -1.0])
     for _ in range(3):
         (x * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [9.0, 9.0])
+    np.testing.assert_array_equal(x.grad._data, [9.0, 9.0])
     x.grad = None
     (x * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad._data, [3.0, 3.0])
 
 
 def test_grad_has_leaf_shape_and_dtype():
@@ -73,7 +73,7 @@ def test_shared_gradient_objects_are_not_aliased():
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     (a + b).sum().backward()
     a.grad.zero_()
-    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(b.grad._data, [1.0, 1.0])
 
 
 def test_non_leaf_grad_not_kept_unless_retained():
@@ -82,7 +82,7 @@ def test_non_leaf_grad_not_kept_unless_retained():
     z = y * 3
     y.retain_grad()
     z.sum().backward()
-    np.testing.assert_array_equal(y.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(y.grad._data, [3.0, 3.0])
     assert z.grad is None
     assert y.retains_grad and not z.retains_grad
 
@@ -117,15 +117,15 @@ def test_retain_graph_allows_second_backward():
     x = leaf([1.0, 2.0])
     y = (x.exp() * x).sum()
     y.backward(retain_graph=True)
-    first = x.grad.data.copy()
+    first = x.grad._data.copy()
     y.backward()
-    np.testing.assert_allclose(x.grad.data, 2 * first)
+    np.testing.assert_allclose(x.grad._data, 2 * first)
 
 
 def test_saved_arrays_released_after_backward():
     x = autograd.randn(50, 50, requires_grad=True)
     h = x.sigmoid()
-    watch = weakref.ref(h.data)  # sigmoid saved its output array
+    watch = weakref.ref(h._data)  # sigmoid saved its output array
     loss = (h @ x).tanh().sum()
     del h
     gc.collect()
@@ -139,7 +139,7 @@ def test_saved_arrays_released_after_backward():
 def test_saved_arrays_kept_with_retain_graph():
     x = autograd.randn(5, requires_grad=True)
     h = x.exp()
-    watch = weakref.ref(h.data)
+    watch = weakref.ref(h._data)
     loss = h.sum() * 2
     del h
     loss.backward(retain_graph=True)
@@ -167,7 +167,7 @@ def test_backward_on_non_scalar_needs_gradient():
     with pytest.raises(RuntimeError, match=r"shape \(2,\).*gradient="):
         (x * 2).backward()
     (x * 2).backward(autograd.tensor([1.0, 10.0], dtype=autograd.float64))
-    np.testing.assert_array_equal(x.grad.data, [2.0, 20.0])
+    np.testing.assert_array_equal(x.grad._data, [2.0, 20.0])
 
 
 def test_backward_gradient_shape_checked():
@@ -195,7 +195,7 @@ def test_engine_checks_gradient_shape_and_names_op():
     class BadShape(Function):
         @staticmethod
         def forward(ctx, x):
-            return x.data * 2
+            return x._data * 2
 
         @staticmethod
         def backward(ctx, grad):
@@ -210,7 +210,7 @@ def test_engine_checks_gradient_dtype():
     class BadDtype(Function):
         @staticmethod
         def forward(ctx, x):
-            return x.data * 2
+            return x._data * 2
 
         @staticmethod
         def backward(ctx, grad):
@@ -225,7 +225,7 @@ def test_engine_checks_number_of_gradients():
     class TwoForOne(Function):
         @staticmethod
         def forward(ctx, x):
-            return x.data
+            return x._data
 
         @staticmethod
         def backward(ctx, grad):
@@ -272,7 +272,7 @@ def test_inplace_on_leaf_requiring_grad_is_refused_outside_no_grad():
     with autograd.no_grad():
         w -= 0.5 * autograd.tensor([2.0, 2.0], dtype=autograd.float64)
     assert w.is_leaf and w.requires_grad
-    np.testing.assert_array_equal(w.data, [0.0, 1.0])
+    np.testing.assert_array_equal(w._data, [0.0, 1.0])
 
 
 def test_setitem_and_versions():
@@ -281,7 +281,7 @@ def test_setitem_and_versions():
     a[1] = 2.0
     a.add_(1.0)
     assert a._version == 2
-    np.testing.assert_array_equal(a.data, [1.0, 3.0, 1.0])
+    np.testing.assert_array_equal(a._data, [1.0, 3.0, 1.0])
 
 
 def test_augmented_assignment_on_non_leaf_rebinds():
@@ -289,7 +289,7 @@ def test_augmented_assignment_on_non_leaf_rebinds():
     h = x * 2
     h += 1  # h is rebound to h + 1 inside the recorded graph
     h.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad._data, [2.0, 2.0])
 
 
 # ---------------------------------------------------------------- autograd.grad, higher order
@@ -298,7 +298,7 @@ def test_augmented_assignment_on_non_leaf_rebinds():
 def test_grad_does_not_touch_dot_grad():
     x = leaf([1.0, 2.0])
     (g,) = autograd.grad((x**3).sum(), x)
-    np.testing.assert_allclose(g.data, [3.0, 12.0])
+    np.testing.assert_allclose(g._data, [3.0, 12.0])
     assert x.grad is None
 
 
@@ -317,7 +317,7 @@ def test_backward_create_graph_gives_differentiable_grad():
     assert x.grad.requires_grad
     (gg,) = autograd.grad(x.grad.sum(), x)
     s = 1 / (1 + np.exp(-np.array([1.0, 2.0])))
-    np.testing.assert_allclose(gg.data, s * (1 - s) * (1 - 2 * s))
+    np.testing.assert_allclose(gg._data, s * (1 - s) * (1 - 2 * s))
 
 
 def test_grad_allow_unused():
@@ -334,7 +334,7 @@ def test_grad_with_respect_to_non_leaf():
     h = x * 2
     y = (h**2).sum()
     (gh,) = autograd.grad(y, h)
-    np.testing.assert_allclose(gh.data, [4.0, 8.0])
+    np.testing.assert_allclose(gh._data, [4.0, 8.0])
 
 
 def test_grad_outputs_and_multiple_outputs():
@@ -343,7 +343,7 @@ def test_grad_outputs_and_multiple_outputs():
     (g,) = autograd.grad(
         [y1, y2], x, [autograd.ones(2, dtype=autograd.float64), autograd.full((2,), 2.0, dtype=autograd.float64)]
     )
-    np.testing.assert_allclose(g.data, [8.0, 8.0])
+    np.testing.assert_allclose(g._data, [8.0, 8.0])
 
 
 def test_grad_input_not_requiring_grad():
@@ -357,14 +357,14 @@ def test_grad_input_not_requiring_grad():
 def test_hook_on_leaf_can_replace_gradient():
     x = leaf([1.0, 2.0])
     seen = []
-    handle = x.register_hook(lambda g: seen.append(g.data.copy()) or g * 10)
+    handle = x.register_hook(lambda g: seen.append(g._data.copy()) or g * 10)
     (x * 2).sum().backward()
     np.testing.assert_array_equal(seen[0], [2.0, 2.0])
-    np.testing.assert_array_equal(x.grad.data, [20.0, 20.0])
+    np.testing.assert_array_equal(x.grad._data, [20.0, 20.0])
     handle.remove()
     x.grad = None
     (x * 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad._data, [2.0, 2.0])
 
 
 def test_hook_on_intermediate_changes_what_flows_upstream():
@@ -372,7 +372,7 @@ def test_hook_on_intermediate_changes_what_flows_upstream():
     h = x * 3
     h.register_hook(lambda g: g * 0)
     (h * h).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(x.grad._data, [0.0, 0.0])
 
 
 # ---------------------------------------------------------------- grad modes
@@ -470,7 +470,7 @@ def test_without_anomaly_mode_nan_passes_silently():
     x = leaf([0.0, 1.0])
     with np.errstate(divide="ignore"):
         x.sqrt().sum().backward()
-    assert np.isinf(x.grad.data[0])
+    assert np.isinf(x.grad._data[0])
 
 
 # ---------------------------------------------------------------- Function
@@ -496,7 +496,7 @@ def test_custom_function_and_needs_input_grad():
     assert repr(z.grad_fn) == "<MultiplyBackward>"
     assert z.grad_fn.needs_input_grad == (True, False)
     z.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [4.0, 5.0])
+    np.testing.assert_array_equal(x.grad._data, [4.0, 5.0])
 
 
 def test_custom_function_forward_is_not_recorded():
@@ -539,7 +539,7 @@ def test_custom_function_with_numpy_forward_and_tensor_backward():
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return x.data**3
+            return x._data**3
 
         @staticmethod
         def backward(ctx, grad):
@@ -577,7 +577,7 @@ def test_failed_backward_leaves_no_stale_engine_state():
     class Broken(Function):
         @staticmethod
         def forward(ctx, x):
-            return x.data * 2
+            return x._data * 2
 
         @staticmethod
         def backward(ctx, grad):
@@ -589,7 +589,7 @@ def test_failed_backward_leaves_no_stale_engine_state():
         y.backward()
     assert x._pending is None
     (x * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad._data, [3.0, 3.0])
 
 
 def test_failed_builtin_backward_does_not_leak_array_mode():
@@ -601,7 +601,7 @@ def test_failed_builtin_backward_does_not_leak_array_mode():
     with autograd.enable_grad():  # then a create_graph pass through the same node: Tensors again
         gx, _ = node._backward(autograd.ones(2, dtype=autograd.float64))
     assert isinstance(gx, autograd.Tensor) and gx.requires_grad
-    np.testing.assert_array_equal(gx.data, [1.0, 2.0])
+    np.testing.assert_array_equal(gx._data, [1.0, 2.0])
 
 
 def test_a_function_may_return_a_python_number_as_gradient():
@@ -657,11 +657,11 @@ def test_hook_on_a_node_used_at_several_depths_sees_the_total_once():
     x = leaf([1.0, 2.0])
     h = x * 3  # used directly, one op deeper and two ops deeper
     seen = []
-    h.register_hook(lambda g: seen.append(g.data.copy()))
+    h.register_hook(lambda g: seen.append(g._data.copy()))
     (h + (h * 2).exp() * 0 + h.tanh().tanh() * 0 + h).sum().backward()
     assert len(seen) == 1
     np.testing.assert_allclose(seen[0], [2.0, 2.0])
-    np.testing.assert_allclose(x.grad.data, [6.0, 6.0])
+    np.testing.assert_allclose(x.grad._data, [6.0, 6.0])
 
 
 def test_graphs_built_in_interleaved_order_stay_independent():
@@ -687,7 +687,7 @@ def test_threads_backpropagate_their_own_graphs():
                 x = leaf(v)
                 ((x * x).tanh() * 2 + x).sum().backward()
                 expected = 2 * (1 - np.tanh(v * v) ** 2) * 2 * v + 1
-                np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)
+                np.testing.assert_allclose(x.grad._data, expected, rtol=1e-12)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -703,7 +703,7 @@ def test_wrong_gradient_for_a_repeated_input_names_its_position():
     class Pair(Function):
         @staticmethod
         def forward(ctx, x, y):
-            return x.data * y.data
+            return x._data * y._data
 
         @staticmethod
         def backward(ctx, grad):

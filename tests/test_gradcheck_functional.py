@@ -16,7 +16,7 @@ class WrongSquare(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.data**2
+        return x._data**2
 
     @staticmethod
     def backward(ctx, grad):
@@ -30,7 +30,7 @@ class TransposedGrad(Function):
     @staticmethod
     def forward(ctx, x, w):
         ctx.save_for_backward(x, w)
-        return x.data @ w.data
+        return x._data @ w._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -84,7 +84,7 @@ def test_gradgradcheck_catches_wrong_double_backward():
 
         @staticmethod
         def forward(ctx, x):
-            out = 1 / (1 + np.exp(-x.data))
+            out = 1 / (1 + np.exp(-x._data))
             ctx.out = out
             return out
 
@@ -102,10 +102,10 @@ def test_gradgradcheck_catches_wrong_double_backward():
 def test_jacobian_of_vector_function():
     x = autograd.tensor([1.0, 2.0, 3.0], dtype=autograd.float64)
     J = jacobian(lambda t: t**2, x)
-    np.testing.assert_allclose(J.data, np.diag([2.0, 4.0, 6.0]))
+    np.testing.assert_allclose(J._data, np.diag([2.0, 4.0, 6.0]))
     Ja, Jb = jacobian(lambda a, b: a * b, (x, x * 2))
-    np.testing.assert_allclose(Ja.data, np.diag(x.data * 2))
-    np.testing.assert_allclose(Jb.data, np.diag(x.data))
+    np.testing.assert_allclose(Ja._data, np.diag(x._data * 2))
+    np.testing.assert_allclose(Jb._data, np.diag(x._data))
 
 
 def test_vjp_and_jvp_agree_with_explicit_jacobian():
@@ -116,22 +116,22 @@ def test_vjp_and_jvp_agree_with_explicit_jacobian():
         return (W @ x).tanh()
 
     x = autograd.tensor(rng.standard_normal(3))
-    J = jacobian(f, x).data
+    J = jacobian(f, x)._data
     u, v = rng.standard_normal(4), rng.standard_normal(3)
     out, uJ = vjp(f, x, autograd.tensor(u))
-    np.testing.assert_allclose(uJ.data, u @ J)
-    np.testing.assert_allclose(out.data, f(x).data)
+    np.testing.assert_allclose(uJ._data, u @ J)
+    np.testing.assert_allclose(out._data, f(x)._data)
     out, Jv = jvp(f, x, autograd.tensor(v))
-    np.testing.assert_allclose(Jv.data, J @ v)
+    np.testing.assert_allclose(Jv._data, J @ v)
 
 
 def test_hessian_of_quadratic_and_cubic():
     A = np.array([[2.0, 1.0], [1.0, 3.0]])
     At = autograd.tensor(A)
     H = hessian(lambda x: (x @ (At @ x)) * 0.5, autograd.tensor([0.3, -0.2], dtype=autograd.float64))
-    np.testing.assert_allclose(H.data, A)
+    np.testing.assert_allclose(H._data, A)
     H3 = hessian(lambda x: (x**3).sum(), autograd.tensor([1.0, 2.0], dtype=autograd.float64))
-    np.testing.assert_allclose(H3.data, np.diag([6.0, 12.0]))
+    np.testing.assert_allclose(H3._data, np.diag([6.0, 12.0]))
 
 
 def _hessian_and_jacobian(lib, functional_module, x0):
@@ -161,25 +161,25 @@ def test_gradcheck_perturbs_inputs_of_any_memory_layout(fast_mode):
     for x in (a.T, fortran, a[:, ::2]):
         assert autograd.gradcheck(lambda t: t * t * t, (x,), fast_mode=fast_mode)
         assert autograd.gradgradcheck(lambda t: t * t * t, (x,), fast_mode=fast_mode)
-    np.testing.assert_array_equal(a.data, np.arange(1.0, 7.0).reshape(2, 3))  # restored
+    np.testing.assert_array_equal(a._data, np.arange(1.0, 7.0).reshape(2, 3))  # restored
 
 
 @pytest.mark.parametrize("fast_mode", [False, True])
 def test_gradcheck_fails_an_output_cut_off_from_the_graph(fast_mode):
     x = autograd.tensor([1.0, 2.0], dtype=autograd.float64, requires_grad=True)
     with pytest.raises(autograd.GradcheckError, match="numerical: .*\nanalytic:  0.0"):
-        autograd.gradcheck(lambda a: autograd.tensor(a.data * 2), (x,), fast_mode=fast_mode)
+        autograd.gradcheck(lambda a: autograd.tensor(a._data * 2), (x,), fast_mode=fast_mode)
 
     class Detached(autograd.Function):  # a backward that cuts the graph: second derivatives are lost
         @staticmethod
         def forward(ctx, a):
             ctx.save_for_backward(a)
-            return a.data**3
+            return a._data**3
 
         @staticmethod
         def backward(ctx, g):
             (a,) = ctx.saved_tensors
-            return autograd.tensor(g.data * 3 * a.data**2)
+            return autograd.tensor(g._data * 3 * a._data**2)
 
     assert autograd.gradcheck(Detached.apply, (x,), fast_mode=fast_mode)
     with pytest.raises(autograd.GradcheckError):
@@ -238,7 +238,7 @@ def test_tensors_away_from_a_kink_stay_in_bounds(data):
 
     kink = data.draw(st.sampled_from([0.0, 1.0, -1.0, 0.95]))
     t = data.draw(tensors(shape=(5,), low=-1.0, high=1.0, away_from=kink))
-    assert ((-1.0 <= t.data) & (t.data <= 1.0)).all() and (np.abs(t.data - kink) >= 0.1 - 1e-12).all()
+    assert ((-1.0 <= t._data) & (t._data <= 1.0)).all() and (np.abs(t._data - kink) >= 0.1 - 1e-12).all()
 
 
 def test_tensors_away_from_refuses_an_empty_range():

@@ -45,7 +45,7 @@ def test_section1_gradient_as_vector_function_of_x():
     w = autograd.tensor([W0, W1], dtype=autograd.float64)
     x = autograd.tensor([X0, X1], dtype=autograd.float64, requires_grad=True)
     ((w * x).sum() + W2).sigmoid().backward()
-    np.testing.assert_allclose(x.grad.data, [0.39, -0.59], atol=0.005)
+    np.testing.assert_allclose(x.grad._data, [0.39, -0.59], atol=0.005)
     assert x.grad.shape == x.shape
 
 
@@ -77,7 +77,7 @@ def test_section2_two_layer_net_matches_flat_backprop():
     t_loss.backward()
     assert t_loss.item() == pytest.approx(loss)
     for t, expected in zip(params, (dW1, db1, dW2, db2)):
-        np.testing.assert_allclose(t.grad.data, expected, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(t.grad._data, expected, rtol=1e-10, atol=1e-12)
 
 
 # LECTURE.md section 3: the multiply gate, written against torch.autograd.Function. The lecture
@@ -132,10 +132,10 @@ def test_section4_relu_implicit_jacobian():
     x = autograd.tensor([1.0, -2.0, 3.0, -1.0], requires_grad=True)
     y = x.relu()
     y.backward(autograd.tensor([4.0, -1.0, 5.0, 9.0]))
-    np.testing.assert_array_equal(x.grad.data, [4.0, 0.0, 5.0, 0.0])
+    np.testing.assert_array_equal(x.grad._data, [4.0, 0.0, 5.0, 0.0])
     # the explicit Jacobian is diagonal, which is why backward never forms it
     J = autograd.functional.jacobian(autograd.relu, autograd.tensor([1.0, -2.0, 3.0, -1.0]))
-    np.testing.assert_array_equal(J.data, np.diag([1.0, 0.0, 1.0, 0.0]))
+    np.testing.assert_array_equal(J._data, np.diag([1.0, 0.0, 1.0, 0.0]))
 
 
 def test_section4_matmul_gradients_by_formula():
@@ -145,8 +145,8 @@ def test_section4_matmul_gradients_by_formula():
     y = x @ w
     dy = rng.standard_normal((64, 16))
     y.backward(autograd.tensor(dy))
-    np.testing.assert_allclose(x.grad.data, dy @ w.data.T)  # dL/dx = dL/dy w^T  [N x D]
-    np.testing.assert_allclose(w.grad.data, x.data.T @ dy)  # dL/dw = x^T dL/dy  [D x M]
+    np.testing.assert_allclose(x.grad._data, dy @ w._data.T)  # dL/dx = dL/dy w^T  [N x D]
+    np.testing.assert_allclose(w.grad._data, x._data.T @ dy)  # dL/dw = x^T dL/dy  [D x M]
     assert x.grad.shape == x.shape and w.grad.shape == w.shape
 
 

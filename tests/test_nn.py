@@ -1440,7 +1440,7 @@ def test_module_state_changes_all_or_nothing():
         model.to(np.int64)
     model.requires_grad_(False)
     model.register_parameter("count", nn.Parameter(np.ones(1, np.float32)))
-    model.count.data = model.count.data.astype(np.int64)  # an integer parameter
+    model.count._data = model.count._data.astype(np.int64)  # an integer parameter
     with pytest.raises(TypeError, match="count has dtype int64"):
         model.requires_grad_(True)
     assert not any(p.requires_grad for n, p in model.named_parameters() if n != "count")

@@ -206,7 +206,7 @@ def test_mul(pair):
 @given(tensor_pair(), st.sampled_from([1.0, -1.0]))
 def test_div(pair, sign):
     x, y = pair
-    y = leaf(sign * (np.abs(y.data) + 0.5))  # |y| >= 0.5
+    y = leaf(sign * (np.abs(y._data) + 0.5))  # |y| >= 0.5
     check(lambda a, b: a / b, x, y)
     check(lambda b: 2.0 / b, y)
     check(lambda a: a / 4, x)
@@ -239,7 +239,7 @@ def test_pow_number_tensor(base, y):
 @given(tensor_pair(broadcastable_pair()))
 def test_pow_tensor_tensor(pair):
     x, y = pair
-    x = leaf(np.abs(x.data) + 0.2)  # positive base
+    x = leaf(np.abs(x._data) + 0.2)  # positive base
     check(lambda a, b: a**b, x, y)
 
 
@@ -286,7 +286,7 @@ def test_relu(x):
 @given(tensors(), st.floats(-2.0, 1.0), st.floats(0.5, 3.0), st.sampled_from(["both", "min", "max"]))
 def test_clamp(x, low, width, which):
     high = low + width
-    x = leaf(push_away(x.data, [low, high]))
+    x = leaf(push_away(x._data, [low, high]))
     lo = None if which == "max" else low
     hi = None if which == "min" else high
     check(lambda a: a.clamp(lo, hi), x)
@@ -545,7 +545,7 @@ def test_gradgrad_mul_div(pair):
     x, y = pair
     check2(lambda a, b: a * b, x, y)
     check2(lambda a: a * a * a, x)
-    y = leaf(np.abs(y.data) + 0.5)
+    y = leaf(np.abs(y._data) + 0.5)
     check2(lambda a, b: a / b, x, y)
 
 
@@ -632,7 +632,7 @@ def test_gradcheck_catches_a_wrong_gradient():
     class Wrong(ag.Function):
         @staticmethod
         def forward(ctx, x):
-            return x.data * 3
+            return x._data * 3
 
         @staticmethod
         def backward(ctx, grad):

@@ -60,7 +60,7 @@ def assert_same(ours, theirs, rtol, atol, what):
     shape = theirs["value"].shape
     assert ours.shape == shape, f"{what}: shape {ours.shape} != torch {shape}"
     assert dtype_name(ours) == theirs["dtype"], f"{what}: dtype {ours.dtype} != torch {theirs['dtype']}"
-    np.testing.assert_allclose(ours.data, theirs["value"], rtol=rtol, atol=atol, err_msg=what)
+    np.testing.assert_allclose(ours._data, theirs["value"], rtol=rtol, atol=atol, err_msg=what)
 
 
 def torch_half(torch, fn, data, params, seed):
@@ -100,7 +100,7 @@ def compare(ref, fn, arrays, params=None, dtype=np.float64, seed=0, rtol=None, a
     ag.backward(pairs, [ag.tensor(g) for g in upstream])
     for k, (o, t) in enumerate(zip(ours_in, grads)):
         if t is None:
-            assert o.grad is None or not np.any(o.grad.data), f"input {k}: torch has no gradient"
+            assert o.grad is None or not np.any(o.grad._data), f"input {k}: torch has no gradient"
             continue
         assert o.grad is not None, f"input {k}: no gradient, torch has one"
         assert_same(o.grad, t, rtol, atol, f"gradient of input {k}")
@@ -491,9 +491,9 @@ def test_max_dim_returns_values_and_indices(oracle):
     # the gradient goes only to the first of the tied elements, the one the index names
     a = ag.tensor(x, requires_grad=True)
     values, indices = a.max(1)
-    np.testing.assert_array_equal(indices.data, [1, 0])
+    np.testing.assert_array_equal(indices._data, [1, 0])
     values.sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [[0, 1, 0], [1, 0, 0]])
+    np.testing.assert_array_equal(a.grad._data, [[0, 1, 0], [1, 0, 0]])
     assert isinstance(a.max(dim=0), tuple) and a.max(dim=0)._fields == ("values", "indices")
 
 
@@ -503,7 +503,7 @@ def test_max_min_full_reduction_split_ties_evenly(oracle):
     compare(oracle, lambda L, a: a.min() * 3, [np.array([[1.0, 1.0], [1.0, 2.0]])])
     a = ag.tensor(x, requires_grad=True)
     a.max().backward()
-    np.testing.assert_allclose(a.grad.data, [[0, 1 / 3, 1 / 3], [1 / 3, 0, 0]], rtol=1e-15)
+    np.testing.assert_allclose(a.grad._data, [[0, 1 / 3, 1 / 3], [1 / 3, 0, 0]], rtol=1e-15)
 
 
 def test_maximum_minimum_ties_split_half(oracle):
@@ -513,8 +513,8 @@ def test_maximum_minimum_ties_split_half(oracle):
     compare(oracle, lambda L, a, b: L.maximum(a, b), [np.array([[2.0], [1.0]]), np.array([2.0, 2.0, 0.0])])
     a, b = ag.tensor(x, requires_grad=True), ag.tensor(y, requires_grad=True)
     ag.maximum(a, b).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [0.5, 1.0, 0.0])
-    np.testing.assert_array_equal(b.grad.data, [0.5, 0.0, 1.0])
+    np.testing.assert_array_equal(a.grad._data, [0.5, 1.0, 0.0])
+    np.testing.assert_array_equal(b.grad._data, [0.5, 0.0, 1.0])
 
 
 def test_relu_abs_at_zero_and_clamp_at_bounds(oracle):
@@ -522,14 +522,14 @@ def test_relu_abs_at_zero_and_clamp_at_bounds(oracle):
     compare(oracle, lambda L, a: a.relu(), [x])
     a = ag.tensor(x, requires_grad=True)
     a.relu().sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [0, 0, 1, 1, 1])  # relu'(0) = 0
+    np.testing.assert_array_equal(a.grad._data, [0, 0, 1, 1, 1])  # relu'(0) = 0
     a = ag.tensor(x, requires_grad=True)
     a.abs().sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [-1, 0, 1, 1, 1])  # |x|'(0) = 0
+    np.testing.assert_array_equal(a.grad._data, [-1, 0, 1, 1, 1])  # |x|'(0) = 0
     compare(oracle, lambda L, a: a.abs(), [x])
     a = ag.tensor(x, requires_grad=True)
     a.clamp(0.0, 1.0).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [0, 1, 1, 1, 0])  # 1 at both bounds
+    np.testing.assert_array_equal(a.grad._data, [0, 1, 1, 1, 0])  # 1 at both bounds
     compare(oracle, lambda L, a: a.clamp(0.0, 1.0), [x])
     compare(oracle, lambda L, a: a.clamp(min=0.5), [x])
     compare(oracle, lambda L, a: a.clamp(max=0.0), [x])
@@ -541,9 +541,9 @@ def test_relu_abs_at_zero_and_clamp_at_bounds(oracle):
 def test_var_is_unbiased_by_default(oracle):
     x = np.array([[1.0, 2.0, 4.0], [0.5, -1.0, 3.0]])
     ours, _ = compare(oracle, lambda L, a: a.var(), [x])
-    np.testing.assert_allclose(ours[0].data, np.var(x, ddof=1), rtol=1e-15)
+    np.testing.assert_allclose(ours[0]._data, np.var(x, ddof=1), rtol=1e-15)
     ours, _ = compare(oracle, lambda L, a: a.var(1), [x])
-    np.testing.assert_allclose(ours[0].data, np.var(x, axis=1, ddof=1), rtol=1e-15)
+    np.testing.assert_allclose(ours[0]._data, np.var(x, axis=1, ddof=1), rtol=1e-15)
     compare(oracle, lambda L, a: a.var(0, keepdim=True), [x])
     compare(oracle, lambda L, a: a.var(1, unbiased=False), [x])
     compare(oracle, lambda L, a: a.var((0, 1), correction=0, keepdim=True), [x])
@@ -554,7 +554,7 @@ def test_var_of_one_element_is_nan_like_torch(oracle):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ours, _ = compare(oracle, lambda L, a: a.var(), [np.array(2.0)])
-        assert np.isnan(ours[0].data)
+        assert np.isnan(ours[0]._data)
         compare(oracle, lambda L, a: a.var(1), [np.array([[1.0], [2.0]])])
         compare(oracle, lambda L, a: a.var(0, keepdim=True), [np.array([[1.0, 5.0]])])
 
@@ -583,12 +583,12 @@ def test_repeated_advanced_indices_accumulate(oracle):
         compare(oracle, lambda L, a, index: a[index_for(L, index)], [x], {"index": index})
     a = ag.tensor(x, requires_grad=True)
     a[[0, 0, 2, 0]].sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [[3] * 4, [0] * 4, [1] * 4])
+    np.testing.assert_array_equal(a.grad._data, [[3] * 4, [0] * 4, [1] * 4])
     a = ag.tensor(x, requires_grad=True)
     a[np.array([1, 1]), np.array([3, 3])].backward(ag.tensor(np.array([2.0, 5.0])))
     expected = np.zeros((3, 4))
     expected[1, 3] = 7.0
-    np.testing.assert_array_equal(a.grad.data, expected)
+    np.testing.assert_array_equal(a.grad._data, expected)
 
 
 def test_boolean_mask_and_index_tensors(oracle):
@@ -621,8 +621,8 @@ def test_saturating_inputs_are_finite_and_warning_free(oracle, name, dtype):
         ours, _ = compare(oracle, EXTREME_OPS[name], [x], dtype=dtype)
         a = ag.tensor(x.astype(dtype), requires_grad=True)
         EXTREME_OPS[name](ag, a).sum().backward()
-    assert np.all(np.isfinite(ours[0].data))
-    assert np.all(np.isfinite(a.grad.data))
+    assert np.all(np.isfinite(ours[0]._data))
+    assert np.all(np.isfinite(a.grad._data))
     assert ours[0].dtype == dtype and a.grad.dtype == dtype
 
 
@@ -631,11 +631,11 @@ def test_saturating_values_are_exact():
         warnings.simplefilter("error")
         x = ag.tensor(np.array([1e3, -1e3]), requires_grad=True)
         s = x.sigmoid()
-        np.testing.assert_array_equal(s.data, [1.0, 0.0])
+        np.testing.assert_array_equal(s._data, [1.0, 0.0])
         s.sum().backward()
-        np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+        np.testing.assert_array_equal(x.grad._data, [0.0, 0.0])
         ls = ag.tensor(np.array([1e3, -1e3, 0.0])).log_softmax(0)
-        np.testing.assert_allclose(ls.data, [0.0, -2e3, -1e3], rtol=1e-15)
+        np.testing.assert_allclose(ls._data, [0.0, -2e3, -1e3], rtol=1e-15)
 
 
 def test_minus_infinity_masks_like_torch(oracle):
@@ -660,7 +660,7 @@ def test_pow_at_zero_base(oracle):
         compare(oracle, lambda L, b: 0.0**b, [np.array([0.0, 1.0, 2.5])])
     a = ag.tensor(x, requires_grad=True)
     (a**0).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [0.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(a.grad._data, [0.0, 0.0, 0.0, 0.0])
 
 
 # ---------------------------------------------------------------- dtypes

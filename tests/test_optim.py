@@ -203,14 +203,14 @@ def test_add_param_group_and_changing_lr_midway(oracle):
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop"])
 def test_step_updates_the_same_leaf_in_place(name):
     W, b, X, Y = _tensors(autograd, _arrays(np.float32))
-    data, version = W.data, W._version
+    data, version = W._data, W._version
     opt = getattr(optim, name)([W, b], lr=0.1)
     _loss(W, b, X, Y).backward()
-    before = W.data.copy()
+    before = W._data.copy()
     assert opt.step() is None
-    assert W.data is data and W.is_leaf and W.grad_fn is None and W.requires_grad
+    assert W._data is data and W.is_leaf and W.grad_fn is None and W.requires_grad
     assert W._version > version
-    assert not np.array_equal(W.data, before)
+    assert not np.array_equal(W._data, before)
     assert W.grad is not None  # step leaves the gradient alone
 
 
@@ -224,7 +224,7 @@ def test_params_without_grad_are_skipped(name):
         opt.zero_grad()
         _loss(W, b, X, Y).backward()
         opt.step()
-    np.testing.assert_array_equal(unused.data, np.ones(4))
+    np.testing.assert_array_equal(unused._data, np.ones(4))
     assert unused not in opt.state and W in opt.state
     assert sorted(opt.state_dict()["state"]) == [0, 2]
 
@@ -259,16 +259,16 @@ def test_zero_grad_set_to_none_and_to_zero():
     opt = optim.SGD([W, b], lr=0.1)
     opt.zero_grad()  # no gradients yet: nothing to do
     _loss(W, b, X, Y).backward()
-    first = W.grad.data.copy()
+    first = W.grad._data.copy()
     opt.zero_grad()
     assert W.grad is None and b.grad is None
 
     _loss(W, b, X, Y).backward()
     grad = W.grad
     opt.zero_grad(set_to_none=False)
-    assert W.grad is grad and not W.grad.data.any() and not b.grad.data.any()
+    assert W.grad is grad and not W.grad._data.any() and not b.grad._data.any()
     _loss(W, b, X, Y).backward()  # accumulates onto the zeros
-    np.testing.assert_allclose(W.grad.data, first)
+    np.testing.assert_allclose(W.grad._data, first)
 
 
 def test_zero_grad_detaches_a_grad_built_with_create_graph():
@@ -278,7 +278,7 @@ def test_zero_grad_detaches_a_grad_built_with_create_graph():
     assert x.grad.requires_grad
     opt.zero_grad(set_to_none=False)
     assert not x.grad.requires_grad and x.grad.grad_fn is None
-    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(x.grad._data, [0.0, 0.0])
 
 
 # ---------------------------------------------------------------------- state_dict
@@ -307,7 +307,7 @@ def test_state_dict_layout_and_values_match_torch(name, kwargs, oracle):
         assert list(state) == list(theirs["state"][index])
         for key, value in state.items():
             assert isinstance(value, autograd.Tensor)
-            np.testing.assert_allclose(value.data, theirs["state"][index][key], rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(value._data, theirs["state"][index][key], rtol=1e-12, atol=1e-12)
     if "step" in ours["state"][0]:
         assert ours["state"][0]["step"].dtype == np.float32 and ours["state"][0]["step"].shape == ()
     for mine, ref in zip(ours["param_groups"], theirs["param_groups"]):
@@ -337,8 +337,8 @@ def test_state_dict_round_trip_continues_the_same_run(name, kwargs):
     resumed.load_state_dict(saved)
     assert resumed.param_groups[1]["lr"] == 0.02 and resumed.param_groups[0]["params"][0] is W2
     for key, value in saved["state"][0].items():  # loading copies: the checkpoint and the optimizer do not share
-        value.data[...] = 123.0
-        assert not np.any(resumed.state[W2][key].data == 123.0)
+        value._data[...] = 123.0
+        assert not np.any(resumed.state[W2][key]._data == 123.0)
     rest = _train(resumed, W2, b2, X, Y, 4)
     for got, want in zip(rest, expected[3:]):
         np.testing.assert_array_equal(got[0], want[0])
@@ -354,7 +354,7 @@ def _assert_state_dicts_equal(a, b):
             other = b["state"][index][key]
             if isinstance(value, autograd.Tensor):
                 assert value.dtype == other.dtype
-                np.testing.assert_array_equal(value.data, other.data)
+                np.testing.assert_array_equal(value._data, other._data)
             else:
                 assert value == other
 
@@ -365,8 +365,8 @@ def test_state_dict_can_be_loaded_into_torch(oracle):
     ours = optim.Adam([W, b], lr=0.05)
     _train(ours, W, b, X, Y, 3)
     saved = ours.state_dict()
-    state = {i: {k: v.data.copy() for k, v in s.items()} for i, s in saved["state"].items()}
-    params = [W.data.copy(), b.data.copy()]
+    state = {i: {k: v._data.copy() for k, v in s.items()} for i, s in saved["state"].items()}
+    params = [W._data.copy(), b._data.copy()]
 
     def resume_in_torch(torch, state, param_groups, params, X, Y):
         converted = {
@@ -378,7 +378,7 @@ def test_state_dict_can_be_loaded_into_torch(oracle):
         theirs.load_state_dict(converted)
         return _train(theirs, Wt, bt, torch.tensor(X), torch.tensor(Y), 3)
 
-    t = oracle(resume_in_torch, state, saved["param_groups"], params, X.data, Y.data)
+    t = oracle(resume_in_torch, state, saved["param_groups"], params, X._data, Y._data)
     a = _train(ours, W, b, X, Y, 3)
     for got, want in zip(a, t):
         np.testing.assert_allclose(got[0], want[0], **TOL[np.float64])
@@ -393,11 +393,11 @@ def test_load_state_dict_casts_to_the_parameter_dtype_and_accepts_a_plain_step()
     }
     opt.load_state_dict(saved)
     state = opt.state[W]
-    assert state["step"].dtype == np.float32 and float(state["step"].data) == 2.0
+    assert state["step"].dtype == np.float32 and float(state["step"]._data) == 2.0
     assert state["exp_avg"].dtype == np.float64 and state["exp_avg_sq"].dtype == np.float64
     W.grad = autograd.tensor(np.ones(3))
     opt.step()
-    assert float(opt.state[W]["step"].data) == 3.0
+    assert float(opt.state[W]["step"]._data) == 3.0
 
 
 @pytest.mark.parametrize(
@@ -547,7 +547,7 @@ def test_sgd_converges_to_the_minimum_of_a_convex_quadratic(make):
         loss = 0.5 * (w.T @ A @ w).sum() - (c * w).sum()
         loss.backward()
         opt.step()
-    np.testing.assert_allclose(w.data.ravel(), np.linalg.solve(A_np, c_np), atol=1e-8)
+    np.testing.assert_allclose(w._data.ravel(), np.linalg.solve(A_np, c_np), atol=1e-8)
 
 
 def test_adam_and_rmsprop_reach_the_minimum_too():
@@ -560,7 +560,7 @@ def test_adam_and_rmsprop_reach_the_minimum_too():
             ((w - autograd.tensor(np.array([1.0, 0.5]))) ** 2).sum().backward()
             opt.step()
             sched.step()
-        np.testing.assert_allclose(w.data, [1.0, 0.5], atol=1e-3)
+        np.testing.assert_allclose(w._data, [1.0, 0.5], atol=1e-3)
 
 
 # ---------------------------------------------------------------------- schedulers
@@ -692,13 +692,15 @@ def test_a_wrong_gradient_shape_stops_the_step_before_anything_moves():
         w = autograd.tensor([0.0, 1.0, 2.0], requires_grad=True)
         v = autograd.tensor([1.0, 1.0], requires_grad=True)
         opt = make([w, v])
-        w.grad, v.grad = autograd.ones(3), autograd.ones(4)
+        with pytest.raises(RuntimeError, match="assigned grad has data of a different size"):
+            v.grad = autograd.ones(4)  # refused where it is assigned, as in PyTorch
+        w.grad, v._grad = autograd.ones(3), autograd.ones(4)  # (as if something wrote it anyway)
         with pytest.raises(
             RuntimeError, match=r"parameter 1 of group 0 has shape \(2,\) but its .grad has shape \(4,\)"
         ):
             opt.step()
         assert w.tolist() == [0.0, 1.0, 2.0] and not opt.state  # nothing moved, no state
-        v.grad = autograd.ones(1)  # would broadcast silently
+        v._grad = autograd.ones(1)  # would broadcast silently
         with pytest.raises(RuntimeError, match="shape"):
             opt.step()
 

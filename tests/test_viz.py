@@ -347,7 +347,7 @@ def test_backward_view_has_backward_nodes_saved_values_and_accumulate_grad():
     assert "saved[0]: [1.00, -2.00]" in dot and 'style="dashed" arrowhead="none"' in dot
     # gradients flow from MulBackward to the leaves, carrying dL/dx
     to_x = next(e for e in graph.edges if e.src == mul.id and e.dst == graph.find(x).id)
-    np.testing.assert_allclose(to_x.grad, x.grad.data)
+    np.testing.assert_allclose(to_x.grad, x.grad._data)
     sig = next(n for n in graph.nodes if n.op == "SigmoidBackward")
     assert [graph.node(e.src).op for e in graph.edges if e.kind == "saved" and e.dst == sig.id] == ["output"]
 
@@ -478,12 +478,12 @@ def test_backward_steps_on_tensors_fill_grad_once():
     with autograd.graph.record():
         y = (x * x + x).sum()
     frames = viz.backward_steps(y, names={"x": x})
-    np.testing.assert_allclose(x.grad.data, twin.grad.data)  # exactly one backward ran
-    np.testing.assert_allclose(frames[-1].grads[frames[-1].graph.find(x).id], x.grad.data)
+    np.testing.assert_allclose(x.grad._data, twin.grad._data)  # exactly one backward ran
+    np.testing.assert_allclose(frames[-1].grads[frames[-1].graph.find(x).id], x.grad._data)
     assert frames[-1].caption.endswith("(a leaf: this is its final .grad)")
     with pytest.raises(RuntimeError, match="already freed"):  # backward freed the saved tensors
         viz.backward_steps(y)
-    np.testing.assert_allclose(x.grad.data, twin.grad.data)
+    np.testing.assert_allclose(x.grad._data, twin.grad._data)
 
 
 def test_backward_steps_of_a_vector_root_need_its_gradient():
@@ -492,7 +492,7 @@ def test_backward_steps_of_a_vector_root_need_its_gradient():
     with pytest.raises(RuntimeError, match="gradient="):
         viz.backward_steps(y)
     frames = viz.backward_steps(y, [1.0, 0.5], names={"x": x})
-    np.testing.assert_allclose(x.grad.data, [3.0, 1.5])
+    np.testing.assert_allclose(x.grad._data, [3.0, 1.5])
     assert [f.caption for f in frames] == [
         "step 1 of 2: Mul received [1.00, 0.50] and sends [3.00, 1.50] to x",
         "step 2 of 2: x received [3.00, 1.50] (a leaf: this is its final .grad)",
@@ -509,19 +509,19 @@ def test_backward_steps_do_not_accumulate_twice():
         y = (x * x).sum()
     y.backward(retain_graph=True)
     frames = viz.backward_steps(y)
-    np.testing.assert_allclose(x.grad.data, [2.0, -4.0])
+    np.testing.assert_allclose(x.grad._data, [2.0, -4.0])
     np.testing.assert_allclose(frames[-1].grads[frames[-1].graph.find(x).id], [2.0, -4.0])
     z = (x * x).sum()  # outside record(): the leaves' gradients say that backward already ran
     x.grad = None
     z.backward(retain_graph=True)
     viz.backward_steps(z, retain_graph=True)
-    np.testing.assert_allclose(x.grad.data, [2.0, -4.0])
+    np.testing.assert_allclose(x.grad._data, [2.0, -4.0])
     viz.backward_steps(z, accumulate=True)
-    np.testing.assert_allclose(x.grad.data, [4.0, -8.0])
+    np.testing.assert_allclose(x.grad._data, [4.0, -8.0])
     w = autograd.tensor([1.0, 2.0], requires_grad=True)
     (w * 3).sum().backward()  # gradients from another graph: a new graph still accumulates
     viz.backward_steps((w * w).sum())
-    np.testing.assert_allclose(w.grad.data, [5.0, 7.0])
+    np.testing.assert_allclose(w.grad._data, [5.0, 7.0])
 
 
 def test_backward_steps_check_their_gradients_like_backward():

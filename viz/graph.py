@@ -188,7 +188,7 @@ def _numel(shape: tuple | None) -> int:
 
 def _array(value: Any) -> Any:
     """A gradient or value as plain data: a Tensor becomes its numpy array."""
-    return value.data if isinstance(value, Tensor) else value
+    return value._data if isinstance(value, Tensor) else value
 
 
 # ---------------------------------------------------------------- Scalar gates
@@ -391,9 +391,9 @@ class _Builder:
         """The forward value at ``pos``, or None when it was not recorded."""
         node = self.order[pos]
         if isinstance(node, (Scalar, Tensor)):
-            return node.data
+            return node._data if isinstance(node, Tensor) else node.data
         output = getattr(node, "output", None)
-        return None if output is None else output.data
+        return None if output is None else output._data
 
     def grad(self, pos: int) -> Any:
         """The gradient at ``pos`` (dL/d its value), or None when unknown."""
@@ -403,7 +403,7 @@ class _Builder:
         tensor = node if isinstance(node, Tensor) else getattr(node, "output", None)
         if tensor is None or tensor.grad is None:
             return None
-        return tensor.grad.data
+        return tensor.grad._data
 
     def share(self, link: tuple[int, int, int]) -> Any:
         """The gradient that flowed back along one wire: the consumer's backward run again on
@@ -463,7 +463,7 @@ class _Builder:
         items = []
         for j, value in enumerate(saved):
             if type(value).__name__ == "_SavedOutput":
-                items.append(("output", value.data))
+                items.append(("output", value._data))
             elif isinstance(value, (Tensor, np.ndarray)):
                 items.append((f"saved[{j}]", _array(value)))
         return items

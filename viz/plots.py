@@ -17,7 +17,7 @@ from autograd import Tensor, no_grad
 
 
 def _array(t: Any) -> np.ndarray:
-    return t.data if isinstance(t, Tensor) else np.asarray(t)
+    return t._data if isinstance(t, Tensor) else np.asarray(t)
 
 
 def _grid(images: np.ndarray, ncols: int, title: str, cmap: str | None, titles: Sequence[str] | None = None) -> Figure:

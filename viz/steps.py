@@ -110,7 +110,7 @@ def _short(grad: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
+    return value._data if isinstance(value, Tensor) else value
 
 
 class _Recorder:
@@ -175,7 +175,7 @@ def _seeds(roots: list[Any], gradient: Any) -> list[Any]:
         if isinstance(root, Scalar):
             seeds.append(1.0 if grad is None else float(grad))
         elif grad is None:
-            if root.data.size != 1:
+            if root._data.size != 1:
                 raise RuntimeError(
                     f"backward_steps needs gradient= for a root of shape {tuple(root.shape)} (dL/droot, same "
                     "shape), or reduce it first, e.g. y.sum()"

@@ -50,7 +50,7 @@ class ReLU(Op):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.maximum(x.data, 0, out=workspace.empty_like(x.data))
+        y = np.maximum(x._data, 0, out=workspace.empty_like(x._data))
         positive = np.not_equal(y, 0, out=workspace.empty(x.shape, bool))  # x > 0, or NaN (as PyTorch)
         ctx.save_for_backward(positive)
         return y

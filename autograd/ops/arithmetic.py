@@ -19,7 +19,7 @@ class Add(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        x, y = x.data, y.data  # (the arrays: their attributes are cheaper to read than a Tensor's)
+        x, y = x._data, y._data  # (the arrays: their attributes are cheaper to read than a Tensor's)
         ctx.x_like, ctx.y_like = (x.shape, x.dtype), (y.shape, y.dtype)
         return x + y
 
@@ -38,7 +38,7 @@ class Sub(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        x, y = x.data, y.data  # (the arrays: their attributes are cheaper to read than a Tensor's)
+        x, y = x._data, y._data  # (the arrays: their attributes are cheaper to read than a Tensor's)
         ctx.x_like, ctx.y_like = (x.shape, x.dtype), (y.shape, y.dtype)
         return x - y
 
@@ -58,7 +58,7 @@ class Mul(Op):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return x.data * y.data
+        return x._data * y._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -77,7 +77,7 @@ class Div(Op):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        z = x.data / y.data
+        z = x._data / y._data
         if x.dtype.kind in "iub" and y.dtype.kind in "iub":
             z = z.astype(np.float32)  # int / int gives the default float dtype, as PyTorch
         return z
@@ -98,7 +98,7 @@ class Neg(Op):
 
     @staticmethod
     def forward(ctx, x):
-        return -x.data
+        return -x._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -111,7 +111,7 @@ class Pow(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        z = np.power(x.data, y.data)
+        z = np.power(x._data, y._data)
         ctx.save_for_backward(x, y, z)
         return z
 

@@ -251,7 +251,7 @@ class Conv2d(Op):
 
     @staticmethod
     def forward(ctx, x, w, b, geo):
-        y, cols = conv2d_forward(x.data, w.data, geo, None if b is None else b.data)
+        y, cols = conv2d_forward(x._data, w._data, geo, None if b is None else b._data)
         # keep the im2col buffer for the weight gradient (one buffer per layer) when needed
         ctx.save_for_backward(x, w, cols if ctx.needs_input_grad[1] else None)
         ctx.geo = geo
@@ -283,9 +283,9 @@ class ConvTranspose2d(Op):
     def forward(ctx, y, w, b, geo, out_hw, y_cols):
         ctx.save_for_backward(y, w)
         ctx.geo = geo
-        z = conv_transpose2d_forward(y.data, w.data, geo, tuple(out_hw), y_cols)
+        z = conv_transpose2d_forward(y._data, w._data, geo, tuple(out_hw), y_cols)
         if b is not None:
-            z += b.data.reshape(1, -1, 1, 1)  # in place: z is a fresh sum
+            z += b._data.reshape(1, -1, 1, 1)  # in place: z is a fresh sum
         return z
 
     @staticmethod
@@ -314,7 +314,7 @@ class Conv2dWeight(Op):
     def forward(ctx, x, g, kernel, geo, cols, g_cols):
         ctx.save_for_backward(x, g)
         ctx.geo = geo
-        return conv2d_weight_forward(x.data, g.data, tuple(kernel), geo, cols, g_cols)
+        return conv2d_weight_forward(x._data, g._data, tuple(kernel), geo, cols, g_cols)
 
     @staticmethod
     def backward(ctx, grad):

@@ -19,7 +19,7 @@ from autograd.tensor import Tensor
 
 def data(x: Any) -> np.ndarray:
     """The numpy values of an array or a Tensor (for masks and other constants)."""
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def expand(x: Any, shape: tuple[int, ...]) -> Any:
@@ -95,4 +95,4 @@ def apply(function: Any, inputs: tuple, *options: Any) -> Any:
     if any(isinstance(a, Tensor) for a in inputs):
         return function.apply(*inputs, *options)
     wrapped = [None if a is None else Tensor._make(a) for a in inputs]
-    return function.apply(*wrapped, *options).data
+    return function.apply(*wrapped, *options)._data

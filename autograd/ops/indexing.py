@@ -16,9 +16,9 @@ def normalize_index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(normalize_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, list):  # (an empty list selects nothing: integer positions, not floats)
-        return np.asarray([i.data if isinstance(i, Tensor) else i for i in index], dtype=None if index else np.int64)
+        return np.asarray([i._data if isinstance(i, Tensor) else i for i in index], dtype=None if index else np.int64)
     return index
 
 
@@ -74,10 +74,10 @@ class Index(Op):
         ctx.index, ctx.shape = index, x.shape
         ctx.is_view = is_basic(index)
         if not ctx.is_view:  # a copy: made contiguous, as PyTorch's
-            return np.asarray(take(x.data, index), order="C")
-        out = x.data[index]
+            return np.asarray(take(x._data, index), order="C")
+        out = x._data[index]
         if type(out) is not np.ndarray:  # x[0] of a vector: numpy copies out a scalar; a 0-d view
-            out = x.data[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+            out = x._data[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
         return out
 
     @staticmethod
@@ -94,11 +94,11 @@ class IndexScatter(Op):
         ctx.index = index
         out = np.zeros(shape, dtype=g.dtype)
         if is_basic(index):
-            out[index] = g.data
+            out[index] = g._data
         else:
             steps = split_ints_first(index)
             target, positions = (out, index) if steps is None else (out[steps[0]], steps[1])  # (a view)
-            np.add.at(target, positions, g.data)
+            np.add.at(target, positions, g._data)
         return out
 
     @staticmethod

@@ -20,7 +20,7 @@ class MatMul(Op):
     @staticmethod
     def forward(ctx, x, w):
         ctx.save_for_backward(x, w)
-        a, b = x.data, w.data
+        a, b = x._data, w._data
         if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype is b.dtype:
             return a.dot(b)  # two matrices (``dot``: the same product as @, 2-3x faster when small)
         check_matmul(x, w)  # anything else is checked first, for a clear error
@@ -64,7 +64,7 @@ def matmul(x: Tensor, w: Tensor) -> Tensor:
 
 def check_matmul(x: Tensor, w: Tensor) -> None:
     """Raise a clear error unless ``x @ w`` is defined."""
-    x, w = x.data, w.data  # (the arrays: their attributes are cheaper to read than a Tensor's)
+    x, w = x._data, w._data  # (the arrays: their attributes are cheaper to read than a Tensor's)
     if x.dtype != w.dtype:
         raise TypeError(f"matmul needs operands of one dtype, got {x.dtype} and {w.dtype}; convert one with .to(dtype)")
     if x.ndim == 0 or w.ndim == 0:

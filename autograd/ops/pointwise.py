@@ -12,7 +12,7 @@ from autograd.tensor import Tensor, lift
 
 def float_data(x: Tensor) -> np.ndarray:
     """x's array; integers and booleans become float32, PyTorch's default float dtype."""
-    data = x.data
+    data = x._data
     return data if data.dtype.kind in "fc" else data.astype(np.float32)
 
 
@@ -70,8 +70,8 @@ class Abs(Op):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(np.subtract(x.data > 0, x.data < 0, dtype=x.data.dtype))  # sign, 0 at NaN
-        return np.abs(x.data)
+        ctx.save_for_backward(np.subtract(x._data > 0, x._data < 0, dtype=x._data.dtype))  # sign, 0 at NaN
+        return np.abs(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -85,14 +85,14 @@ class Clamp(Op):
 
     @staticmethod
     def forward(ctx, x, low, high):
-        data = x.data
+        data = x._data
         if x.dtype.kind in "iub" and any(isinstance(b, (float, np.floating)) for b in (low, high)):
             data = float_data(x)  # float bounds make an integer tensor float32, as PyTorch
         inside = np.ones(x.shape, dtype=bool)
         if low is not None:
-            inside &= x.data >= low
+            inside &= x._data >= low
         if high is not None:
-            inside &= x.data <= high
+            inside &= x._data <= high
         ctx.save_for_backward(inside)
         return np.clip(data, low, high).astype(data.dtype, copy=False)
 
@@ -109,7 +109,7 @@ class Maximum(Op):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return np.maximum(x.data, y.data)
+        return np.maximum(x._data, y._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -124,7 +124,7 @@ class Minimum(Op):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return np.minimum(x.data, y.data)
+        return np.minimum(x._data, y._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -157,7 +157,7 @@ class Where(Op):
     def forward(ctx, cond, x, y):
         ctx.save_for_backward(cond)
         ctx.x_like, ctx.y_like = (x.shape, x.dtype), (y.shape, y.dtype)
-        return np.where(cond, x.data, y.data)
+        return np.where(cond, x._data, y._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -212,7 +212,7 @@ def minimum(x: Tensor, y: Tensor | float) -> Tensor:
 
 def where(condition: Tensor, x: Tensor | float, y: Tensor | float) -> Tensor:
     """Choose ``x`` where ``condition`` is true and ``y`` elsewhere (broadcasting)."""
-    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
+    cond = np.asarray(condition._data if isinstance(condition, Tensor) else condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where() needs a boolean condition, got dtype {cond.dtype}")
     x, y = lift(x, y)

@@ -143,7 +143,7 @@ class MaxPool2d(Op):
 
     @staticmethod
     def forward(ctx, x, geo):
-        best, which = _window_max(_pad(x.data, geo, -np.inf), geo, argmax=ctx.needs_input_grad[0])
+        best, which = _window_max(_pad(x._data, geo, -np.inf), geo, argmax=ctx.needs_input_grad[0])
         ctx.save_for_backward(which)  # each window's argmax: all that backward needs
         ctx.geo = geo
         return best
@@ -167,15 +167,15 @@ class MaxPoolScatter(Op):
         ctx.geo = geo
         (ph, pw), (h, w) = geo.padding, geo.in_hw
         disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(geo.stride, geo.dilation, geo.kernel))
-        finite = np.isfinite(g.data).all()  # else multiplying by a 0/1 mask would turn inf into NaN
+        finite = np.isfinite(g._data).all()  # else multiplying by a 0/1 mask would turn inf into NaN
         out = workspace.zeros(g.shape[:2] + geo.padded_hw(), g.dtype)
         for i, j, k in geo.offsets():
             if disjoint and finite:  # windows do not overlap: each position gets at most one gradient
-                np.multiply(g.data, which == k, out=geo.view(out, i, j))
+                np.multiply(g._data, which == k, out=geo.view(out, i, j))
             elif finite:
-                geo.view(out, i, j)[...] += g.data * (which == k)
+                geo.view(out, i, j)[...] += g._data * (which == k)
             else:
-                geo.view(out, i, j)[...] += np.where(which == k, g.data, 0)
+                geo.view(out, i, j)[...] += np.where(which == k, g._data, 0)
         out += 0.0  # -0.0 (a negative gradient times 0) becomes +0.0
         return out[..., ph : ph + h, pw : pw + w]
 
@@ -193,7 +193,7 @@ class MaxPoolGather(Op):
     def forward(ctx, x, which, geo):
         ctx.save_for_backward(which)
         ctx.geo = geo
-        padded = _pad(x.data, geo, 0)
+        padded = _pad(x._data, geo, 0)
         out = np.zeros(x.shape[:2] + geo.out_hw, dtype=x.dtype)
         for i, j, k in geo.offsets():
             out += geo.view(padded, i, j) * (which == k)
@@ -228,8 +228,8 @@ def max_pool2d(
         out = out.squeeze(0)
     if not return_indices:
         return out
-    padded = _pad(x.data, geo, -np.inf)  # the argmax again, as positions in each input plane
-    which = _window_argmax(padded, out.data.reshape(x.shape[:2] + geo.out_hw), geo)
+    padded = _pad(x._data, geo, -np.inf)  # the argmax again, as positions in each input plane
+    which = _window_argmax(padded, out._data.reshape(x.shape[:2] + geo.out_hw), geo)
     return out, Tensor._make(_flat_indices(which, geo).reshape(out.shape))
 
 
@@ -246,7 +246,7 @@ class WindowSum(Op):
     @staticmethod
     def forward(ctx, x, geo):
         ctx.geo = geo
-        padded = _pad(x.data, geo, 0)
+        padded = _pad(x._data, geo, 0)
         out = np.zeros(x.shape[:2] + geo.out_hw, dtype=x.dtype)
         for i, j, _ in geo.offsets():
             out += geo.view(padded, i, j)
@@ -270,7 +270,7 @@ class WindowSpread(Op):
         (ph, pw), (h, w) = geo.padding, geo.in_hw
         out = np.zeros(g.shape[:2] + geo.padded_hw(), dtype=g.dtype)
         for i, j, _ in geo.offsets():
-            geo.view(out, i, j)[...] += g.data
+            geo.view(out, i, j)[...] += g._data
         return out[..., ph : ph + h, pw : pw + w]
 
     @staticmethod

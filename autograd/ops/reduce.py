@@ -65,7 +65,7 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
         return grad
     if isinstance(grad, Tensor):
         if not is_grad_enabled():  # nothing to record: the sum itself
-            return Tensor._make(_sum_to(grad.data, shape, dtype))
+            return Tensor._make(_sum_to(grad._data, shape, dtype))
         return SumTo.apply(grad, shape, dtype)
     return _sum_to(grad, shape, dtype)  # a first-order backward on numpy arrays
 
@@ -112,7 +112,7 @@ class SumTo(Op):
     @staticmethod
     def forward(ctx, x, shape, dtype):
         ctx.shape, ctx.dtype = x.shape, x.dtype
-        return _sum_to(x.data, shape, dtype)
+        return _sum_to(x._data, shape, dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -126,10 +126,10 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        integers = x.data.dtype.kind in "biu"  # integer and bool sums are int64, as in PyTorch
-        half = x.data.dtype == np.float16  # accumulated in float32, as PyTorch's (then rounded once)
+        integers = x._data.dtype.kind in "biu"  # integer and bool sums are int64, as in PyTorch
+        half = x._data.dtype == np.float16  # accumulated in float32, as PyTorch's (then rounded once)
         acc = np.int64 if integers else np.float32 if half else None
-        total = np.sum(x.data, axis=dims, keepdims=keepdim, dtype=acc)
+        total = np.sum(x._data, axis=dims, keepdims=keepdim, dtype=acc)
         total = total.astype(np.float16) if half else total
         return np.asarray(total, order="C")  # (numpy keeps a permuted input's layout; PyTorch does not)
 
@@ -148,7 +148,7 @@ class Mean(Op):
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         ctx.count = math.prod([x.shape[d] for d in dims])
-        return np.asarray(np.mean(x.data, axis=dims, keepdims=keepdim), order="C")
+        return np.asarray(np.mean(x._data, axis=dims, keepdims=keepdim), order="C")
 
     @staticmethod
     def backward(ctx, grad):
@@ -167,7 +167,7 @@ class Var(Op):
         ctx.dims, ctx.keepdim = dims, keepdim
         ctx.denominator = math.prod([x.shape[d] for d in dims]) - correction
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.var(x.data, axis=dims, ddof=correction, keepdims=keepdim)
+            return np.var(x._data, axis=dims, ddof=correction, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -190,8 +190,8 @@ class Amax(Op):
     def forward(ctx, x, dims, keepdim, largest):
         if x.numel() == 0:
             raise RuntimeError(f"max()/min() of an empty tensor of shape {x.shape}")
-        y = (np.max if largest else np.min)(x.data, axis=dims, keepdims=True)
-        hits = (x.data == y) | (np.isnan(x.data) & np.isnan(y))  # a NaN maximum is where the NaN is
+        y = (np.max if largest else np.min)(x._data, axis=dims, keepdims=True)
+        hits = (x._data == y) | (np.isnan(x._data) & np.isnan(y))  # a NaN maximum is where the NaN is
         ctx.save_for_backward(hits / hits.sum(axis=dims, keepdims=True))
         ctx.dims, ctx.keepdim = dims, keepdim
         return y if keepdim else np.squeeze(y, axis=dims)
@@ -217,7 +217,7 @@ class TakeAlongDim(Op):
         positions = np.arange(x.shape[dim]).reshape((-1,) + (1,) * (x.ndim - 1 - dim))
         ctx.save_for_backward(positions == kept)  # one-hot of the chosen elements
         ctx.dim, ctx.keepdim = dim, keepdim
-        y = np.take_along_axis(x.data, kept, axis=dim)
+        y = np.take_along_axis(x._data, kept, axis=dim)
         return y if keepdim else np.squeeze(y, dim)
 
     @staticmethod
@@ -272,7 +272,7 @@ def _extreme(x, dim, keepdim, largest):
         return MaxResult(x * 1, Tensor._make(np.array(0)))
     if x.shape[d] == 0:
         raise IndexError(f"max()/min() over dim {dim} of size 0 in a tensor of shape {x.shape}")
-    index = (np.argmax if largest else np.argmin)(x.data, axis=d)
+    index = (np.argmax if largest else np.argmin)(x._data, axis=d)
     values = TakeAlongDim.apply(x, index, d, keepdim)
     indices = Tensor._make(np.expand_dims(index, d) if keepdim else index)
     return MaxResult(values, indices)

@@ -24,7 +24,7 @@ class Reshape(Op):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
-        return x.data.reshape(shape)
+        return x._data.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -40,7 +40,7 @@ class Transpose(Op):
     @staticmethod
     def forward(ctx, x, dim0, dim1):
         ctx.dims = (dim0, dim1)
-        return np.swapaxes(x.data, dim0, dim1)
+        return np.swapaxes(x._data, dim0, dim1)
 
     @staticmethod
     def backward(ctx, grad):
@@ -56,7 +56,7 @@ class Permute(Op):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.inverse = tuple(np.argsort(dims))
-        return np.transpose(x.data, dims)
+        return np.transpose(x._data, dims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -72,7 +72,7 @@ class Expand(Op):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.x_like = (x.shape, x.dtype)
-        return np.broadcast_to(x.data, shape)
+        return np.broadcast_to(x._data, shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -86,7 +86,7 @@ class Cast(Op):
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.dtype = x.dtype
-        return x.data.astype(dtype)
+        return x._data.astype(dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -99,7 +99,7 @@ class Clone(Op):
 
     @staticmethod
     def forward(ctx, x):
-        return x.data.copy()
+        return x._data.copy()
 
     @staticmethod
     def backward(ctx, grad):
@@ -114,8 +114,8 @@ class Pad(Op):
     def forward(ctx, x, widths, value):
         ctx.inner = tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))
         if x.ndim == 0:  # nothing to pad (np.pad rejects 0-d arrays)
-            return x.data.copy()
-        return np.pad(x.data, widths, mode="constant", constant_values=value)
+            return x._data.copy()
+        return np.pad(x._data, widths, mode="constant", constant_values=value)
 
     @staticmethod
     def backward(ctx, grad):
@@ -130,7 +130,7 @@ class Cat(Op):
     def forward(ctx, *xs, dim):
         ctx.dim, ctx.dtypes = dim, [x.dtype for x in xs]
         ctx.bounds = np.cumsum([0] + [x.shape[dim] for x in xs])
-        return np.asarray(np.concatenate([x.data for x in xs], axis=dim), order="C")  # (contiguous, as PyTorch's)
+        return np.asarray(np.concatenate([x._data for x in xs], axis=dim), order="C")  # (contiguous, as PyTorch's)
 
     @staticmethod
     def backward(ctx, grad):
@@ -178,7 +178,7 @@ def view(x: Tensor, *shape: int) -> Tensor:
     """Like ``reshape`` but guaranteed to share memory; raises when that needs a copy."""
     shape = _resolve_shape(x, _shape_arg(shape))
     try:
-        np.reshape(x.data, shape, copy=False)
+        np.reshape(x._data, shape, copy=False)
     except ValueError:
         raise RuntimeError(
             f"view{shape} of a tensor of shape {x.shape} would need a copy because its memory "
@@ -253,7 +253,7 @@ def to_dtype(x: Tensor, dtype: Any) -> Tensor:
     if dtype == x.dtype:
         return x
     if dtype.kind not in "fc":  # an integer/bool copy has no gradient: nothing to record
-        return Tensor._make(x.data.astype(dtype))
+        return Tensor._make(x._data.astype(dtype))
     return Cast.apply(x, dtype)
 
 

@@ -89,9 +89,9 @@ class Adam(Optimizer):
                         if group["decoupled_weight_decay"]:
                             p.mul_(1 - lr * weight_decay)  # p = p * (1 - lr * wd)   (AdamW)
                         else:
-                            grad = grad + weight_decay * p.data  # g = g + wd * p   (L2 penalty)
+                            grad = grad + weight_decay * p._data  # g = g + wd * p   (L2 penalty)
 
-                    m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+                    m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
                     _lerp_(m, grad, 1 - beta1)  # m = beta1 * m + (1 - beta1) * g
                     v *= beta2
                     v += (1 - beta2) * grad * grad  # v = beta2 * v + (1 - beta2) * g^2
@@ -100,7 +100,7 @@ class Adam(Optimizer):
                     bias_correction2 = 1 - beta2**t
                     step_size = lr / bias_correction1
                     if group["amsgrad"]:
-                        v_max = state.setdefault("max_exp_avg_sq", _zeros_like(p)).data
+                        v_max = state.setdefault("max_exp_avg_sq", _zeros_like(p))._data
                         np.maximum(v_max, v, out=v_max)  # v_max = max(v_max, v)
                         v = v_max
                     denom = np.sqrt(v) / bias_correction2**0.5 + eps  # sqrt(v) / sqrt(1 - beta2^t) + eps

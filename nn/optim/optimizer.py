@@ -166,7 +166,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad.grad_fn is not None or p.grad.requires_grad:
-                    p.grad = Tensor(np.zeros_like(p.grad.data))
+                    p.grad = Tensor(np.zeros_like(p.grad._data))
                 else:
                     with no_grad():
                         p.grad.zero_()
@@ -213,7 +213,7 @@ class Optimizer:
         """The parameters of a group that have a gradient, each with that gradient's array."""
         for p in group["params"]:
             if p.grad is not None:
-                yield p, p.grad.data
+                yield p, p.grad._data
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> StateDict:
@@ -307,7 +307,7 @@ _SET_MESSAGE = (
 def _copy_value(value: Any) -> Any:
     """A copy of one state entry: tensors get their own memory, numbers stay numbers."""
     if isinstance(value, Tensor):
-        return Tensor(value.data.copy())
+        return Tensor(value._data.copy())
     return copy.deepcopy(value)
 
 
@@ -332,7 +332,7 @@ def _load_value(name: str, value: Any, param: Tensor, key: Any) -> Any:
             f"loaded state for parameter {key!r}: {name!r} has shape {value.shape}, "
             f"but the parameter has shape {param.shape}"
         )
-    return Tensor(value.data.astype(param.dtype, copy=True))
+    return Tensor(value._data.astype(param.dtype, copy=True))
 
 
 def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
@@ -350,7 +350,7 @@ def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
 
 def _zeros_like(p: Tensor) -> Tensor:
     """A state buffer: zeros with the parameter's shape and dtype."""
-    return Tensor(np.zeros_like(p.data))
+    return Tensor(np.zeros_like(p._data))
 
 
 def _new_step() -> Tensor:
@@ -361,5 +361,5 @@ def _new_step() -> Tensor:
 def _increment_step(state: dict[str, Any]) -> float:
     """Add one to ``state['step']`` (a float32 scalar tensor, as in PyTorch) and return it."""
     step = state["step"]
-    step.data += 1  # in place, like PyTorch's step_t += 1
-    return float(step.data)
+    step._data += 1  # in place, like PyTorch's step_t += 1
+    return float(step._data)

@@ -83,13 +83,13 @@ class RMSprop(Optimizer):
                             state["grad_avg"] = _zeros_like(p)
                     _increment_step(state)
                     if weight_decay != 0:
-                        grad = grad + weight_decay * p.data  # g = g + wd * p
+                        grad = grad + weight_decay * p._data  # g = g + wd * p
 
-                    v = state["square_avg"].data
+                    v = state["square_avg"]._data
                     v *= alpha
                     v += (1 - alpha) * grad * grad  # v = alpha * v + (1 - alpha) * g^2
                     if group["centered"]:
-                        g_avg = state.setdefault("grad_avg", _zeros_like(p)).data
+                        g_avg = state.setdefault("grad_avg", _zeros_like(p))._data
                         _lerp_(g_avg, grad, 1 - alpha)  # gbar = alpha * gbar + (1 - alpha) * g
                         avg = np.sqrt(v - g_avg * g_avg)  # sqrt(v - gbar^2)
                     else:
@@ -97,7 +97,7 @@ class RMSprop(Optimizer):
                     avg += eps  # avg = sqrt(...) + eps
 
                     if momentum > 0:
-                        buf = state.setdefault("momentum_buffer", _zeros_like(p)).data
+                        buf = state.setdefault("momentum_buffer", _zeros_like(p))._data
                         buf *= momentum
                         buf += grad / avg  # b = mu * b + g / avg
                         p.add_(buf, alpha=-lr)  # p = p - lr * b

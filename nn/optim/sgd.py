@@ -72,16 +72,16 @@ class SGD(Optimizer):
                     if group["maximize"]:
                         grad = -grad  # ascend: g = -grad
                     if weight_decay != 0:
-                        grad = grad + weight_decay * p.data  # g = g + wd * p
+                        grad = grad + weight_decay * p._data  # g = g + wd * p
                     if momentum != 0:
                         state = self.state[p]
                         buf = state.get("momentum_buffer")
                         if buf is None:
                             buf = state["momentum_buffer"] = Tensor(grad)  # b = g (a copy; no dampening)
                         else:
-                            b = buf.data
+                            b = buf._data
                             b *= momentum
                             b += (1 - dampening) * grad  # b = mu * b + (1 - dampening) * g
-                        grad = grad + momentum * buf.data if group["nesterov"] else buf.data  # g + mu*b, or b
+                        grad = grad + momentum * buf._data if group["nesterov"] else buf._data  # g + mu*b, or b
                     p.add_(grad, alpha=-lr)  # p = p - lr * g
         return loss
