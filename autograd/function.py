@@ -111,7 +111,8 @@ class Function:
 
     def _modified(self, counter: list, version: int) -> RuntimeError:
         """The error for a saved value changed in place since forward."""
-        i, value = next((i, v) for i, v in enumerate(self._saved) if getattr(v, "_vc", None) is counter)
+        found = [(i, v) for i, v in enumerate(self._saved) if getattr(v, "_vc", None) is counter]
+        i, value = found[0] if found else (self._out_index, None)  # (not in _saved: an in-place op's output)
         if i == self._out_index:
             return RuntimeError(
                 f"The output of {self.name()}, needed for its gradient, was modified by an "
@@ -350,12 +351,12 @@ def _inputs(args: tuple) -> tuple[tuple, tuple]:
     (One and two arguments are spelled out: this runs for every op.)"""
     if len(args) == 2:
         a, b = args
-        pa = (a.grad_fn or a) if isinstance(a, Tensor) and a.requires_grad else None
-        pb = (b.grad_fn or b) if isinstance(b, Tensor) and b.requires_grad else None
+        pa = (a.grad_fn or a) if isinstance(a, Tensor) and (a._requires_grad or a._view and a.requires_grad) else None
+        pb = (b.grad_fn or b) if isinstance(b, Tensor) and (b._requires_grad or b._view and b.requires_grad) else None
         return (pa is not None, pb is not None), (pa, pb)
     if len(args) == 1:
         a = args[0]
-        pa = (a.grad_fn or a) if isinstance(a, Tensor) and a.requires_grad else None
+        pa = (a.grad_fn or a) if isinstance(a, Tensor) and (a._requires_grad or a._view and a.requires_grad) else None
         return (pa is not None,), (pa,)
     parents = tuple([(a.grad_fn or a) if isinstance(a, Tensor) and a.requires_grad else None for a in args])
     return tuple([p is not None for p in parents]), parents

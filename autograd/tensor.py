@@ -209,7 +209,7 @@ class Tensor:
     as a Tensor outside the graph. Inside dagrad the numpy array is ``_data``.
     """
 
-    __slots__ = ("_data", "_grad", "requires_grad", "_grad_fn", "_vc", "_view", "_hooks", "_pending", "__weakref__")
+    __slots__ = ("_data", "_grad", "_requires_grad", "_grad_fn", "_vc", "_view", "_hooks", "_pending", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     # A leaf tensor is itself an engine node (autograd/engine.py); it has no parents and keeps
@@ -226,7 +226,7 @@ class Tensor:
         self._view = None
         self._hooks: list | None = None
         self._pending = None  # engine scratch space (autograd/engine.py)
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -238,7 +238,7 @@ class Tensor:
         t._data = data
         t._grad = None
         t._grad_fn = grad_fn
-        t.requires_grad = grad_fn is not None
+        t._requires_grad = grad_fn is not None
         t._vc = [0] if vc is None else vc
         t._view = None
         t._hooks = None
@@ -276,15 +276,32 @@ class Tensor:
                 )
             if value.shape != self.shape:
                 raise RuntimeError(
-                    f"assigned grad has data of a different size: the tensor has shape {self.shape}, "
-                    f"the gradient {value.shape}"
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
+                    f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size"
                 )
             if value.dtype != self.dtype:
                 raise RuntimeError(
-                    f"assigned grad has data of a different type: the tensor is {self.dtype}, "
-                    f"the gradient {value.dtype}"
+                    f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with dtype "
+                    f"'{self.dtype}'. The gradient must match the tensor's dtype"
                 )
         self._grad = value
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded (so gradients can flow to it)."""
+        view = self._view
+        if view is not None and view[2] != self._vc[0]:  # (a view whose base changed: see grad_fn)
+            self._refresh_view()
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None and not value:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+            )
+        self.requires_grad_(value)
 
     @property
     def grad_fn(self) -> Any:
@@ -448,7 +465,7 @@ class Tensor:
                 f"only floating-point tensors can require gradients, got dtype {self.dtype}; "
                 "convert first, e.g. x.float() or autograd.tensor(data, dtype=autograd.float32)"
             )
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
 
     def detach(self) -> Tensor:
@@ -552,11 +569,27 @@ class Tensor:
         return self
 
     def _inplace(
-        self, plain: Callable[[], Any], recorded: Callable[[Tensor], Tensor], others: tuple = (), keeps_input=False
+        self,
+        plain: Callable[[], Any],
+        recorded: Callable[..., Tensor],
+        others: tuple = (),
+        keeps_input: bool = False,
+        written: np.ndarray | None = None,
+        keeps_output: bool = False,
     ) -> Tensor:
         """Run an in-place op: ``plain()`` gives the new values when nothing is recorded;
-        ``recorded(old)`` is the same op out of place on this tensor's history ``old`` (a copy
-        of the old values when ``keeps_input``, for ops whose backward needs them)."""
+        ``recorded(old, *others)`` is the same op out of place on this tensor's history ``old``
+        (a copy of the old values when ``keeps_input``, for ops whose backward needs them).
+        ``written`` is the memory the op writes (default: all of this tensor's). With
+        ``keeps_output`` the op's backward needs the values it wrote (relu_, as PyTorch's saves
+        its result), so changing them in place later makes that backward fail."""
+        written = self._data if written is None else written
+        for o in others:  # reading and writing the same memory in two layouts: refused, as PyTorch
+            if isinstance(o, Tensor) and o._data is not written and _partly_shared(o._data, written):
+                raise RuntimeError(
+                    "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+                    "single memory location. Please clone() the tensor before performing the operation."
+                )
         if not _state.grad_enabled or not (
             self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
         ):
@@ -568,24 +601,29 @@ class Tensor:
             if view[1] is None:
                 raise RuntimeError(
                     "A view was created in no_grad mode and is being modified inplace with grad mode enabled. "
-                    "Make the view outside no_grad(), or clone() it before changing it."
+                    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your "
+                    "code by moving both the view and the inplace either both inside the no_grad block (if you "
+                    "don't want the inplace to be tracked) or both outside (if you want the inplace to be tracked)."
                 )
             if view[0].requires_grad and view[0].grad_fn is None:
                 raise RuntimeError(_LEAF_INPLACE.format(what="a view of a leaf Variable that requires grad"))
         old = Tensor._make(self._data.copy() if keeps_input else self._data, self.grad_fn)  # (a fresh version)
-        old.requires_grad = self.requires_grad
-        result = recorded(old)
+        old._requires_grad = self.requires_grad
+        result = recorded(old, *others)  # (x.mul_(x) saves x itself, which the write then changes: as PyTorch)
         if result.dtype != self.dtype:
             if not np.can_cast(result.dtype, self.dtype, "same_kind"):
                 self._write(result._data)  # raises the dtype error
             result = result.to(self.dtype)
         self._write(result._data)
+        if keeps_output:
+            node = result._grad_fn
+            node._versions = [*node._versions, (self._vc, self._vc[0])]
         if view is None:
             self._take_history(result._grad_fn)
         else:  # the base's history gains the write through this view; the view reads the new base
             base = view[0]
             base_old = Tensor._make(base._data, base.grad_fn)
-            base_old.requires_grad = base.requires_grad
+            base_old._requires_grad = base.requires_grad
             written = ops_inplace.CopySlices.apply(base_old, result, view[1])
             base._take_history(written._grad_fn)
             node = self._grad_fn
@@ -597,7 +635,7 @@ class Tensor:
         """Make ``node`` (the op just applied in place) this tensor's grad_fn."""
         _move_retained(self._grad_fn, self, node)
         self._grad_fn = node
-        self.requires_grad = node is not None or self.requires_grad
+        self._requires_grad = node is not None or self._requires_grad
 
     def _refresh_view(self) -> None:
         """A view's history from its base's current one (the base changed in place since)."""
@@ -610,31 +648,31 @@ class Tensor:
                     t = op.apply(t, *args)
             finally:
                 _state.grad_enabled = enabled
-            self._grad_fn, self.requires_grad = t._grad_fn, t.requires_grad
+            self._grad_fn, self._requires_grad = t._grad_fn, t._requires_grad
         self._view = (base, steps, self._vc[0])
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
         """In-place ``self += alpha * other``."""
         return self._inplace(
-            lambda: self._data + alpha * _values(other), lambda old: ops_arith.add(old, other, alpha), (other,)
+            lambda: self._data + alpha * _values(other), lambda old, o: ops_arith.add(old, o, alpha), (other,)
         )
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
         """In-place ``self -= alpha * other``."""
         return self._inplace(
-            lambda: self._data - alpha * _values(other), lambda old: ops_arith.sub(old, other, alpha), (other,)
+            lambda: self._data - alpha * _values(other), lambda old, o: ops_arith.sub(old, o, alpha), (other,)
         )
 
     def mul_(self, other: Any) -> Tensor:
         """In-place ``self *= other``."""
         return self._inplace(
-            lambda: self._data * _values(other), lambda old: ops_arith.mul(old, other), (other,), keeps_input=True
+            lambda: self._data * _values(other), lambda old, o: ops_arith.mul(old, o), (other,), keeps_input=True
         )
 
     def div_(self, other: Any) -> Tensor:
         """In-place ``self /= other``."""
         return self._inplace(
-            lambda: self._data / _values(other), lambda old: ops_arith.div(old, other), (other,), keeps_input=True
+            lambda: self._data / _values(other), lambda old, o: ops_arith.div(old, o), (other,), keeps_input=True
         )
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
@@ -646,42 +684,52 @@ class Tensor:
 
     def relu_(self) -> Tensor:
         """In-place ``relu``."""
-        return self._inplace(lambda: np.maximum(self._data, 0), lambda old: ops_act.relu(old))
+        return self._inplace(lambda: np.maximum(self._data, 0), lambda old: ops_act.relu(old), keeps_output=True)
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place."""
-        return self.fill_(0)
+        return self._inplace(lambda: np.zeros_like(self._data), ops_inplace.zero)
 
     def fill_(self, value: Any) -> Tensor:
-        """Fill with ``value`` (a number or a one-element tensor) in place."""
+        """Fill with ``value`` (a number or a 0-d tensor) in place."""
         return self._inplace(
-            lambda: np.full_like(self._data, _values(value)),
-            lambda old: ops_pointwise.where(_everywhere(old), value, old),  # all of old replaced: no gradient to it
+            lambda: np.full_like(self._data, _values(ops_inplace._number(self, value, "fill_"))),
+            lambda old, v: ops_inplace.fill(old, v),
             (value,),
         )
 
-    def masked_fill_(self, mask: Tensor, value: float) -> Tensor:
-        """Set the elements where ``mask`` is true to ``value``, in place."""
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """Set the elements where the boolean ``mask`` is true to ``value``, in place."""
+        ops_inplace.masked_fill(Tensor._make(self._data), mask, 0)  # (the checks, before anything changes)
         return self._inplace(
             lambda: np.where(_values(mask), _values(value), self._data),
-            lambda old: ops_pointwise.where(mask, value, old),
+            lambda old, v: ops_inplace.masked_fill(old, mask, v),
             (value,),
         )
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """A copy with ``value`` where the boolean ``mask`` is true."""
+        return ops_inplace.masked_fill(self, mask, value)
 
     def copy_(self, src: Any) -> Tensor:
         """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor in place."""
-        src_values = _values(src)
-        if np.broadcast_shapes(np.shape(src_values), self.shape) != self.shape:
-            raise RuntimeError(f"copy_: the source of shape {np.shape(src_values)} does not broadcast to {self.shape}")
-        source = src if isinstance(src, Tensor) else Tensor._make(np.asarray(src_values))
+        ops_inplace.copy(Tensor._make(self._data), src)  # (the checks, before anything changes)
         return self._inplace(
-            lambda: np.broadcast_to(np.asarray(src_values).astype(self.dtype, copy=False), self.shape),
-            lambda old: ops_pointwise.where(_everywhere(old), source.to(self.dtype), old),
+            lambda: np.broadcast_to(np.asarray(_values(src)), self.shape).astype(self.dtype),
+            lambda old, s: ops_inplace.copy(old, s),
             (src,),
         )
 
     def __setitem__(self, index: Any, value: Any) -> None:
         index = ops_index.normalize_index(index)
+        recorded = _state.grad_enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+        if recorded and ops_index.is_basic(index):  # a view: x[0] = v is x[0].copy_(v), as in PyTorch
+            ops_index.index(self, index).copy_(value)
+            return
+        steps = ops_index.split_ints_first(index) if recorded else None
+        if steps is not None:  # x[0, [1, 2]] = v: the integers select a view, the arrays write into it
+            ops_index.index(self, steps[0])[steps[1]] = value
+            return
 
         def plain() -> np.ndarray:
             steps = ops_index.split_ints_first(index)
@@ -689,7 +737,8 @@ class Tensor:
             target[where] = _values(value)
             return self._data
 
-        self._inplace(plain, lambda old: ops_inplace.index_put(old, index, value), (value,))
+        region = self._data[index] if ops_index.is_basic(index) else np.empty(0)  # (what x[index] = v overwrites)
+        self._inplace(plain, lambda old, v: ops_inplace.index_put(old, index, v), (value,), written=region)
 
     def __iadd__(self, other: Any) -> Tensor:
         return self.add_(other)
@@ -1032,9 +1081,13 @@ def _move_retained(old: Any, tensor: Tensor, new: Any) -> None:
     new._retained, new._receives = weakref.ref(tensor), True
 
 
-def _everywhere(t: Tensor) -> Tensor:
-    """An all-true mask of ``t``'s shape (a fill replaces every element)."""
-    return Tensor._make(np.ones(t.shape, bool))
+def _partly_shared(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays overlap in memory other than as the same elements in the same layout."""
+    if not np.may_share_memory(a, b):
+        return False
+    same = a.shape == b.shape and a.strides == b.strides
+    same = same and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+    return not same and np.shares_memory(a, b, max_work=10**6)
 
 
 def _values(value: Any) -> Any:

@@ -8,8 +8,8 @@ from nn.module import Module
 
 
 class ReLU(Module):
-    """max(x, 0) elementwise. (``inplace`` is accepted for PyTorch compatibility: shown in the
-    repr, but the result is always a new tensor.)"""
+    """max(x, 0) elementwise; ``inplace=True`` writes the result into the input's memory (as
+    PyTorch, recorded for backward)."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -17,7 +17,7 @@ class ReLU(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply ReLU."""
-        return F.relu(x)
+        return F.relu(x, inplace=self.inplace)
 
     def extra_repr(self) -> str:
         """The arguments shown inside this layer\'s repr, as in PyTorch."""
@@ -25,7 +25,7 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """x if x > 0 else negative_slope * x. (``inplace`` as in ``ReLU``: shown, not in place.)"""
+    """x if x > 0 else negative_slope * x (``inplace`` as in ``ReLU``)."""
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
@@ -33,7 +33,7 @@ class LeakyReLU(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply LeakyReLU."""
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, inplace=self.inplace)
 
     def extra_repr(self) -> str:
         """The arguments shown inside this layer\'s repr, as in PyTorch."""

@@ -21,12 +21,11 @@ from autograd import (
     max_pool2d,
     no_grad,
     pad,
-    relu,
     sigmoid,
     softmax,
     tanh,
-    where,
 )
+from autograd.ops import activation as ops_act
 
 __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "conv2d",
@@ -48,9 +47,20 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return y if bias is None else y + bias
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """x where x > 0, else negative_slope * x."""
-    return where(input > 0, input, input * negative_slope)
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0) elementwise; with ``inplace=True`` in ``input``'s own memory (recorded, as PyTorch)."""
+    return input.relu_() if inplace else input.relu()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, else negative_slope * x; with ``inplace=True`` in ``input``'s own memory."""
+    if inplace:
+        return input._inplace(
+            lambda: np.where(input._data > 0, input._data, input._data * negative_slope),
+            lambda old: ops_act.leaky_relu(old, negative_slope),
+            keeps_output=True,
+        )
+    return ops_act.leaky_relu(input, negative_slope)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

@@ -42,7 +42,7 @@ class Parameter(Tensor):
         self._view = None
         self._hooks = None
         self._pending = None
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

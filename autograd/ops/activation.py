@@ -62,6 +62,23 @@ class ReLU(Op):
         return dual.keep(grad, positive)
 
 
+class LeakyReLU(Op):
+    """y = x where x > 0, else slope * x. Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        positive = x._data > 0
+        ctx.save_for_backward(positive)
+        ctx.slope = slope
+        return np.where(positive, x._data, x._data * np.asarray(slope, x.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = 1 where x > 0, else slope (diagonal again: multiply elementwise)
+        (positive,) = ctx.saved_tensors
+        return grad * np.where(positive, 1.0, ctx.slope).astype(dual.data(grad).dtype), None
+
+
 class Softmax(Op):
     """y_i = e^(x_i - max) / sum_j e^(x_j - max) along ``dim``. Shapes: x (*) -> y (*)."""
 
@@ -123,6 +140,11 @@ def tanh(x: Tensor) -> Tensor:
 def relu(x: Tensor) -> Tensor:
     """Rectified linear unit max(x, 0)."""
     return ReLU.apply(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, else negative_slope * x."""
+    return LeakyReLU.apply(x, negative_slope)
 
 
 def softmax(x: Tensor, dim: int) -> Tensor:

@@ -57,17 +57,21 @@ class Mul(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        # keep only what a gradient needs, as PyTorch: y for dz/dx, x for dz/dy (so changing
+        # x in place after z = x * 2 leaves z's backward intact)
+        x_needs, y_needs = ctx.needs_input_grad
+        ctx.save_for_backward(x if y_needs else None, y if x_needs else None)
+        ctx.likes = (x.shape, x.dtype), (y.shape, y.dtype)
         return x._data * y._data
 
     @staticmethod
     def backward(ctx, grad):
         # dz/dx = y, dz/dy = x: a multiply gate swaps its inputs
         x, y = ctx.saved_tensors
-        x_needs, y_needs = ctx.needs_input_grad
+        x_like, y_like = ctx.likes
         return (
-            unbroadcast(grad * y, x.shape, x.dtype) if x_needs else None,
-            unbroadcast(grad * x, y.shape, y.dtype) if y_needs else None,
+            unbroadcast(grad * y, *x_like) if y is not None else None,
+            unbroadcast(grad * x, *y_like) if x is not None else None,
         )
 
 
@@ -76,7 +80,8 @@ class Div(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y)  # (x only for dz/dy, as PyTorch)
+        ctx.likes = (x.shape, x.dtype), (y.shape, y.dtype)
         z = x._data / y._data
         if x.dtype.kind in "iub" and y.dtype.kind in "iub":
             z = z.astype(np.float32)  # int / int gives the default float dtype, as PyTorch
@@ -87,9 +92,10 @@ class Div(Op):
         # dz/dx = 1 / y, dz/dy = -x / y^2
         x, y = ctx.saved_tensors
         x_needs, y_needs = ctx.needs_input_grad
+        x_like, y_like = ctx.likes
         return (
-            unbroadcast(grad / y, x.shape, x.dtype) if x_needs else None,
-            unbroadcast(-grad * x / (y * y), y.shape, y.dtype) if y_needs else None,
+            unbroadcast(grad / y, *x_like) if x_needs else None,
+            unbroadcast(-grad * x / (y * y), *y_like) if y_needs else None,
         )
 
 
