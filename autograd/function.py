@@ -348,18 +348,34 @@ def _track_view(out: Tensor, source: Tensor, step: tuple | None) -> None:
 def _inputs(args: tuple) -> tuple[tuple, tuple]:
     """needs_input_grad (which arguments are Tensors that require grad) and the engine node
     each one's gradient goes to: its grad_fn, or the leaf itself; None where none is needed.
-    (One and two arguments are spelled out: this runs for every op.)"""
+    (One and two arguments are spelled out: this runs for every op. A view whose base changed
+    in place reads its history through the properties; everything else through the slots.)"""
     if len(args) == 2:
         a, b = args
-        pa = (a.grad_fn or a) if isinstance(a, Tensor) and (a._requires_grad or a._view and a.requires_grad) else None
-        pb = (b.grad_fn or b) if isinstance(b, Tensor) and (b._requires_grad or b._view and b.requires_grad) else None
+        pa = pb = None
+        if isinstance(a, Tensor):
+            if a._view is not None:
+                pa = (a.grad_fn or a) if a.requires_grad else None
+            elif a._requires_grad:
+                pa = a._grad_fn or a
+        if isinstance(b, Tensor):
+            if b._view is not None:
+                pb = (b.grad_fn or b) if b.requires_grad else None
+            elif b._requires_grad:
+                pb = b._grad_fn or b
         return (pa is not None, pb is not None), (pa, pb)
     if len(args) == 1:
-        a = args[0]
-        pa = (a.grad_fn or a) if isinstance(a, Tensor) and (a._requires_grad or a._view and a.requires_grad) else None
+        pa = _parent(args[0])
         return (pa is not None,), (pa,)
-    parents = tuple([(a.grad_fn or a) if isinstance(a, Tensor) and a.requires_grad else None for a in args])
+    parents = tuple([_parent(a) for a in args])
     return tuple([p is not None for p in parents]), parents
+
+
+def _parent(a: Any) -> Any:
+    """The engine node an argument's gradient goes to (None: it needs none)."""
+    if not isinstance(a, Tensor) or not a.requires_grad:
+        return None
+    return a.grad_fn or a
 
 
 def run_hooks(hooks: list, grad: Any) -> Any:
