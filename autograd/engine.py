@@ -16,7 +16,9 @@ The graph is made of *nodes*. A node is anything with this small protocol:
   against its parent's ``_out_shape`` and ``_out_dtype`` and calls ``_fit`` on a mismatch
   (which converts a plain number, or raises an error naming the op).
 - ``_release()``: free what was saved for backward (called unless ``retain_graph``).
-- ``_pending``: scratch space for one pass: the gradient summed so far (None between passes).
+
+The gradient summed so far at each node belongs to the pass, not to the node (a dict local to
+:func:`run_backward`): passes in several threads through shared weights do not mix.
 
 For tensors the nodes are the ``Function`` instances in ``grad_fn`` plus the leaf tensors;
 for scalars every ``Scalar`` is its own node. Both run through :func:`run_backward`.
@@ -63,71 +65,66 @@ def run_backward(
     waiting: list = []  # heap of -sequence_nr: the latest-created op node runs next
     by_nr: dict = {}  # sequence_nr -> the waiting node (plain numbers compare faster than pairs)
     leaves: list = []  # reached nodes without parents: nothing depends on them, they run last
+    pending: dict = {}  # node -> the gradient summed so far in this pass
     captured: dict[int, Any] = {}
-    try:
-        for node, grad in roots:
-            pending = node._pending
-            if pending is None:
-                node._pending = grad
-                _queue(node, waiting, by_nr, leaves)
-            else:
-                node._pending = pending + grad
-        pop, push, reached, take = heapq.heappop, heapq.heappush, leaves.append, by_nr.pop
-        while waiting:
-            node = take(-pop(waiting))
-            parents = node._parents
-            grad = node._pending
-            node._pending = None
-            kind = None
-            if grad is _NO_GRAD:  # nothing flowed here (every path to it was cut)
-                grads = (None,) * len(parents)
-            else:
-                if node._receives:
-                    grad = node._receive(grad, accumulate)
-                if capture is not None and node in capture:
-                    captured[capture[node]] = grad
-                grads = node._backward(grad)
-                if observer is not None:
-                    observer(node, grad, grads)
-                if node._check_grads:  # tensors: every gradient must match its input exactly
-                    kind = type(grad)  # gradients come back as the same kind (array or Tensor)
-            i = -1  # (a counter rather than zip(parents, grads): faster per edge in CPython)
-            for parent in parents:
-                i += 1
-                if parent is not None:
-                    g = grads[i]
-                    if (
-                        kind is not None
-                        and g is not None
-                        and (type(g) is not kind or g.shape != parent._out_shape or g.dtype is not parent._out_dtype)
-                    ):
-                        g = node._fit(g, parent, grads, kind)  # a number to convert, or an error
-                    pending = parent._pending
-                    if pending is None:  # the first edge to reach it: queue it
-                        parent._pending = _NO_GRAD if g is None else g
-                        seq = parent._seq
-                        if seq:
-                            push(waiting, -seq)
-                            by_nr[seq] = parent
-                        else:
-                            reached(parent)
-                    elif g is not None:
-                        parent._pending = g if pending is _NO_GRAD else pending + g
-            if not retain_graph:
-                node._release()
-        for node in leaves:
-            grad = node._pending
-            node._pending = None
-            if grad is not _NO_GRAD:
+    for node, grad in roots:
+        if node in pending:
+            pending[node] = pending[node] + grad
+        else:
+            pending[node] = grad
+            _queue(node, waiting, by_nr, leaves)
+    pop, push, reached, take, have, drop = (
+        heapq.heappop, heapq.heappush, leaves.append, by_nr.pop, pending.get, pending.pop
+    )  # fmt: skip
+    while waiting:
+        node = take(-pop(waiting))
+        parents = node._parents
+        grad = drop(node)
+        kind = None
+        if grad is _NO_GRAD:  # nothing flowed here (every path to it was cut)
+            grads = (None,) * len(parents)
+        else:
+            if node._receives:
                 grad = node._receive(grad, accumulate)
-                if capture is not None and node in capture:
-                    captured[capture[node]] = grad
-                if observer is not None:
-                    observer(node, grad, ())
-    except BaseException:
-        for node in leaves + list(by_nr.values()):
-            node._pending = None
-        raise
+            if capture is not None and node in capture:
+                captured[capture[node]] = grad
+            grads = node._backward(grad)
+            if observer is not None:
+                observer(node, grad, grads)
+            if node._check_grads:  # tensors: every gradient must match its input exactly
+                kind = type(grad)  # gradients come back as the same kind (array or Tensor)
+        i = -1  # (a counter rather than zip(parents, grads): faster per edge in CPython)
+        for parent in parents:
+            i += 1
+            if parent is not None:
+                g = grads[i]
+                if (
+                    kind is not None
+                    and g is not None
+                    and (type(g) is not kind or g.shape != parent._out_shape or g.dtype is not parent._out_dtype)
+                ):
+                    g = node._fit(g, parent, grads, kind)  # a number to convert, or an error
+                so_far = have(parent)
+                if so_far is None:  # the first edge to reach it: queue it
+                    pending[parent] = _NO_GRAD if g is None else g
+                    seq = parent._seq
+                    if seq:
+                        push(waiting, -seq)
+                        by_nr[seq] = parent
+                    else:
+                        reached(parent)
+                elif g is not None:
+                    pending[parent] = g if so_far is _NO_GRAD else so_far + g
+        if not retain_graph:
+            node._release()
+    for node in leaves:
+        grad = drop(node)
+        if grad is not _NO_GRAD:
+            grad = node._receive(grad, accumulate)
+            if capture is not None and node in capture:
+                captured[capture[node]] = grad
+            if observer is not None:
+                observer(node, grad, ())
     return captured
 
 

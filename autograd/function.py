@@ -67,7 +67,6 @@ class Function:
     # Engine-node defaults; apply() sets the real values on recorded nodes.
     _parents: tuple = ()
     _seq = 0  # creation order (engine: later nodes run first)
-    _pending = None
     _saved: tuple | None = ()
     _hooks: list | None = None
     _retained: Any = None
@@ -170,10 +169,10 @@ class Function:
             if view_of is not None:
                 _track_view(out, args[0], (cls, args[1:]))
             return out
-        if out_data.dtype.kind not in "fc":
+        if out_data.dtype.kind != "f":
             raise TypeError(
                 f"{cls.__name__} returned a {out_data.dtype} tensor from inputs that require "
-                "grad; only floating-point outputs can be differentiated."
+                "grad; only real floating-point outputs can be differentiated."
             )
         out = Tensor._make(out_data, ctx, view_of)
         if view_of is not None:
@@ -365,7 +364,13 @@ def _inputs(args: tuple) -> tuple[tuple, tuple]:
                 pb = b._grad_fn or b
         return (pa is not None, pb is not None), (pa, pb)
     if len(args) == 1:
-        pa = _parent(args[0])
+        a = args[0]
+        pa = None
+        if isinstance(a, Tensor):
+            if a._view is not None:
+                pa = (a.grad_fn or a) if a.requires_grad else None
+            elif a._requires_grad:
+                pa = a._grad_fn or a
         return (pa is not None,), (pa,)
     parents = tuple([_parent(a) for a in args])
     return tuple([p is not None for p in parents]), parents
@@ -373,9 +378,11 @@ def _inputs(args: tuple) -> tuple[tuple, tuple]:
 
 def _parent(a: Any) -> Any:
     """The engine node an argument's gradient goes to (None: it needs none)."""
-    if not isinstance(a, Tensor) or not a.requires_grad:
+    if not isinstance(a, Tensor):
         return None
-    return a.grad_fn or a
+    if a._view is None:
+        return (a._grad_fn or a) if a._requires_grad else None
+    return (a.grad_fn or a) if a.requires_grad else None
 
 
 def run_hooks(hooks: list, grad: Any) -> Any:

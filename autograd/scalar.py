@@ -29,7 +29,7 @@ class Scalar:
     >>> L.backward(); w.grad
     """
 
-    __slots__ = ("data", "grad", "_a", "_b", "_back", "_aux", "label", "_seq", "_pending")
+    __slots__ = ("data", "grad", "_a", "_b", "_back", "_aux", "label", "_seq")
     _check_grads = False  # engine protocol: gradients are floats, nothing to check
     _receives = False  # engine protocol: an op node keeps its gradient in _backward (leaves in _receive)
 
@@ -50,7 +50,6 @@ class Scalar:
         self._aux = _aux  # the constant of ops like x * 3 or x ** 2
         self.label = label
         self._seq = 0 if _a is None else next_sequence_nr()  # creation order (engine)
-        self._pending = None
 
     @property
     def _parents(self) -> tuple:

@@ -11,6 +11,7 @@ shortcut: with nothing to record they are just their numpy expression.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -209,7 +210,7 @@ class Tensor:
     as a Tensor outside the graph. Inside dagrad the numpy array is ``_data``.
     """
 
-    __slots__ = ("_data", "_grad", "_requires_grad", "_grad_fn", "_vc", "_view", "_hooks", "_pending", "__weakref__")
+    __slots__ = ("_data", "_grad", "_requires_grad", "_grad_fn", "_vc", "_view", "_hooks", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     # A leaf tensor is itself an engine node (autograd/engine.py); it has no parents and keeps
@@ -225,7 +226,6 @@ class Tensor:
         self._vc = [0]
         self._view = None
         self._hooks: list | None = None
-        self._pending = None  # engine scratch space (autograd/engine.py)
         self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -242,7 +242,6 @@ class Tensor:
         t._vc = [0] if vc is None else vc
         t._view = None
         t._hooks = None
-        t._pending = None
         return t
 
     # ---------------------------------------------------------------- attributes
@@ -460,10 +459,11 @@ class Tensor:
                 "requires_grad_(False) can only change leaf tensors; this one was produced by "
                 f"{self.grad_fn!r}. Use detach() to get a new leaf that does not require grad."
             )
-        if requires_grad and self.dtype.kind not in "fc":
+        if requires_grad and self.dtype.kind != "f":
             raise TypeError(
                 f"only floating-point tensors can require gradients, got dtype {self.dtype}; "
                 "convert first, e.g. x.float() or autograd.tensor(data, dtype=autograd.float32)"
+                + (" (dagrad differentiates real numbers only)" if self.dtype.kind == "c" else "")
             )
         self._requires_grad = bool(requires_grad)
         return self
@@ -522,19 +522,24 @@ class Tensor:
         return grad
 
     def _accumulate(self, grad: Any) -> None:
-        """Add ``grad`` (a Tensor, or a numpy array from a first-order pass) into ``.grad``."""
-        if _state.grad_enabled and isinstance(grad, Tensor) and grad.requires_grad:
-            # create_graph=True: the gradient itself is differentiable, so it is kept as it is
-            self.grad = grad if self.grad is None else self.grad + grad
-            return
-        values = grad._data if isinstance(grad, Tensor) else grad
-        if self.grad is None:  # our own copy: gradients are shared between inputs and read-only views
-            self.grad = Tensor._make(workspace.contiguous(values.astype(self.dtype, copy=False)))
-        elif self.grad.grad_fn is not None or not self.grad._data.flags.writeable:
-            self.grad = Tensor._make(self.grad._data + values)  # never write into a graph's tensor
-        else:
-            np.add(self.grad._data, values, out=self.grad._data)
-            self.grad._vc[0] += 1
+        """Add ``grad`` (a Tensor, or a numpy array from a first-order pass) into ``.grad``.
+
+        One thread at a time: backward passes in several threads into one ``.grad`` lose no
+        contribution (as PyTorch)."""
+        with _ACCUMULATING:
+            current = self._grad
+            if _state.grad_enabled and isinstance(grad, Tensor) and grad.requires_grad:
+                # create_graph=True: the gradient itself is differentiable, so it is kept as it is
+                self._grad = grad if current is None else current + grad
+                return
+            values = grad._data if isinstance(grad, Tensor) else grad
+            if current is None:  # our own copy: gradients are shared between inputs and read-only views
+                self._grad = Tensor._make(workspace.contiguous(values.astype(self.dtype, copy=False)))
+            elif current._grad_fn is not None or not current._data.flags.writeable:
+                self._grad = Tensor._make(current._data + values)  # never write into a graph's tensor
+            else:
+                np.add(current._data, values, out=current._data)
+                current._vc[0] += 1
 
     # ---------------------------------------------------------------- in place
     # In-place ops are recorded as PyTorch records them. With nothing to record (no_grad, or no
@@ -1065,6 +1070,8 @@ def _wrap(result: Any) -> Tensor:
     """A numpy result as a Tensor (numpy turns 0-d results into scalars; undo that)."""
     return Tensor._make(result if type(result) is np.ndarray else np.asarray(result))
 
+
+_ACCUMULATING = threading.Lock()  # Tensor._accumulate: one .grad update at a time
 
 _LEAF_INPLACE = (
     "{what} is being used in an in-place operation. Change it under `with autograd.no_grad():` "

@@ -33,7 +33,7 @@ class Parameter(Tensor):
             array = data._data
         else:
             array = np.empty(0, np.float32) if data is None else np.asarray(data)
-        if requires_grad and array.dtype.kind not in "fc":
+        if requires_grad and array.dtype.kind != "f":
             raise TypeError(f"only floating-point parameters can require gradients, got dtype {array.dtype}")
         self._data = array
         self._grad = None
@@ -41,7 +41,6 @@ class Parameter(Tensor):
         self._vc = data._vc if isinstance(data, Tensor) else [0]
         self._view = None
         self._hooks = None
-        self._pending = None
         self._requires_grad = bool(requires_grad)
 
     def __repr__(self) -> str:
@@ -327,7 +326,7 @@ class Module:
         """Switch gradient recording for every parameter (e.g. to freeze a layer)."""
         named = list(self.named_parameters())
         for name, p in named if requires_grad else ():  # check all first: none may be left switched
-            if p.dtype.kind not in "fc":
+            if p.dtype.kind != "f":
                 raise TypeError(f"parameter {name} has dtype {p.dtype}: only floating-point tensors can require grad")
         for _, p in named:
             p.requires_grad_(requires_grad)

@@ -40,9 +40,9 @@ class Tanh(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        # dy/dx = 1 - y^2, so dL/dx = grad - grad y^2 (no Python 1: converting it costs more than the math)
+        # dy/dx = 1 - y^2 (as a factor: grad - grad y^2 would be inf - inf for an infinite grad)
         (y,) = ctx.saved_tensors
-        return grad - grad * y * y
+        return grad * (1 - y * y)
 
 
 class ReLU(Op):

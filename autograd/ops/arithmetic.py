@@ -61,8 +61,9 @@ class Mul(Op):
         # x in place after z = x * 2 leaves z's backward intact)
         x_needs, y_needs = ctx.needs_input_grad
         ctx.save_for_backward(x if y_needs else None, y if x_needs else None)
-        ctx.likes = (x.shape, x.dtype), (y.shape, y.dtype)
-        return x._data * y._data
+        a, b = x._data, y._data
+        ctx.likes = (a.shape, a.dtype), (b.shape, b.dtype)
+        return a * b
 
     @staticmethod
     def backward(ctx, grad):
@@ -81,21 +82,22 @@ class Div(Op):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y)  # (x only for dz/dy, as PyTorch)
-        ctx.likes = (x.shape, x.dtype), (y.shape, y.dtype)
-        z = x._data / y._data
+        a, b = x._data, y._data
+        ctx.likes = (a.shape, a.dtype), (b.shape, b.dtype)
+        z = a / b
         if x.dtype.kind in "iub" and y.dtype.kind in "iub":
             z = z.astype(np.float32)  # int / int gives the default float dtype, as PyTorch
         return z
 
     @staticmethod
     def backward(ctx, grad):
-        # dz/dx = 1 / y, dz/dy = -x / y^2
+        # dz/dx = 1 / y, dz/dy = -x / y^2, computed as -(x / y) / y: y * y underflows for tiny y
         x, y = ctx.saved_tensors
         x_needs, y_needs = ctx.needs_input_grad
         x_like, y_like = ctx.likes
         return (
             unbroadcast(grad / y, *x_like) if x_needs else None,
-            unbroadcast(-grad * x / (y * y), *y_like) if y_needs else None,
+            unbroadcast(-grad * ((x / y) / y), *y_like) if y_needs else None,
         )
 
 
@@ -129,11 +131,12 @@ class Pow(Op):
         gx = gy = None
         if x_needs:
             zero = dual.data(y) == 0
-            if zero.any():  # x^0 where y == 0, so x == 0 gives 0 * 1 instead of 0 * inf = nan
-                local = y * x ** (y - 1 + zero) * ~zero
+            if zero.any():  # d/dx x^0 = 0 whatever the upstream gradient (even inf), as PyTorch
+                with np.errstate(invalid="ignore"):  # (x^(-1) at x == 0, masked right after)
+                    gx = dual.keep(grad * (y * x ** (y - 1 + zero)), ~zero)
             else:
-                local = y * x ** (y - 1)
-            gx = unbroadcast(grad * local, x.shape, x.dtype)
+                gx = grad * (y * x ** (y - 1))
+            gx = unbroadcast(gx, x.shape, x.dtype)
         if y_needs:
             at_zero = (dual.data(x) == 0) & (dual.data(y) >= 0)
             with np.errstate(divide="ignore", invalid="ignore"):
