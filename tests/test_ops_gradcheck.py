@@ -665,3 +665,21 @@ def test_float16_sums_accumulate_in_float32() -> None:
         assert got.dtype == np.float16
         # within the final rounding (half a float16 ulp, 2^-11 relative); rounding each partial sum was ~10 ulps off
         np.testing.assert_allclose(got.astype(np.float64), exact, rtol=2**-10, atol=0)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "var", "unbroadcast"])
+def test_long_float32_reductions_are_as_accurate_as_pytorchs(reduce: str) -> None:
+    """numpy adds a strided axis one element at a time (error ~ n x 6e-8); PyTorch sums pairwise
+    (~6e-8). 200,000 rows along axis 0 must stay within a few float32 roundings."""
+    x = np.random.default_rng(1).standard_normal((200_000, 8)).astype(np.float32) + 1
+    exact = x.astype(np.float64)
+    t = ag.tensor(x)
+    got, want = {
+        "sum": (lambda: t.sum(0).numpy(), exact.sum(0)),
+        "mean": (lambda: t.mean(0).numpy(), exact.mean(0)),
+        "var": (lambda: t.var(0).numpy(), exact.var(0, ddof=1)),
+        "unbroadcast": (lambda: ag.unbroadcast(x, (8,), np.dtype(np.float32)), exact.sum(0)),
+    }[reduce]
+    result = got()
+    assert result.dtype == np.float32
+    np.testing.assert_allclose(result, want, rtol=5e-7)  # (the old sequential sums were ~5e-5 off)

@@ -77,8 +77,7 @@ def _sum_to(x: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarra
         out = _ones(x.shape[0], x.dtype).dot(x)
         return out if out.dtype == dtype else out.astype(dtype)
     dims = _broadcast_dims(x.shape, shape)
-    # float16 sums accumulate in float32, as PyTorch's (numpy would round every partial sum to float16)
-    acc = np.float32 if x.dtype == np.float16 else None
+    acc = accumulator(x, dims) if x.dtype.kind == "f" else None  # (float16 and long float32 sums)
     if shape and len(dims) == x.ndim - len(shape):  # only leading dimensions were added: sum them away
         out = np.add.reduce(x, axis=dims, dtype=acc)
     else:
@@ -120,17 +119,37 @@ class SumTo(Op):
         return dual.cast(dual.expand(grad, ctx.shape), ctx.dtype), None, None
 
 
+# Float32 sums of more elements than this along a strided axis accumulate in float64. numpy adds
+# along such an axis one element at a time, so its float32 error grows like n * 6e-8 (5e-5 relative
+# for 200,000 rows); PyTorch's pairwise sums stay near 6e-8. Sums over the trailing axes of a
+# C-contiguous array are pairwise in numpy too (accurate), and short sums are accurate enough.
+LONG_SUM = 4096
+
+
+def accumulator(a: np.ndarray, dims: tuple[int, ...]) -> Any:
+    """The dtype a sum of ``a`` over ``dims`` accumulates in, as PyTorch: int64 for integers and
+    bools, float32 for float16, float64 for long float32 sums; None: ``a``'s own."""
+    if a.dtype.kind in "biu":
+        return np.int64
+    if a.dtype == np.float16:
+        return np.float32
+    if a.dtype == np.float32 and math.prod([a.shape[d] for d in dims]) > LONG_SUM:
+        trailing = sorted(d % a.ndim for d in dims) == list(range(a.ndim - len(dims), a.ndim))
+        if not (trailing and a.flags.c_contiguous):
+            return np.float64
+    return None
+
+
 class Sum(Op):
     """y = sum of x over ``dims``. Shapes: x (*) -> y (* without dims, or 1s with keepdim)."""
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        integers = x._data.dtype.kind in "biu"  # integer and bool sums are int64, as in PyTorch
-        half = x._data.dtype == np.float16  # accumulated in float32, as PyTorch's (then rounded once)
-        acc = np.int64 if integers else np.float32 if half else None
-        total = np.sum(x._data, axis=dims, keepdims=keepdim, dtype=acc)
-        total = total.astype(np.float16) if half else total
+        a = x._data
+        total = np.sum(a, axis=dims, keepdims=keepdim, dtype=accumulator(a, dims))
+        if a.dtype.kind == "f" and total.dtype != a.dtype:
+            total = total.astype(a.dtype)  # rounded once, at the end
         return np.asarray(total, order="C")  # (numpy keeps a permuted input's layout; PyTorch does not)
 
     @staticmethod
@@ -148,7 +167,9 @@ class Mean(Op):
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         ctx.count = math.prod([x.shape[d] for d in dims])
-        return np.asarray(np.mean(x._data, axis=dims, keepdims=keepdim), order="C")
+        a = x._data
+        mean = np.mean(a, axis=dims, keepdims=keepdim, dtype=accumulator(a, dims))
+        return np.asarray(mean, dtype=a.dtype if a.dtype.kind == "f" else None, order="C")
 
     @staticmethod
     def backward(ctx, grad):
@@ -166,8 +187,9 @@ class Var(Op):
         ctx.save_for_backward(x)
         ctx.dims, ctx.keepdim = dims, keepdim
         ctx.denominator = math.prod([x.shape[d] for d in dims]) - correction
+        a = x._data
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.var(x._data, axis=dims, ddof=correction, keepdims=keepdim)
+            return np.var(a, axis=dims, ddof=correction, keepdims=keepdim, dtype=accumulator(a, dims)).astype(a.dtype)
 
     @staticmethod
     def backward(ctx, grad):
