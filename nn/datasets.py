@@ -17,11 +17,12 @@ Images come as NCHW float32 in [0, 1], labels as int64, so they feed ``nn.Conv2d
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -105,14 +106,9 @@ _IDX_DTYPES = {
 _IDX_NAMES = {0x08: "ubyte", 0x09: "byte", 0x0B: "short", 0x0C: "int", 0x0D: "float", 0x0E: "double"}
 
 
-def _read_maybe_gzipped(path: Path) -> bytes:
-    raw = path.read_bytes()
-    if raw[:2] != b"\x1f\x8b":  # not gzip (by content, whatever the file name says)
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as e:
-        raise ValueError(f"{path}: corrupt or truncated gzip file ({e})") from e
+_CHUNK = 1 << 20  # data is read (and inflated) a MiB at a time: never much past what is there
+_MARGIN = 1 << 16  # how far past the announced data a gzip stream is inflated, to see that it ends
+_GZIP_ERRORS = (OSError, EOFError, zlib.error)  # (gzip.BadGzipFile is an OSError)
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -123,47 +119,78 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     int32, then the data, big-endian, row-major. Gzip is recognised by content. The result
     has that dtype in native byte order (uint8, int8, int16, int32, float32, float64).
 
-    Raises ``ValueError`` naming the file, what was expected and what was found, for a bad
-    magic number, an unknown type code, a truncated file or trailing bytes.
+    The header is read first, and a gzipped file is inflated only as far as the header says
+    (plus a small margin, to see that nothing follows): a small hostile file cannot make it
+    inflate gigabytes, nor a lying header allocate them. Raises ``ValueError`` naming the
+    file, what was expected and what was found, for a bad magic number, an unknown type
+    code, a truncated or corrupt file (gzip included) or trailing bytes.
     """
     path = Path(path)
-    raw = _read_maybe_gzipped(path)
-    if len(raw) < 4:
-        raise ValueError(f"{path}: truncated IDX file: expected at least a 4-byte magic number, found {len(raw)} bytes")
-    if raw[:2] != b"\x00\x00":
+    with path.open("rb") as f:
+        if f.read(2) != b"\x1f\x8b":  # not gzip (by content, whatever the file name says)
+            f.seek(0)
+            return _read_idx_stream(path, f, os.fstat(f.fileno()).st_size)
+        f.seek(0)
+        try:
+            with gzip.GzipFile(fileobj=f) as inflated:
+                return _read_idx_stream(path, inflated, None)
+        except _GZIP_ERRORS as e:
+            raise ValueError(f"{path}: corrupt or truncated gzip file ({e})") from e
+
+
+def _read_idx_stream(path: Path, f: BinaryIO, size: int | None) -> np.ndarray:
+    """The IDX array in ``f``: the header, then exactly the data it announces.
+
+    ``size``, the file's size, is known for a plain file, so the data's length is checked
+    before it is read; a gzip stream (None) is read a chunk at a time until the announced
+    length, then one more chunk must find its end.
+    """
+    magic = f.read(4)
+    if len(magic) < 4:
+        raise ValueError(
+            f"{path}: truncated IDX file: expected at least a 4-byte magic number, found {len(magic)} bytes"
+        )
+    if magic[:2] != b"\x00\x00":
         raise ValueError(
             f"{path}: not an IDX file: expected a magic number starting with two zero bytes "
-            f"(00 00 <type code> <ndim>), found {raw[:4].hex(' ')}"
+            f"(00 00 <type code> <ndim>), found {magic.hex(' ')}"
         )
-    code, ndim = raw[2], raw[3]
+    code, ndim = magic[2], magic[3]
     if code not in _IDX_DTYPES:
         known = ", ".join(f"0x{c:02X} ({name})" for c, name in _IDX_NAMES.items())
         raise ValueError(f"{path}: unknown IDX type code 0x{code:02X}; expected one of {known}")
     header = 4 + 4 * ndim
-    if len(raw) < header:
+    dims = f.read(4 * ndim)
+    if len(dims) < 4 * ndim:
         raise ValueError(
-            f"{path}: truncated IDX header: expected {header} bytes for {ndim} dimensions, found {len(raw)}"
+            f"{path}: truncated IDX header: expected {header} bytes for {ndim} dimensions, found {4 + len(dims)}"
         )
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
+    shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">i4"))
     if any(d < 0 for d in shape):
         raise ValueError(f"{path}: corrupt IDX header: negative dimension in {shape}")
     dtype = _IDX_DTYPES[code]
-    count = 1
-    for d in shape:
-        count *= d
-    expected, found = count * dtype.itemsize, len(raw) - header
-    if found < expected:
+    count = math.prod(shape)
+    expected = count * dtype.itemsize
+    what = f"{expected} data bytes for shape {shape} of {_IDX_NAMES[code]}"
+    if size is not None and size - header < expected:
+        raise ValueError(f"{path}: truncated IDX file: expected {what}, found {size - header}")
+    if size is not None and size - header > expected:
+        found = size - header
         raise ValueError(
-            f"{path}: truncated IDX file: expected {expected} data bytes for shape {shape} of "
-            f"{_IDX_NAMES[code]}, found {found}"
+            f"{path}: corrupt IDX file: expected {what}, found {found} ({found - expected} trailing bytes)"
         )
-    if found > expected:
-        raise ValueError(
-            f"{path}: corrupt IDX file: expected {expected} data bytes for shape {shape} of "
-            f"{_IDX_NAMES[code]}, found {found} ({found - expected} trailing bytes)"
-        )
-    data = np.frombuffer(raw, dtype=dtype, count=count, offset=header).reshape(shape)
-    return data.astype(dtype.newbyteorder("="))  # a writable copy in native byte order
+    data = bytearray()
+    while len(data) < expected:
+        chunk = f.read(min(_CHUNK, expected - len(data)))
+        if not chunk:
+            raise ValueError(f"{path}: truncated IDX file: expected {what}, found {len(data)}")
+        data += chunk
+    extra = len(f.read(_MARGIN))  # (for gzip this also reaches the end, where the checksum is checked)
+    if extra:
+        more = f"at least {extra}" if extra == _MARGIN else f"{extra}"
+        raise ValueError(f"{path}: corrupt IDX file: expected {what}, found {more} trailing bytes after them")
+    array = np.frombuffer(data, dtype=dtype, count=count).reshape(shape)  # (writable: data is a bytearray)
+    return array if dtype.itemsize == 1 else array.astype(dtype.newbyteorder("="))  # native byte order
 
 
 _MNIST_FILES = {

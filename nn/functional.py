@@ -24,6 +24,7 @@ from autograd import (
     sigmoid,
     softmax,
     tanh,
+    where,
 )
 from autograd.ops import activation as ops_act
 
@@ -90,22 +91,11 @@ def batch_norm(
     y = (x - mean) / sqrt(var + eps) * weight + bias. In training the running statistics are
     updated in place: running = (1 - momentum) * running + momentum * batch (unbiased var).
     """
-    if input.ndim < 2:
-        raise ValueError(f"batch_norm expects input of shape (N, C, ...), got {input.shape}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"batch_norm needs a floating-point input, got {input.dtype}")
-    channels = (input.shape[1],)  # every per-channel tensor is checked before any state changes
-    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t.shape) != channels:
-            raise ValueError(f"batch_norm: {name} must have shape {channels} (one value per channel), got {t.shape}")
+    _check_batch_norm(input, running_mean, running_var, weight, bias, training)
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
     if training:
         count = input.numel() // input.shape[1]
-        if count <= 1:
-            raise ValueError(
-                f"batch_norm: expected more than 1 value per channel when training, got input of shape {input.shape}"
-            )
         mean = input.mean(dims, keepdim=True)
         var = ((input - mean) ** 2).mean(dims, keepdim=True)
         if running_mean is not None and running_var is not None:
@@ -113,8 +103,6 @@ def batch_norm(
                 running_mean.mul_(1 - momentum).add_(mean._data.reshape(-1) * momentum)
                 running_var.mul_(1 - momentum).add_(var._data.reshape(-1) * (momentum * count / (count - 1)))
     else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm in eval mode needs running_mean and running_var")
         mean, var = running_mean.reshape(shape), running_var.reshape(shape)
     y = (input - mean) / (var + eps).sqrt()
     if weight is not None:
@@ -124,16 +112,42 @@ def batch_norm(
     return y
 
 
+def _check_batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    training: bool,
+) -> None:
+    """Every check of ``batch_norm``, made before any state changes (the running statistics,
+    and BatchNorm's ``num_batches_tracked``): a call that fails leaves them as they were."""
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm expects input of shape (N, C, ...), got {input.shape}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"batch_norm needs a floating-point input, got {input.dtype}")
+    channels = (input.shape[1],)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != channels:
+            raise ValueError(f"batch_norm: {name} must have shape {channels} (one value per channel), got {t.shape}")
+        if t is not None and t.dtype.kind != "f":
+            raise TypeError(f"batch_norm: {name} must be floating-point, got {t.dtype}; convert it, e.g. with .float()")
+    if training and input.numel() // input.shape[1] <= 1:
+        raise ValueError(
+            f"batch_norm: expected more than 1 value per channel when training, got input of shape {input.shape}"
+        )
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm in eval mode needs running_mean and running_var")
+
+
 # ---------------------------------------------------------------- losses
 
 
-def _reduce(loss: Tensor, reduction: str, weights: Tensor | None = None) -> Tensor:
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "none":
         return loss
     if reduction == "sum":
         return loss.sum()
-    if weights is not None:
-        return _weighted_mean(loss.sum(), float(weights._data.sum()))
     return loss.mean()
 
 
@@ -203,13 +217,25 @@ def nll_loss(
     logp = input.unsqueeze(0) if input.ndim == 1 else _class_last(input)
     valid = t != ignore_index
     safe = np.where(valid, t, 0)
-    w = np.ones(logp.shape[1], logp.dtype) if weight is None else weight._data.astype(logp.dtype)
-    sample_w = Tensor(np.where(valid, w[safe], 0).astype(logp.dtype))
-    picked = logp[np.arange(len(safe)), safe]
-    loss = -picked * sample_w
+    loss = -logp[np.arange(len(safe)), safe]  # -log p[target] per sample
+    w = None if weight is None else weight._data.astype(logp.dtype)[safe]
+    if w is not None:
+        loss = loss * Tensor(w)  # w[target] * -log p[target] (a zero class weight multiplies, as PyTorch)
+    loss = _mask_ignored(loss, valid)
     if reduction == "none":
         return loss.reshape(target.shape if isinstance(target, Tensor) else np.shape(target))
-    return _reduce(loss, reduction, sample_w if reduction == "mean" else None)
+    if reduction == "sum":
+        return loss.sum()
+    return _weighted_mean(loss.sum(), float(valid.sum() if w is None else w[valid].sum()))
+
+
+def _mask_ignored(loss: Tensor, valid: np.ndarray) -> Tensor:
+    """``loss`` with exact zeros at the ignored samples, in value and in gradient.
+
+    Selected, never multiplied by 0: an ignored sample's loss may be infinite (-inf * 0 is
+    NaN), and so may the gradient that reaches it. Shapes: loss (N,), valid (N,) bool.
+    """
+    return loss if valid.all() else where(valid, loss, 0.0)
 
 
 def cross_entropy(
@@ -242,16 +268,15 @@ def cross_entropy(
     t = _check_targets(input, target, ignore_index, "cross_entropy")
     flat = _class_last(logp) if input.ndim >= 2 else logp.unsqueeze(0)
     classes = flat.shape[1]
-    w = Tensor(np.ones(classes, flat.dtype) if weight is None else weight._data.astype(flat.dtype))
-    valid = Tensor((t != ignore_index).astype(flat.dtype))
-    smooth = -(flat * w).sum(1) * valid / classes
-    per_sample = loss.reshape(-1) * (1 - label_smoothing) + smooth * label_smoothing
+    w = None if weight is None else weight._data.astype(flat.dtype)
+    smooth = -(flat if w is None else flat * Tensor(w)).sum(1) / classes
+    valid = t != ignore_index
+    per_sample = _mask_ignored(loss.reshape(-1) * (1 - label_smoothing) + smooth * label_smoothing, valid)
     if reduction == "none":
         return per_sample.reshape(loss.shape)
     if reduction == "sum":
         return per_sample.sum()
-    safe = np.where(t != ignore_index, t, 0)
-    denominator = (w._data[safe] * valid._data).sum()
+    denominator = valid.sum() if w is None else w[np.where(valid, t, 0)][valid].sum()
     return _weighted_mean(per_sample.sum(), float(denominator))
 
 
@@ -260,8 +285,11 @@ def _soft_cross_entropy(
 ) -> Tensor:
     """Cross-entropy against class probabilities: -sum_c w_c t_c log p_c per sample (mixup,
     distillation); the mean is over samples. Shapes: logp and target alike, classes in dim 1."""
-    if ignore_index != -100:
-        raise ValueError("cross_entropy: ignore_index is not supported for class-probability (float) targets")
+    if ignore_index >= 0:  # (a negative one can match no class, so PyTorch lets it pass)
+        raise ValueError(
+            f"cross_entropy: ignore_index is not supported for floating point target (got ignore_index="
+            f"{ignore_index}); it applies to class-index targets only"
+        )
     target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
     if target.shape != logp.shape:
         raise ValueError(
@@ -304,8 +332,10 @@ def binary_cross_entropy_with_logits(
     """Sigmoid + binary cross-entropy in one stable formula (never overflows).
 
     loss = (1 - y) x + (1 + (pw - 1) y) * softplus(-x), with softplus(-x) = log(1 + e^-x)
-    computed as m + log(e^-m + e^(-x-m)), m = max(-x, 0): both exponents are <= 0, and the
-    gradient is exact everywhere, x = 0 included (that of m cancels out).
+    computed as m + log(e^-m + e^-n), m = max(-x, 0), n = max(x, 0) = x + m: both exponents
+    are <= 0, and n is never inf - inf, so the gradient, (1 + (pw - 1) y) sigmoid(x) - pw y, is
+    finite at x = +-inf too. It is exact at x = 0 as well, where that of m cancels out: n's
+    gradient must be that of x + m there, 1 (clamp's), as relu's is 0.
     """
     _check_reduction(reduction)
     if input.shape != target.shape:
@@ -316,8 +346,8 @@ def binary_cross_entropy_with_logits(
                 f"binary_cross_entropy_with_logits: {name} of shape {w.shape} must broadcast to the input's "
                 f"shape {input.shape} (pos_weight: one value per class, the last dimension)"
             )
-    m = relu(-input)
-    softplus_neg = m + ((-m).exp() + (-input - m).exp()).log()  # log(1 + e^-x), stably
+    m, n = relu(-input), input.clamp(min=0)  # max(-x, 0), and max(x, 0) with gradient 1 at x = 0
+    softplus_neg = m + ((-m).exp() + (-n).exp()).log()  # log(1 + e^-x), stably
     if pos_weight is None:
         loss = (1 - target) * input + softplus_neg
     else:

@@ -60,14 +60,15 @@ class _BatchNorm(Module):
                 f"{type(self).__name__}: expected more than 1 value per channel when training, got input of shape "
                 f"{x.shape}; use a larger batch or eval()"
             )
+        # training: batch statistics, and the running ones are updated; eval: the running ones
+        stats = (self.running_mean, self.running_var) if self.track_running_stats else (None, None)
+        F._check_batch_norm(x, *stats, self.weight, self.bias, use_batch_stats)  # all before any state changes
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked._data[...] += 1
             self.num_batches_tracked._vc[0] += 1
             if self.momentum is None:  # cumulative moving average
                 momentum = 1.0 / float(self.num_batches_tracked.item())
-        # training: batch statistics, and the running ones are updated; eval: the running ones
-        stats = (self.running_mean, self.running_var) if self.track_running_stats else (None, None)
         return F.batch_norm(x, *stats, self.weight, self.bias, use_batch_stats, momentum, self.eps)
 
     def extra_repr(self) -> str:

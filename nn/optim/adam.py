@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograd.grad_mode import no_grad
-from nn.optim.optimizer import Optimizer, ParamsT, _increment_step, _lerp_, _new_step, _zeros_like
+from nn.optim.optimizer import Optimizer, ParamsT, _buffer, _increment_step, _lerp_, _new_step, _zeros_like
 
 
 class Adam(Optimizer):
@@ -26,6 +26,8 @@ class Adam(Optimizer):
     ``step`` (a float32 scalar tensor), ``exp_avg``, ``exp_avg_sq`` and, with ``amsgrad``,
     ``max_exp_avg_sq``. ``decoupled_weight_decay=True`` is AdamW.
     """
+
+    _state_keys = ("step", "exp_avg", "exp_avg_sq")
 
     def __init__(
         self,
@@ -65,14 +67,26 @@ class Adam(Optimizer):
         if not 0.0 <= group["weight_decay"]:
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']} (it must be >= 0)")
 
+    @staticmethod
+    def _betas(g: int, group: dict[str, Any]) -> tuple[float, float]:
+        """A group's (beta1, beta2) as floats (read before any parameter moves)."""
+        try:
+            beta1, beta2 = (float(b) for b in group["betas"])
+        except (TypeError, ValueError) as err:
+            raise TypeError(
+                f"parameter group {g}: betas must be a pair of numbers, got {group['betas']!r} ({err}); nothing was "
+                "updated"
+            ) from None
+        return beta1, beta2
+
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` when one is given."""
         loss = self._evaluate(closure)
-        self._check_grads()
+        self._check_grads()  # every check before anything moves
+        settings = self._hyperparameters("lr", "eps", "weight_decay")
+        betas = [self._betas(g, group) for g, group in enumerate(self.param_groups)]
         with no_grad():
-            for group in self.param_groups:
-                beta1, beta2 = (float(b) for b in group["betas"])
-                lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+            for group, (lr, eps, weight_decay), (beta1, beta2) in zip(self.param_groups, settings, betas):
                 for p, grad in self._with_grad(group):
                     if group["maximize"]:
                         grad = -grad  # ascend: g = -grad
@@ -100,7 +114,7 @@ class Adam(Optimizer):
                     bias_correction2 = 1 - beta2**t
                     step_size = lr / bias_correction1
                     if group["amsgrad"]:
-                        v_max = state.setdefault("max_exp_avg_sq", _zeros_like(p))._data
+                        v_max = _buffer(state, "max_exp_avg_sq", p)
                         np.maximum(v_max, v, out=v_max)  # v_max = max(v_max, v)
                         v = v_max
                     denom = np.sqrt(v) / bias_correction2**0.5 + eps  # sqrt(v) / sqrt(1 - beta2^t) + eps

@@ -48,6 +48,9 @@ class Optimizer:
     bad values (it sees the defaults and then every group).
     """
 
+    #: The state entries a stepped parameter always has (``load_state_dict`` checks them).
+    _state_keys: tuple[str, ...] = ()
+
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
             raise TypeError(
@@ -191,7 +194,8 @@ class Optimizer:
 
     def _check_grads(self) -> None:
         """Before any parameter moves: every ``.grad`` is None or a Tensor of its parameter's
-        shape (a wrong one would be broadcast, or fail half-way through the step)."""
+        shape and dtype (a wrong one would be broadcast, or fail half-way through the step,
+        after earlier parameters moved and state was created)."""
         for g, group in enumerate(self.param_groups):
             for i, p in enumerate(group["params"]):
                 grad = p.grad
@@ -207,6 +211,25 @@ class Optimizer:
                         f"parameter {i} of group {g} has shape {tuple(p.shape)} but its .grad has shape "
                         f"{tuple(grad.shape)}; nothing was updated"
                     )
+                if grad.dtype != p.dtype:
+                    raise RuntimeError(
+                        f"parameter {i} of group {g} has dtype {p.dtype} but its .grad has dtype {grad.dtype}; "
+                        "the gradient must match the parameter's dtype; nothing was updated"
+                    )
+
+    def _hyperparameters(self, *names: str) -> list[tuple[float, ...]]:
+        """The named hyperparameters of every group as floats, read before any parameter moves
+        (a group whose ``lr`` was set to something that is not a number fails here, not half-way)."""
+        values = []
+        for g, group in enumerate(self.param_groups):
+            try:
+                values.append(tuple(float(group[name]) for name in names))
+            except (TypeError, ValueError, KeyError) as err:
+                found = {name: group.get(name, "<missing>") for name in names}
+                raise TypeError(
+                    f"parameter group {g}: hyperparameters {found} must all be numbers ({err}); nothing was updated"
+                ) from None
+        return values
 
     @staticmethod
     def _with_grad(group: dict[str, Any]) -> Iterator[tuple[Tensor, np.ndarray]]:
@@ -245,10 +268,7 @@ class Optimizer:
         must match this optimizer's; otherwise ``ValueError`` is raised and nothing changes.
         Hyperparameters (``lr``, ...) come from the checkpoint.
         """
-        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
-            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
-            raise ValueError(f"an optimizer state dict needs 'state' and 'param_groups' entries, got {got}")
-        groups, saved_groups = self.param_groups, state_dict["param_groups"]
+        groups, saved_groups = self.param_groups, _checked_layout(state_dict)
         if len(groups) != len(saved_groups):
             raise ValueError(
                 f"loaded state dict has a different number of parameter groups: {len(saved_groups)}, "
@@ -275,6 +295,13 @@ class Optimizer:
                 raise ValueError(f"the state of parameter {key!r} must be a dict, got {type(values).__name__}")
             param = id_map[key]
             state[param] = {name: _load_value(name, value, param, key) for name, value in values.items()}
+            missing = [name for name in self._state_keys if values and state[param].get(name) is None]
+            if missing:  # (step() would fail on it, maybe after other parameters moved)
+                raise ValueError(
+                    f"loaded state for parameter {key!r} lacks {missing} (it has {sorted(values)}); "
+                    f"{type(self).__name__} keeps {list(self._state_keys)} for every parameter it has stepped: "
+                    "is the state dict from another optimizer?"
+                )
 
         new_groups = []
         for i, (group, saved) in enumerate(zip(groups, saved_groups)):
@@ -302,6 +329,44 @@ _SET_MESSAGE = (
     "optimizer parameters need to be organized in ordered collections, but the ordering of tensors in sets "
     "will change between runs. Please use a list instead."
 )
+
+
+def _checked_layout(state_dict: Any) -> list[dict[str, Any]]:
+    """The param groups of a state dict, once its layout is checked: ``{'state': {index: {name:
+    value}}, 'param_groups': [{'params': [index, ...], ...}, ...]}``."""
+    if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
+        got = sorted(state_dict, key=str) if isinstance(state_dict, dict) else type(state_dict).__name__
+        raise ValueError(f"an optimizer state dict needs 'state' and 'param_groups' entries, got {got}")
+    if not isinstance(state_dict["state"], dict):
+        raise ValueError(
+            f"the 'state' of an optimizer state dict must be a dict {{parameter index: {{name: value}}}}, got "
+            f"{type(state_dict['state']).__name__}"
+        )
+    groups = state_dict["param_groups"]
+    if not isinstance(groups, (list, tuple)):
+        raise ValueError(
+            f"the 'param_groups' of an optimizer state dict must be a list of dicts, got {type(groups).__name__}"
+        )
+    for i, group in enumerate(groups):
+        if not isinstance(group, dict) or "params" not in group:
+            got = f"keys {sorted(group, key=str)}" if isinstance(group, dict) else f"a {type(group).__name__}"
+            raise ValueError(
+                f"parameter group {i} of the loaded state dict needs a 'params' entry (the indices of its "
+                f"parameters, as state_dict() writes them), got {got}"
+            )
+        params = group["params"]
+        if not isinstance(params, (list, tuple)):
+            raise ValueError(
+                f"parameter group {i} of the loaded state dict: 'params' must be a list of parameter indices, got "
+                f"{type(params).__name__}"
+            )
+        for index in params:
+            if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+                raise ValueError(
+                    f"parameter group {i} of the loaded state dict: 'params' must hold parameter indices (ints), "
+                    f"got {index!r}"
+                )
+    return list(groups)
 
 
 def _copy_value(value: Any) -> Any:
@@ -351,6 +416,15 @@ def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
 def _zeros_like(p: Tensor) -> Tensor:
     """A state buffer: zeros with the parameter's shape and dtype."""
     return Tensor(np.zeros_like(p._data))
+
+
+def _buffer(state: dict[str, Any], name: str, p: Tensor) -> np.ndarray:
+    """The array of ``state[name]``, created as zeros like ``p`` where it is missing or None
+    (a flag switched on after the first step, or a loaded state that holds None)."""
+    buf = state.get(name)
+    if buf is None:
+        buf = state[name] = _zeros_like(p)
+    return buf._data
 
 
 def _new_step() -> Tensor:

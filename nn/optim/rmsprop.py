@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograd.grad_mode import no_grad
-from nn.optim.optimizer import Optimizer, ParamsT, _increment_step, _lerp_, _new_step, _zeros_like
+from nn.optim.optimizer import Optimizer, ParamsT, _buffer, _increment_step, _lerp_, _new_step, _zeros_like
 
 
 class RMSprop(Optimizer):
@@ -26,6 +26,8 @@ class RMSprop(Optimizer):
     State: ``step``, ``square_avg``, ``momentum_buffer`` (momentum > 0) and ``grad_avg``
     (centered). ``eps`` is added outside the square root.
     """
+
+    _state_keys = ("step", "square_avg")
 
     def __init__(
         self,
@@ -65,11 +67,10 @@ class RMSprop(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` when one is given."""
         loss = self._evaluate(closure)
-        self._check_grads()
+        self._check_grads()  # every check before anything moves
+        settings = self._hyperparameters("lr", "alpha", "eps", "momentum", "weight_decay")
         with no_grad():
-            for group in self.param_groups:
-                lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
-                momentum, weight_decay = float(group["momentum"]), float(group["weight_decay"])
+            for group, (lr, alpha, eps, momentum, weight_decay) in zip(self.param_groups, settings):
                 for p, grad in self._with_grad(group):
                     if group["maximize"]:
                         grad = -grad  # ascend: g = -grad
@@ -89,7 +90,7 @@ class RMSprop(Optimizer):
                     v *= alpha
                     v += (1 - alpha) * grad * grad  # v = alpha * v + (1 - alpha) * g^2
                     if group["centered"]:
-                        g_avg = state.setdefault("grad_avg", _zeros_like(p))._data
+                        g_avg = _buffer(state, "grad_avg", p)
                         _lerp_(g_avg, grad, 1 - alpha)  # gbar = alpha * gbar + (1 - alpha) * g
                         avg = np.sqrt(v - g_avg * g_avg)  # sqrt(v - gbar^2)
                     else:
@@ -97,7 +98,7 @@ class RMSprop(Optimizer):
                     avg += eps  # avg = sqrt(...) + eps
 
                     if momentum > 0:
-                        buf = state.setdefault("momentum_buffer", _zeros_like(p))._data
+                        buf = _buffer(state, "momentum_buffer", p)
                         buf *= momentum
                         buf += grad / avg  # b = mu * b + g / avg
                         p.add_(buf, alpha=-lr)  # p = p - lr * b

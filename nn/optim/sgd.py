@@ -63,11 +63,10 @@ class SGD(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` when one is given."""
         loss = self._evaluate(closure)
-        self._check_grads()
+        self._check_grads()  # every check before anything moves
+        settings = self._hyperparameters("lr", "momentum", "dampening", "weight_decay")
         with no_grad():
-            for group in self.param_groups:
-                lr, momentum = float(group["lr"]), float(group["momentum"])
-                dampening, weight_decay = float(group["dampening"]), float(group["weight_decay"])
+            for group, (lr, momentum, dampening, weight_decay) in zip(self.param_groups, settings):
                 for p, grad in self._with_grad(group):
                     if group["maximize"]:
                         grad = -grad  # ascend: g = -grad
