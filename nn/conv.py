@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, conv_arithmetic
+from autograd.ops.conv import check_output_padding, conv_geometry, int_pair, is_int
 from nn import functional as F
 from nn import init
 from nn.module import Module, Parameter
@@ -15,33 +16,27 @@ from nn.module import Module, Parameter
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else tuple(v)
-
-
 class _ConvNd(Module):
     """Shared state of the convolution layers: geometry, weight, bias, repr."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
-                 weight_shape, output_padding=(0, 0), dtype: Any = np.float32) -> None:  # fmt: skip
+                 transposed, output_padding=0, dtype: Any = np.float32) -> None:  # fmt: skip
         super().__init__()
         name = type(self).__name__
-        if in_channels < 1 or out_channels < 1 or groups < 1:
+        for arg, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not is_int(value):
+                raise TypeError(f"{name}(): argument '{arg}' must be int, not {type(value).__name__}")
+        # the checks of the functional form, in PyTorch's words, when the layer is built
+        geo = conv_geometry(stride, 0 if isinstance(padding, str) else padding, dilation, groups, name)
+        if in_channels < 1 or out_channels < 1:
             raise ValueError(
-                f"{name}: in_channels, out_channels and groups must be >= 1, got in_channels={in_channels}, "
-                f"out_channels={out_channels}, groups={groups}"
+                f"{name}: in_channels and out_channels must be >= 1, got in_channels={in_channels}, "
+                f"out_channels={out_channels}"
             )
-        k, s, d = _pair(kernel_size), _pair(stride), _pair(dilation)
-        if len(k) != 2 or len(s) != 2 or len(d) != 2 or min(k + s + d) < 1:
-            raise ValueError(
-                f"{name}: kernel_size, stride and dilation must be ints or pairs of ints >= 1, got kernel_size="
-                f"{kernel_size}, stride={stride}, dilation={dilation}"
-            )
-        if not isinstance(padding, str) and (len(_pair(padding)) != 2 or min(_pair(padding)) < 0):
-            raise ValueError(f"{name}: padding must be >= 0 (an int or a pair), got {padding}")
-        op = _pair(output_padding)
-        if len(op) != 2 or not all(0 <= o < max(si, di) for o, si, di in zip(op, s, d)):
-            raise ValueError(f"{name}: output_padding {output_padding} must be >= 0 and below stride or dilation")
+        k = int_pair(kernel_size, "kernel_size", name)
+        if min(k) < 1:
+            raise ValueError(f"{name}: kernel size should be greater than zero, but got kernel_size={k}")
+        op = check_output_padding(output_padding, geo, name)
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})"
@@ -49,14 +44,21 @@ class _ConvNd(Module):
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
         if isinstance(padding, str) and padding not in ("same", "valid"):
-            raise ValueError(f"padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-        if padding == "same" and _pair(stride) != (1, 1):
-            raise ValueError(f"padding='same' needs stride 1 (got stride={stride}); pad explicitly instead")
+            raise ValueError(
+                f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}} (or an int or a pair)"
+            )
+        if padding == "same" and geo.stride != (1, 1):
+            raise ValueError(
+                f"padding='same' is not supported for strided convolutions (got stride={geo.stride}): 'same' needs "
+                "stride 1; pad explicitly instead"
+            )
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
-        self.padding = padding if isinstance(padding, str) else _pair(padding)
-        self.output_padding, self.groups, self.padding_mode = _pair(output_padding), groups, padding_mode
-        self.weight = Parameter(np.empty(weight_shape, dtype))
+        self.kernel_size, self.stride, self.dilation = k, geo.stride, geo.dilation
+        self.padding = padding if isinstance(padding, str) else geo.padding
+        self.output_padding, self.groups, self.padding_mode = op, groups, padding_mode
+        # (out, in/groups, kH, kW), or (in, out/groups, kH, kW) for the transposed convolution
+        weight_shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
+        self.weight = Parameter(np.empty(weight_shape + k, dtype))
         if bias:
             self.bias = Parameter(np.empty(out_channels, dtype))
         else:
@@ -102,9 +104,8 @@ class Conv2d(_ConvNd):
         padding_mode: str = "zeros",
         dtype: Any = np.float32,
     ) -> None:
-        k = _pair(kernel_size)
-        super().__init__(in_channels, out_channels, k, stride, padding, dilation, groups, bias, padding_mode,
-                         (out_channels, in_channels // max(groups, 1), *k), dtype=dtype)  # fmt: skip
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
+                         transposed=False, dtype=dtype)  # fmt: skip
 
     def forward(self, x: Tensor) -> Tensor:
         """Convolve ``x`` with the layer's filters."""
@@ -158,9 +159,8 @@ class ConvTranspose2d(_ConvNd):
             raise ValueError(f"ConvTranspose2d only supports padding_mode='zeros', got {padding_mode!r}")
         if isinstance(padding, str):
             raise ValueError(f"ConvTranspose2d needs an int or a pair as padding, got {padding!r}")
-        k = _pair(kernel_size)
-        super().__init__(in_channels, out_channels, k, stride, padding, dilation, groups, bias, padding_mode,
-                         (in_channels, out_channels // max(groups, 1), *k), output_padding, dtype)  # fmt: skip
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
+                         True, output_padding, dtype)  # fmt: skip
 
     def forward(self, x: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         """Transposed convolution of ``x``. A stride > 1 makes several output sizes map back to

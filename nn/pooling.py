@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from autograd import Tensor
+from autograd.ops.pool import adaptive_output_size, check_divisor, pool_sizes
 from nn import functional as F
 from nn.module import Module
 
 IntPair = int | tuple[int, int]  # one value for both axes, or (height, width)
-
-
-def _check_window(layer: Module, **sizes: IntPair | None) -> None:
-    """Sizes given to a pooling layer: ints or pairs of ints >= 1 (None: the default)."""
-    for name, value in sizes.items():
-        values = [] if value is None else list(value) if isinstance(value, (tuple, list)) else [value]
-        whole = [v is None or isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in values]
-        if len(values) > 2 or not all(whole):
-            raise ValueError(f"{type(layer).__name__}: {name} must be an int or a pair of ints >= 1, got {value!r}")
 
 
 class MaxPool2d(Module):
@@ -26,7 +16,7 @@ class MaxPool2d(Module):
     def __init__(self, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0, dilation: IntPair = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:  # fmt: skip
         super().__init__()
-        _check_window(self, kernel_size=kernel_size, stride=stride, dilation=dilation)
+        pool_sizes(kernel_size, stride, padding, dilation, "MaxPool2d")  # the functional form's checks, now
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
@@ -52,7 +42,8 @@ class AvgPool2d(Module):
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:  # fmt: skip
         super().__init__()
-        _check_window(self, kernel_size=kernel_size, stride=stride)
+        pool_sizes(kernel_size, stride, padding, 1, "AvgPool2d")  # the functional form's checks, now
+        check_divisor(divisor_override, "AvgPool2d")
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
@@ -79,7 +70,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: int | None | tuple[int | None, int | None]) -> None:
         super().__init__()
-        _check_window(self, output_size=output_size)
+        adaptive_output_size(output_size, "AdaptiveAvgPool2d")  # the functional form's checks, now
         self.output_size = output_size
 
     def forward(self, x: Tensor) -> Tensor:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -184,14 +185,20 @@ def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def conv2d_forward(
-    x: np.ndarray, w: np.ndarray, geo: Geometry, b: np.ndarray | None = None
+    x: np.ndarray,
+    w: np.ndarray,
+    geo: Geometry,
+    b: np.ndarray | None = None,
+    out_hw: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """y[n, o] = b[o] + sum over c, i, j of w[o, c, i, j] * x_pad[n, c, y*s + i*d, x*s + j*d].
 
-    Returns y and the im2col buffer (the weight gradient can reuse it).
+    ``out_hw`` (at most ``conv_output_hw``) computes only the first windows: x's rows and
+    columns that only later windows read are never read. Returns y and the im2col buffer
+    (the weight gradient can reuse it).
     """
     c_out, _, kh, kw = w.shape
-    ho, wo = conv_output_hw(x.shape[2:], (kh, kw), geo)
+    ho, wo = conv_output_hw(x.shape[2:], (kh, kw), geo) if out_hw is None else out_hw
     cols = _im2col(x, (kh, kw), (ho, wo), geo)
     y = _matmul(w.reshape(geo.groups, c_out // geo.groups, -1), cols)
     if b is not None:
@@ -247,11 +254,12 @@ def conv_output_hw(in_hw: tuple[int, int], kernel: tuple[int, int], geo: Geometr
 
 class Conv2d(Op):
     """y = conv2d(x, w) + b. Shapes: x (N, C, H, W), w (C_out, C/G, kH, kW), b (C_out,)
-    -> y (N, C_out, H_out, W_out)."""
+    -> y (N, C_out, H_out, W_out); ``out_hw`` (None: all that fit; the backward ops give it)
+    keeps only the first H_out x W_out windows: x's rows only the others read take no part."""
 
     @staticmethod
-    def forward(ctx, x, w, b, geo):
-        y, cols = conv2d_forward(x._data, w._data, geo, None if b is None else b._data)
+    def forward(ctx, x, w, b, geo, out_hw):
+        y, cols = conv2d_forward(x._data, w._data, geo, None if b is None else b._data, out_hw)
         # keep the im2col buffer for the weight gradient (one buffer per layer) when needed
         ctx.save_for_backward(x, w, cols if ctx.needs_input_grad[1] else None)
         ctx.geo = geo
@@ -261,7 +269,7 @@ class Conv2d(Op):
     def backward(ctx, grad):
         # dx = conv_transpose2d(dy, w); dw = correlation of x with dy; db = sum of dy
         x, w, cols = ctx.saved_tensors
-        x_needs, w_needs, b_needs, _ = ctx.needs_input_grad
+        x_needs, w_needs, b_needs = ctx.needs_input_grad[:3]
         geo = ctx.geo
         gx = gw = gb = None
         # on arrays (first-order), both GEMMs share one copy of the gradient as columns
@@ -272,7 +280,7 @@ class Conv2d(Op):
             gw = dual.apply(Conv2dWeight, (x, grad), w.shape[2:], geo, cols, g_cols)
         if b_needs:
             gb = dual.sum_keep(grad, (0, 2, 3)).reshape(-1) if g_cols is None else g_cols.sum(-1).reshape(-1)
-        return gx, gw, gb, None
+        return gx, gw, gb, None, None
 
 
 class ConvTranspose2d(Op):
@@ -296,9 +304,10 @@ class ConvTranspose2d(Op):
         geo = ctx.geo
         gy = gw = gb = None
         if y_needs:
-            gy = dual.apply(Conv2d, (grad, w, None), geo)
-            if gy.shape[2:] != y.shape[2:]:  # output_padding >= stride: z has rows no y reaches
-                gy = gy[:, :, : y.shape[2], : y.shape[3]]
+            # y's windows only: with output_padding >= stride a conv over dz would fit more
+            # windows (over z's rows no y reaches), and cropping them afterwards would leave
+            # 0 * dz there in the second derivative (NaN where dz is inf or NaN)
+            gy = dual.apply(Conv2d, (grad, w, None), geo, y.shape[2:])
         if w_needs:
             gw = dual.apply(Conv2dWeight, (grad, y), w.shape[2:], geo, None, None)
         if b_needs:
@@ -322,20 +331,40 @@ class Conv2dWeight(Op):
         x, g = ctx.saved_tensors
         x_needs, g_needs = ctx.needs_input_grad[:2]
         gx = dual.apply(ConvTranspose2d, (g, grad, None), ctx.geo, x.shape[2:], None) if x_needs else None
-        gg = dual.apply(Conv2d, (x, grad, None), ctx.geo) if g_needs else None
-        if gg is not None and gg.shape[2:] != g.shape[2:]:  # (as in ConvTranspose2d.backward)
-            gg = gg[:, :, : g.shape[2], : g.shape[3]]
+        gg = dual.apply(Conv2d, (x, grad, None), ctx.geo, g.shape[2:]) if g_needs else None  # g's windows only
         return gx, gg, None, None, None, None
 
 
 # ------------------------------------------------------------------ checks and public API
 
 
-def _pair(value: IntPair, name: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return int(pair[0]), int(pair[1])
+def is_int(value: Any) -> bool:
+    """An int or a numpy integer, not a bool (PyTorch refuses True as a size)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def int_pair(value: Any, name: str, fn: str, length_error: str | None = None) -> tuple[int, int]:
+    """``value`` as a (height, width) pair: an int, or a tuple/list of one or two ints (PyTorch
+    takes both). Floats, bools and strings raise TypeError, other lengths ValueError
+    (``length_error`` or the convolutions' words), in PyTorch's words, naming the argument."""
+    if is_int(value):
+        return int(value), int(value)
+    hint = f"; pass an int or a pair of ints, such as {name}=2 or {name}=(2, 1)"
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{fn}(): argument '{name}' must be tuple of ints, not {type(value).__name__}{hint}")
+    for pos, v in enumerate(value):
+        if not is_int(v):
+            raise TypeError(
+                f"{fn}(): argument '{name}' must be tuple of ints, but found element of type "
+                f"{type(v).__name__} at pos {pos}{hint}"
+            )
+    if len(value) not in (1, 2):
+        raise ValueError(
+            length_error
+            or f"{fn}: expected {name} to be a single integer value or a list of 2 values to match the "
+            f"convolution dimensions, but got {name}={list(value)}"
+        )
+    return int(value[0]), int(value[-1])
 
 
 def _check_dtypes(fn: str, *tensors: Tensor | None) -> None:
@@ -355,14 +384,39 @@ def _check_rank(x: Tensor, w: Tensor, fn: str) -> None:
         raise ValueError(f"{fn}: expected a 4-d weight (out, in/groups, kH, kW), got shape {w.shape}")
 
 
-def _geometry(stride: IntPair, padding: IntPair, dilation: IntPair, groups: int, fn: str) -> Geometry:
-    geo = Geometry(_pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation"), int(groups))
-    if min(geo.stride) < 1 or min(geo.dilation) < 1 or min(geo.padding) < 0 or geo.groups < 1:
+def conv_geometry(stride: IntPair, padding: IntPair, dilation: IntPair, groups: int, fn: str) -> Geometry:
+    """The checked geometry of a convolution (``fn`` names it in errors, with PyTorch's words)."""
+    s, p, d = int_pair(stride, "stride", fn), int_pair(padding, "padding", fn), int_pair(dilation, "dilation", fn)
+    if not is_int(groups):
+        raise TypeError(f"{fn}(): argument 'groups' must be int, not {type(groups).__name__}")
+    if min(s) < 1:
         raise ValueError(
-            f"{fn}: stride and dilation must be >= 1, padding >= 0 and groups >= 1; got stride={geo.stride}, "
-            f"padding={geo.padding}, dilation={geo.dilation}, groups={geo.groups}"
+            f"{fn}: non-positive stride is not supported, got stride={s}; stride and dilation must be >= 1"
         )
-    return geo
+    if min(p) < 0:
+        raise ValueError(f"{fn}: negative padding is not supported, got padding={p}; use padding >= 0")
+    if min(d) < 1:
+        raise ValueError(
+            f"{fn}: dilation should be greater than zero, but got dilation={d}; stride and dilation must be >= 1"
+        )
+    if groups < 1:
+        raise ValueError(
+            f"{fn}: non-positive groups is not supported, got groups={groups}; groups must be a positive integer"
+        )
+    return Geometry(s, p, d, int(groups))
+
+
+def check_output_padding(output_padding: IntPair, geo: Geometry, fn: str) -> tuple[int, int]:
+    """conv_transpose2d's output_padding: ints >= 0, each below its axis' stride or dilation."""
+    op = int_pair(output_padding, "output_padding", fn)
+    if min(op) < 0:
+        raise ValueError(f"{fn}: negative output_padding is not supported, got output_padding={op}")
+    if not all(o < max(s, d) for o, s, d in zip(op, geo.stride, geo.dilation)):
+        raise ValueError(
+            f"{fn}: output padding must be smaller than either stride or dilation, but got output_padding={op}, "
+            f"stride={geo.stride}, dilation={geo.dilation}"
+        )
+    return op
 
 
 def _check_fits(in_hw: tuple[int, int], kernel: tuple[int, int], geo: Geometry, fn: str) -> tuple[int, int]:
@@ -405,7 +459,7 @@ def conv2d(
     x, unbatched = _batched(input)
     if isinstance(padding, str):
         x, padding = _string_padding(x, weight, padding, stride, dilation)
-    geo = _geometry(stride, padding, dilation, groups, "conv2d")
+    geo = conv_geometry(stride, padding, dilation, groups, "conv2d")
     c_in, c_out = x.shape[1], weight.shape[0]
     if c_in % geo.groups or c_out % geo.groups:
         raise ValueError(
@@ -420,7 +474,7 @@ def conv2d(
     if bias is not None and bias.shape != (c_out,):
         raise ValueError(f"conv2d: bias must have shape ({c_out},) for {c_out} output channels, got {bias.shape}")
     _check_fits(x.shape[2:], weight.shape[2:], geo, "conv2d")
-    y = Conv2d.apply(x, weight, bias, geo)
+    y = Conv2d.apply(x, weight, bias, geo, None)
     return y.squeeze(0) if unbatched else y
 
 
@@ -430,10 +484,14 @@ def _string_padding(
     if padding == "valid":
         return x, 0
     if padding != "same":
-        raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-    if _pair(stride, "stride") != (1, 1):
-        raise ValueError(f"conv2d: padding='same' needs stride 1 (got stride={stride}); pad explicitly instead")
-    totals = [d * (k - 1) for d, k in zip(_pair(dilation, "dilation"), weight.shape[2:])]
+        raise ValueError(f"conv2d: Invalid padding string: {padding!r}; use an int, a pair, 'valid' or 'same'")
+    geo = conv_geometry(stride, 0, dilation, 1, "conv2d")
+    if geo.stride != (1, 1):
+        raise ValueError(
+            f"conv2d: padding='same' is not supported for strided convolutions (got stride={geo.stride}): "
+            "'same' needs stride 1; pad explicitly instead"
+        )
+    totals = [d * (k - 1) for d, k in zip(geo.dilation, weight.shape[2:])]
     if all(t % 2 == 0 for t in totals):
         return x, (totals[0] // 2, totals[1] // 2)
     # odd total: one more row/column at the bottom/right, as PyTorch
@@ -461,8 +519,8 @@ def conv_transpose2d(
     _check_rank(input, weight, "conv_transpose2d")
     _check_dtypes("conv_transpose2d", input, weight, bias)
     x, unbatched = _batched(input)
-    geo = _geometry(stride, padding, dilation, groups, "conv_transpose2d")
-    op = _pair(output_padding, "output_padding")
+    geo = conv_geometry(stride, padding, dilation, groups, "conv_transpose2d")
+    op = check_output_padding(output_padding, geo, "conv_transpose2d")
     c_in = x.shape[1]
     if c_in % geo.groups:
         raise ValueError(f"conv_transpose2d: in_channels ({c_in}) must be divisible by groups ({geo.groups})")
@@ -471,12 +529,6 @@ def conv_transpose2d(
             f"conv_transpose2d: weight of shape {weight.shape} expects {weight.shape[0]} input channels "
             f"(weight.shape[0]), but the input of shape {input.shape} has {c_in}"
         )
-    for o, s, d in zip(op, geo.stride, geo.dilation):
-        if not 0 <= o < max(s, d):
-            raise ValueError(
-                f"conv_transpose2d: output_padding {op} must be >= 0 and smaller than stride {geo.stride} or "
-                f"dilation {geo.dilation}"
-            )
     out_hw = tuple(
         (n - 1) * s - 2 * p + d * (k - 1) + o + 1
         for n, s, p, d, k, o in zip(x.shape[2:], geo.stride, geo.padding, geo.dilation, weight.shape[2:], op)
