@@ -6,6 +6,12 @@ traversal as tensors (``autograd/engine.py``). After ``backward()`` every node, 
 holds its gradient in ``.grad``, so the whole circuit can be read (or drawn) with values
 above the wires and gradients below.
 
+``backward()`` keeps PyTorch's rules: ``.grad`` *adds up* (``+=``) across calls, as it does
+inside one pass where a value is used twice; a graph can be backpropagated through only once,
+unless the first call passes ``retain_graph=True`` (the second call then adds the same
+gradients again: call ``zero_grad()`` in between to start from 0). Gates that keep nothing
+for their backward (``+``, ``-``, negation) can run again, as in PyTorch.
+
 Each op below is a forward one-liner plus a small module-level backward function that
 returns (upstream x local gradient) for each parent — no closures, so building a graph
 allocates only the node and its parents tuple.
@@ -17,6 +23,7 @@ import math
 from collections.abc import Callable
 
 from autograd.engine import next_sequence_nr, run_backward
+from autograd.function import _FREED  # the text PyTorch gives for a second backward
 
 Number = int | float
 
@@ -29,7 +36,7 @@ class Scalar:
     >>> L.backward(); w.grad
     """
 
-    __slots__ = ("data", "grad", "_a", "_b", "_back", "_aux", "label", "_seq")
+    __slots__ = ("data", "grad", "_a", "_b", "_back", "_aux", "label", "_seq", "_released")
     _check_grads = False  # engine protocol: gradients are floats, nothing to check
     _receives = False  # engine protocol: an op node keeps its gradient in _backward (leaves in _receive)
 
@@ -50,6 +57,7 @@ class Scalar:
         self._aux = _aux  # the constant of ops like x * 3 or x ** 2
         self.label = label
         self._seq = 0 if _a is None else next_sequence_nr()  # creation order (engine)
+        self._released = False  # True once a backward without retain_graph went through this gate
 
     @property
     def _parents(self) -> tuple:
@@ -87,7 +95,7 @@ class Scalar:
     __rmul__ = __mul__
 
     def __neg__(self) -> Scalar:
-        return Scalar(-self.data, self, None, _scale_back, -1.0)
+        return Scalar(-self.data, self, None, _neg_back)
 
     def __sub__(self, other: Scalar | Number) -> Scalar:
         if type(other) is Scalar:
@@ -146,9 +154,16 @@ class Scalar:
         return Scalar(0.0 if self.data <= 0 else self.data, self, None, _relu_back)
 
     # ---- backward
-    def backward(self) -> None:
-        """Compute dself/dnode for every node of the graph; each node adds it to ``.grad``."""
-        run_backward([(self, 1.0)], retain_graph=True, accumulate=True)
+    def backward(self, gradient: Number | None = None, retain_graph: bool | None = None) -> None:
+        """Compute dself/dnode for every node of the graph; each node *adds* it to ``.grad``.
+
+        ``gradient`` is dL/dself (1 by default: self is the loss). As in PyTorch, a graph can
+        be backpropagated through once: a second call raises, unless the first passed
+        ``retain_graph=True``; then the second call adds the same gradients again (call
+        ``zero_grad()`` first to get them once).
+        """
+        seed = 1.0 if gradient is None else float(gradient)
+        run_backward([(self, seed)], retain_graph=bool(retain_graph), accumulate=True)
 
     def zero_grad(self) -> None:
         """Set ``.grad`` to 0 on this node and every node it depends on."""
@@ -167,11 +182,21 @@ class Scalar:
         return grad
 
     def _backward(self, grad: float) -> tuple:
+        if self._released:
+            raise RuntimeError(_FREED.format(name=self._backward_name()))
         self.grad += grad
         return self._back(self, grad)
 
     def _release(self) -> None:
-        pass
+        """After a backward without retain_graph: this gate cannot run again if its backward
+        reads values it kept (PyTorch frees them; a Scalar only marks the gate)."""
+        if self._back not in _KEEPS_NOTHING:
+            self._released = True
+
+    def _backward_name(self) -> str:
+        """``MulBackward (s0)``: the gate's name in errors, as a tensor op's."""
+        name = _BACKWARD_NAMES.get(self.op, self.op.capitalize()) + "Backward"
+        return f"{name} ({self.label})" if self.label else name
 
 
 # Float arithmetic with IEEE results where Python raises (as numpy and PyTorch compute):
@@ -229,6 +254,10 @@ def _scale_back(n: Scalar, g: float) -> tuple:  # z = c * x: dz/dx = c
     return (g * n._aux,)
 
 
+def _neg_back(n: Scalar, g: float) -> tuple:  # z = -x: dz/dx = -1
+    return (-g,)
+
+
 def _div_back(n: Scalar, g: float) -> tuple:  # z = x / y: dz/dx = 1/y, dz/dy = -z/y
     y = n._b
     return _divide(g, y.data), _divide(-g * n.data, y.data)
@@ -278,6 +307,7 @@ _OP_NAMES = {
     _rsub_back: "-",
     _mul_back: "*",
     _scale_back: "*",
+    _neg_back: "neg",
     _div_back: "/",
     _rdiv_back: "/",
     _pow_back: "**",
@@ -288,3 +318,9 @@ _OP_NAMES = {
     _sigmoid_back: "sigmoid",
     _relu_back: "relu",
 }
+
+_BACKWARD_NAMES = {"+": "Add", "-": "Sub", "*": "Mul", "/": "Div", "**": "Pow", "neg": "Neg"}
+
+# Gates whose backward reads no value (only the upstream gradient): they can run again after a
+# backward without retain_graph, as PyTorch's AddBackward, SubBackward and NegBackward can.
+_KEEPS_NOTHING = frozenset({_add_back, _pass_back, _sub_back, _rsub_back, _neg_back})

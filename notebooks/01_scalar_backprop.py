@@ -11,8 +11,9 @@
 # 3. with tensors and our own `autograd.Function` gates (the lecture's multiply gate);
 # 4. as a vector function of x = [x0, x1].
 #
-# Then we draw the circuit with its values and gradients, and replay the backward pass one
-# node at a time.
+# Then we let dagrad write the backward pass as flat code, see why gradients *add up*
+# (`+=`), draw the circuit with its values and gradients, and replay the backward pass one
+# node at a time, as arithmetic.
 #
 # The function is a single neuron with a sigmoid:
 #
@@ -23,9 +24,13 @@
 # %%
 import math
 
+from IPython.display import HTML
+
 import autograd
 import viz
 from autograd import Function, Scalar
+from viz.flat import flat_backprop
+from viz.steps import StepView, backward_steps, group_steps, step_through
 
 LECTURE_GRADS = {"w0": -0.20, "x0": 0.39, "w1": -0.39, "x1": -0.59, "w2": 0.20}  # the lecture's numbers, two decimals
 
@@ -126,6 +131,68 @@ grads = {node.label: round(node.grad, 2) for node in leaves}
 assert round(L.data, 2) == 0.73
 assert grads == LECTURE_GRADS
 assert all(abs(node.grad - hand[node.label]) < 1e-12 for node in leaves)  # the same as by hand
+
+# %% [markdown]
+# `viz.flat_backprop(L)` writes what the engine just did as flat code: one line per gradient,
+# in the engine's order, with the numbers as comments. It is our hand-written backward pass,
+# line for line. (It replays the pass without touching any `.grad`.)
+
+# %%
+code = flat_backprop(L)
+print(code)
+assert code.code_lines == [
+    "grad_L = 1", "grad_s3 = grad_L * (1 - L) * L",
+    "grad_w2 = grad_s3", "grad_s2 = grad_s3", "grad_s0 = grad_s2", "grad_s1 = grad_s2",
+    "grad_w1 = grad_s1 * x1", "grad_x1 = grad_s1 * w1", "grad_w0 = grad_s0 * x0", "grad_x0 = grad_s0 * w0",
+]  # fmt: skip
+
+# %% [markdown]
+# ### When a value is used twice, its gradients add up: `+=`
+#
+# In our circuit every value feeds one gate. When a value feeds several gates, it influences
+# L along several paths, and the chain rule adds the contributions. Take b = a x a + a at
+# a = 3: a reaches b through both inputs of the multiply gate and through the add gate, so
+# db/da = 3 + 3 + 1 = 7 (indeed d/da (a² + a) = 2a + 1 = 7). In flat code the first
+# contribution is assigned and the others are added with `+=`:
+
+# %%
+a = Scalar(3.0, label="a")
+b = a * a + a
+b.label = "b"
+b.backward()
+print(flat_backprop(b))
+assert a.grad == 7.0 and flat_backprop(b).code_lines[-1] == "grad_a += grad_mul1 * a"
+
+# %% [markdown]
+# The engine does the same: every node *adds* what it receives to `.grad`. That `+=` has a
+# consequence that PyTorch shares. `.grad` keeps adding up across `backward()` calls too, so
+# gradients are **not** reset for you:
+#
+# * a graph can be backpropagated through only once: a second `L.backward()` raises an error
+#   (as in PyTorch), instead of silently doubling every gradient;
+# * `L.backward(retain_graph=True)` keeps the graph for another pass, and the next
+#   `backward()` then *adds* the same gradients again;
+# * `zero_grad()` sets the gradients back to 0. A training loop calls it (or
+#   `optimizer.zero_grad()`) before each `backward()`, so that each step sees only its own
+#   gradients.
+
+# %%
+try:
+    b.backward()  # the second time
+except RuntimeError as error:
+    print("RuntimeError:", str(error).split(". ")[0])
+else:
+    raise AssertionError("a second backward() must fail")
+
+a = Scalar(3.0, label="a")
+b = a * a + a
+b.backward(retain_graph=True)
+b.backward()  # allowed now, and it adds: 7 + 7
+print(f"after two passes a.grad = {a.grad}")
+assert a.grad == 14.0
+b.zero_grad()  # back to 0 for the whole graph
+print(f"after zero_grad() a.grad = {a.grad}")
+assert a.grad == 0.0
 
 # %% [markdown]
 # ## 3. Gates as `autograd.Function`s on tensors
@@ -238,16 +305,21 @@ assert math.isclose(upstream * local, leaves[3].grad)
 # %% [markdown]
 # ## 6. Backward, one step at a time
 #
-# `viz.backward_steps(L)` runs the backward pass and records one frame each time the
-# engine processes a node: the gradient the node received, and what it sent to each of its
-# inputs. (It *is* the backward pass, so we call it on a fresh circuit instead of
-# `L.backward()`.) The captions tell the story:
+# `backward_steps(L)` runs the backward pass and records one frame each time the engine
+# runs a node: the gradient the node received, and what it sent to each of its inputs. (It
+# *is* the backward pass, so we call it on a fresh circuit instead of `L.backward()`.)
+# `group_steps` turns the frames into the steps we read: each says, as arithmetic, the node's
+# **upstream** gradient, its **local** gradient for each input, and the product sent to
+# that input. The leaves only store what they received, all in the last step.
 
 # %%
 leaves, (s0, s1, s2, s3, L) = circuit()
-frames = viz.backward_steps(L)
-for frame in frames:
-    print(frame.caption)
+frames = backward_steps(L)
+steps = group_steps(frames)
+for step in steps:
+    print(step.caption, end="\n\n")
+assert steps[3].lines[1] == "upstream 0.20 x local -2.00 = -0.39 -> w1   (local = x1)"
+assert len(steps) == 6 and steps[-1].title == "the leaves store their gradients in .grad"
 
 # %% [markdown]
 # The engine starts at the output L with dL/dL = 1 and ends at the leaves. A node is
@@ -260,29 +332,34 @@ for frame in frames:
 # %%
 order = [frame.graph.node(frame.node_id).name for frame in frames]
 print(" -> ".join(order))
-assert order[0] == "L" and frames[0].caption.startswith("step 1 of 10: L (sigmoid) received 1.00")
+assert order[0] == "L" and steps[0].caption.startswith("step 1 of 6: L = sigmoid(s3)")
 assert order[-1] in names and sorted(order) == sorted([*names, "s0", "s1", "s2", "s3", "L"])
 for node in (s0, s1, s2, s3, L):  # each gate comes before the nodes it got its inputs from
     assert all(order.index(node.label) < order.index(parent.label) for parent in node._parents)
 assert {leaf.label: round(leaf.grad, 2) for leaf in leaves} == LECTURE_GRADS
 
 # %% [markdown]
-# Each frame is also a picture. Here is step 4: the multiply gate s1 (yellow) has received
-# 0.197 and sends 0.197 x x1 = -0.39 to w1 and 0.197 x w1 = -0.59 to x1 (red wires). Nodes
-# with a green border are done; the gate s0 and the leaves still wait for their turn.
+# Each step is also a picture, always the same drawing (nothing moves from step to step), with
+# only the gradients known so far written on it. Here is step 4: the multiply gate s1
+# (yellow) has received 0.197 and sends 0.197 x x1 = -0.39 to w1 and 0.197 x w1 = -0.59 to
+# x1 (red wires). Nodes with a green border are done; a red border means a node holds its
+# gradient but has not run yet (s0, and the leaves, which store theirs in the last step).
 
 # %%
-print(frames[3].caption)
-assert frames[3].caption.startswith("step 4 of 10: s1 (*) received 0.20")
-frames[3].digraph()
+view = StepView(frames)
+print(steps[3].caption)
+HTML(view.svg(4))
 
 # %% [markdown]
-# In Jupyter, `viz.step_through` shows all the frames with a slider and previous / next
-# buttons. (It needs a running kernel; on a static page only the first frame shows.
-# `viz.save_steps_html(frames, "steps.html")` writes a page that works anywhere.)
+# In Jupyter, `step_through` shows all the steps with play / pause, previous / next and a
+# slider, numbered from 1 (with the slider focused, the arrow keys move it). It needs a
+# running kernel; on a static page only the first step shows.
+# `viz.save_steps_html(L, "steps.html")` writes the same as one page that works anywhere,
+# with the arrow keys too, and with `model=net, depth=1` it steps through a network module by
+# module.
 
 # %%
-viz.step_through(frames)
+step_through(frames)
 
 # %% [markdown]
 # **To remember:** backprop is the chain rule applied gate by gate, in reverse order. Each

@@ -8,6 +8,10 @@ recursion (a chain of 100,000 ops is fine), and returns a ``Graph``:
 - ``edges``: one ``Edge`` per *use* of a value, so ``a + a`` has two wires into the ``+``;
 - ``clusters``: the ``nn.Module`` calls the ops were made in (with ``model=``).
 
+What is drawn as one box instead of its ops is data too: ``depth``, a ``collapse`` rule
+(``collapse_rule``), and folding runs of identical blocks into one box marked "x N"
+(``_Fold``); a module is either one box or a cluster of its contents, never both.
+
 Nothing here knows about Graphviz: ``viz.render`` turns the model into DOT text, and tests (or
 curious learners) can read the model directly.
 
@@ -27,7 +31,7 @@ Values and gradients of intermediate tensors exist only when the graph was built
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +45,8 @@ from autograd.tensor import Tensor
 #: Tensors with at most this many elements are small enough to show every value.
 TINY = 6
 VIEWS = ("forward", "backward")
+#: The box of the ops made outside every module after the model: a functional loss.
+LOSS_PATH = "loss"
 
 
 @dataclass
@@ -67,6 +73,7 @@ class Node:
     params: tuple = ()  # collapsed module: names of the parameters drawn inside it
     note: str = ""  # one extra line of text (step-through: the running sum)
     mark: str = ""  # a highlight (step-through): "current", "done", "waiting"
+    count: int = 1  # a module box: how many identical blocks in a row it stands for ("x 3")
     obj: Any = field(default=None, repr=False, compare=False)  # the engine node it shows
 
 
@@ -106,7 +113,7 @@ class Graph:
     view: str = "forward"
     kind: str = "tensor"  # "scalar" or "tensor"
     circuit: bool = False  # every value is tiny: draw values and gradients on the wires
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # for the legend; "\n": where a line may end
     omitted_nodes: int = 0
     omitted_edges: int = 0
 
@@ -182,6 +189,16 @@ def module_label(module: Any) -> str:
     return text if len(text) <= 80 else text[:76] + "...)"
 
 
+def box_label(module: Any) -> str:
+    """A module drawn as one box: ``module_label``, and for a container with no settings of its
+    own the classes inside it, e.g. ``Sequential(Conv2d, ReLU, MaxPool2d)``."""
+    text = module_label(module)
+    children = [type(child).__name__ for child in module.children()]
+    if children and text == type(module).__name__:
+        text = f"{text}({', '.join(children)})"
+    return text if len(text) <= 80 else text[:76] + "...)"
+
+
 def _numel(shape: tuple | None) -> int:
     return math.prod(shape) if shape is not None else 1
 
@@ -245,6 +262,80 @@ def _backward_name(node: Any) -> str:
     return node.name()
 
 
+# ---------------------------------------------------------------- collapsing modules
+
+
+def collapse_rule(collapse: Any) -> Callable[[str, Any], bool] | None:
+    """``collapse=`` as a function ``(module_path, module) -> bool``.
+
+    It may already be one; or a module path (``"features.0"``), a module class (``nn.Conv2d``),
+    or a list of them: those modules are drawn as one box each. ``module`` is None for
+    ``"loss"``, the ops made outside every module after the model (``F.cross_entropy``).
+    """
+    if collapse is None:
+        return None
+    if callable(collapse) and not isinstance(collapse, type):
+        return collapse
+    items = [collapse] if isinstance(collapse, (str, type)) else collapse
+    try:
+        items = list(items)
+    except TypeError:
+        items = [collapse]
+    wrong = [item for item in items if not isinstance(item, (str, type))]
+    if wrong:
+        raise TypeError(
+            "collapse= takes a function (module_path, module) -> bool, or module paths (str) and module classes, "
+            f"or a list of them; got {wrong[0]!r}"
+        )
+    paths = {item for item in items if isinstance(item, str)}
+    classes = tuple(item for item in items if isinstance(item, type))
+
+    def listed(path: str, module: Any) -> bool:
+        return path in paths or (module is not None and isinstance(module, classes))
+
+    return listed
+
+
+def _signature(module: Any) -> tuple:
+    """What makes two modules identical for folding: every submodule's class, settings
+    (``extra_repr``) and parameter shapes, with its place in the module."""
+    return tuple(
+        (path, type(m).__name__, m.extra_repr(), tuple(tuple(p.shape) for _, p in m.named_parameters(recurse=False)))
+        for path, m in module.named_modules()
+    )
+
+
+def _repeat_at(signatures: Sequence[Any], i: int) -> tuple[int, int]:
+    """``(period, count)`` of the longest run of a block repeated from ``i`` on (count 1: none)."""
+    best = (1, 1)
+    for period in range(1, (len(signatures) - i) // 2 + 1):
+        block = signatures[i : i + period]
+        count = 1
+        while signatures[i + count * period : i + (count + 1) * period] == block:
+            count += 1
+        if count > 1 and period * count > best[0] * best[1]:
+            best = (period, count)
+    return best
+
+
+def _repeats(paths: list[str], signatures: list[Any]) -> list[_Fold]:
+    """The runs of identical blocks in a chain of sibling modules, as folds."""
+    folds = []
+    i = 0
+    while i < len(paths) - 1:
+        period, count = _repeat_at(signatures, i)
+        if count == 1:
+            i += 1
+            continue
+        # [ReLU, Conv, ReLU, Conv, ReLU] reads [Conv, ReLU] x 2: shift while the run stays periodic
+        while i + period * count < len(paths) and signatures[i + period * count] == signatures[i]:
+            i += 1
+        members = paths[i : i + period * count]
+        folds.append(_Fold(f"{members[0]} to {members[-1]}", members, period, count))
+        i += period * count
+    return folds
+
+
 # ---------------------------------------------------------------- the builder
 
 
@@ -260,10 +351,30 @@ class _Unit:
     slot: int = 0
 
 
+@dataclass
+class _Fold:
+    """A run of identical blocks drawn as one box marked "x count": ``members`` are the module
+    paths of the run in order, ``period`` modules make one block (``[Conv2d, ReLU]`` is 2)."""
+
+    key: str
+    members: list[str]
+    period: int
+    count: int
+
+
 class _Builder:
     """Turns one walk of the engine graph into a ``Graph`` (see ``build_graph``)."""
 
-    def __init__(self, roots: list[Any], names: Mapping[str, Any] | None, model: Any, view: str, depth: int | None):
+    def __init__(
+        self,
+        roots: list[Any],
+        names: Mapping[str, Any] | None,
+        model: Any,
+        view: str,
+        depth: int | None,
+        collapse: Any = None,
+        fold: bool = True,
+    ):
         self.roots = roots
         self.view = view
         self.depth = depth
@@ -276,30 +387,100 @@ class _Builder:
         self.kind = "scalar" if any(isinstance(n, Scalar) for n in self.order) else "tensor"
         self.names, self.params = _names(names, model)
         self.paths: dict[int, str] = {}  # id(module) -> dotted path
-        self.modules: dict[str, Any] = {}  # path -> module
+        self.modules: dict[str, Any] = {}  # path -> module (None for the loss ops), in the model's order
+        self.loss: set[int] = set()  # positions of the ops made outside every module, after the model
+        self.loss_order: list[int] = []  # the same, parents first
         if model is not None:
             for path, module in model.named_modules():
                 if path:  # the model itself would be one box around everything
                     self.paths[id(module)] = path
                     self.modules[path] = module
+            self._add_outside_modules(model)
+            self.loss = self._loss_ops()
+        self.loss_path = LOSS_PATH if LOSS_PATH not in self.modules else LOSS_PATH + " (after the model)"
+        if self.loss:
+            self.modules[self.loss_path] = None
+        self.collapse = collapse_rule(collapse)
+        self.collapsed: dict[str, bool] = {}  # path -> drawn as one box (asked once per path)
         self.groups = self._groups()
+        self.folds: dict[str, _Fold] = self._fold() if fold else {}
+        self.fold_of = {path: key for key, f in self.folds.items() for path in f.members}
         self.shares: dict[int, Any] = {}  # consumer position -> gradient sent to each input
         self.clusters: list[Cluster] = []
         self.cluster_ids: dict[str, str] = {}  # path -> cluster id
 
     # ---- modules
+    def _add_outside_modules(self, model: Any) -> None:
+        """Modules that ran in the graph but are not part of ``model`` (a loss module such as
+        ``nn.CrossEntropyLoss()``) get paths too: their class name, then their children's names."""
+        for node in self.order:
+            for module in getattr(node, "modules", ()):  # outermost first: a parent before its children
+                if module is model or id(module) in self.paths or not hasattr(module, "named_modules"):
+                    continue
+                name, k = type(module).__name__, 2
+                while name in self.modules:  # two losses of the same class
+                    name, k = f"{type(module).__name__}_{k}", k + 1
+                for path, sub in module.named_modules(prefix=name):
+                    if id(sub) not in self.paths:
+                        self.paths[id(sub)] = path
+                        self.modules[path] = sub
+
+    def _parents_first(self) -> list[int]:
+        """Every position after the positions it was computed from (Kahn's algorithm, no recursion)."""
+        waiting = [0] * len(self.order)  # parent links not yet placed
+        for _, dst, _ in self.links:
+            waiting[dst] += 1
+        ready = [pos for pos in range(len(self.order)) if waiting[pos] == 0]
+        order = []
+        while ready:
+            pos = ready.pop()
+            order.append(pos)
+            for user in self.uses[pos]:
+                waiting[user] -= 1
+                if waiting[user] == 0:
+                    ready.append(user)
+        return order
+
+    def _loss_ops(self) -> set[int]:
+        """The ops made outside every module call (``F.cross_entropy(model(x), y)``'s ops) that
+        come after ops of the model and feed nothing but each other and the root(s)."""
+        order = self._parents_first()
+        free = [getattr(node, "modules", None) == () for node in self.order]  # recorded, in no module
+        after_model = [False] * len(self.order)
+        for pos in order:
+            if getattr(self.order[pos], "modules", ()) or after_model[pos]:
+                for user in self.uses[pos]:
+                    after_model[user] = True
+        loss: set[int] = set()
+        for pos in reversed(order):  # consumers first
+            if free[pos] and after_model[pos] and all(user in loss for user in self.uses[pos]):
+                loss.add(pos)
+        self.loss_order = [pos for pos in order if pos in loss]
+        return loss
+
     def _chain(self, pos: int) -> list[str]:
         """The paths of the modules whose call made the op at ``pos``, outermost first."""
+        if pos in self.loss:
+            return [self.loss_path]
         return [self.paths[id(m)] for m in getattr(self.order[pos], "modules", ()) if id(m) in self.paths]
 
+    def _is_collapsed(self, path: str) -> bool:
+        """Is the module at ``path`` drawn as one box (``depth``, ``collapse``)?"""
+        if path not in self.collapsed:
+            deep = self.depth is not None and path.count(".") + 1 > self.depth
+            asked = self.collapse is not None and bool(self.collapse(path, self.modules[path]))
+            self.collapsed[path] = deep or asked
+        return self.collapsed[path]
+
     def _groups(self) -> dict[int, str]:
-        """With ``depth``: position -> path of the collapsed module that swallows it."""
-        if self.depth is None or not self.paths:
+        """Position -> path of the collapsed module that swallows it: the outermost one, so a
+        module is never drawn both as a box and as what is inside it."""
+        if not self.modules or (self.depth is None and self.collapse is None):
             return {}
         groups = {}
         for pos in range(len(self.order)):
             for path in self._chain(pos):
-                if path.count(".") + 1 > self.depth:
+                if self._is_collapsed(path):
                     groups[pos] = path
                     break
         for pos, node in enumerate(self.order):  # a module's own parameters go inside it
@@ -311,21 +492,74 @@ class _Builder:
                     groups[pos] = path
         return groups
 
+    def _fold(self) -> dict[str, _Fold]:
+        """Fold runs of identical boxes into one box marked "x N" (and update ``groups``).
+
+        A run is made of sibling modules drawn as boxes, each feeding only the next one and
+        fed only by the previous one; identical means the same classes, settings and parameter
+        shapes (``_signature``). ``[Conv2d, ReLU, Conv2d, ReLU]`` becomes ``[Conv2d, ReLU] x 2``.
+        """
+        boxes = set(self.groups.values())
+        if len(boxes) < 2:
+            return {}
+        feeds: dict[Any, set] = {}  # box or position -> the boxes and positions feeding it
+        users: dict[Any, set] = {}
+        for src, dst, _ in self.links:
+            a, b = self.groups.get(src, src), self.groups.get(dst, dst)
+            if a != b:
+                users.setdefault(a, set()).add(b)
+                feeds.setdefault(b, set()).add(a)
+        roots = {self.groups.get(pos, pos) for pos in self.root_positions}
+        siblings: dict[str, list[str]] = {}
+        for path in self.modules:  # the model's order: children in the order they were registered
+            if path in boxes and self.modules[path] is not None:
+                siblings.setdefault(path.rpartition(".")[0], []).append(path)
+        folds = {}
+        for paths in siblings.values():
+            chain = [paths[0]]
+            for path in paths[1:] + [None]:
+                prev = chain[-1]
+                if path is not None and feeds.get(path) == {prev} and users.get(prev) == {path} and prev not in roots:
+                    chain.append(path)
+                    continue
+                for fold in _repeats(chain, [_signature(self.modules[p]) for p in chain]):
+                    folds[fold.key] = fold
+                chain = [path]
+        member_of = {path: key for key, f in folds.items() for path in f.members}
+        for pos, path in self.groups.items():
+            self.groups[pos] = member_of.get(path, path)
+        return folds
+
+    def _label(self, path: str, box: bool = False) -> str:
+        """A module's description: ``Conv2d(3, 16, ...)`` (``box_label`` with ``box``); the loss
+        ops: what they are."""
+        module = self.modules[path]
+        if module is not None:
+            return box_label(module) if box else module_label(module)
+        ops = dict.fromkeys(type(self.order[pos]).__name__ for pos in self.loss_order)
+        text = " > ".join(ops)
+        return "ops after the model: " + (text if len(text) <= 60 else text[:57] + "...")
+
     def _cluster(self, chain: list[str]) -> str | None:
         """The id of the innermost cluster of ``chain``, creating clusters as needed."""
         parent = None
         for path in chain:
             if path not in self.cluster_ids:
                 cid = f"cluster_{len(self.clusters)}"
-                label = f"{path}: {module_label(self.modules[path])}"
+                label = self._label(path)
+                label = label if label.startswith(path) else f"{path}: {label}"  # (CrossEntropyLoss())
                 self.clusters.append(Cluster(cid, path, label, parent))
                 self.cluster_ids[path] = cid
             parent = self.cluster_ids[path]
         return parent
 
     def _chain_above(self, path: str, pos: int) -> list[str]:
+        """The modules around the box ``path`` (a module or a fold) that made the op at ``pos``."""
         chain = self._chain(pos)
-        return chain[: chain.index(path)] if path in chain else []
+        for i, p in enumerate(chain):
+            if p == path or self.fold_of.get(p) == path:
+                return chain[:i]
+        return []
 
     def _unit_cluster(self, unit: _Unit) -> str | None:
         if unit.kind == "module":
@@ -336,10 +570,7 @@ class _Builder:
         if isinstance(node, Tensor):  # a parameter: inside the cluster of the module owning it
             owner = self.params.get(id(node), "").rpartition(".")[0]
             return self.cluster_ids.get(owner)
-        chain = self._chain(unit.pos)
-        if self.depth is not None:
-            chain = [p for p in chain if p.count(".") + 1 <= self.depth]
-        return self._cluster(chain)
+        return self._cluster(self._chain(unit.pos))
 
     # ---- units and their edges
     def units(self) -> tuple[list[_Unit], list[int]]:
@@ -512,12 +743,19 @@ class _Builder:
         exits = sorted(exits | inside.intersection(self.root_positions)) or [unit.pos]
         shape, dtype = _shape_dtype(self.order[exits[0]])
         member_ids = {id(self.order[pos]) for pos in inside}
-        module = self.modules[unit.path]
+        fold = self.folds.get(unit.path)
+        if fold is None:
+            op, count, module = self._label(unit.path, box=True), 1, self.modules[unit.path]
+        else:  # a run of identical blocks: the first block's modules
+            block = [self.modules[path] for path in fold.members[: fold.period]]
+            op, count = " > ".join(box_label(m) for m in block), fold.count
+            module = tuple(self.modules[path] for path in fold.members)
         return Node(
             node_id,
             "module",
-            op=module_label(module),
+            op=op if len(op) <= 100 else op[:96] + "...)",
             name=unit.path,
+            count=count,
             value=self.value(exits[0]),
             grad=self.grad(exits[0]),
             shape=shape,
@@ -535,15 +773,13 @@ class _Builder:
         ops = [n for n in nodes if n.kind == "op" and self.kind == "tensor"]
         if any(not hasattr(n.obj, "output") for n in ops):
             notes.append(
-                "values (and gradients) of intermediate tensors were not recorded: build the graph inside "
-                "`with autograd.graph.record():` to see them (leaves show theirs)"
+                "intermediate values and gradients were not recorded;\n"
+                "build the graph inside `with autograd.graph.record():` to see them"
             )
         if self.paths and not self.cluster_ids and not any(hasattr(n, "modules") for n in self.order):
-            notes.append("module boxes need the forward pass to run inside autograd.graph.record()")
+            notes.append("module boxes need the forward pass\nto run inside `autograd.graph.record()`")
         if self.view == "backward" and any(getattr(n, "_freed", False) for n in self.order):
-            notes.append("saved tensors were freed by backward(); call backward(retain_graph=True) to see them")
-        if self.depth is not None and self.groups:
-            notes.append(f"modules deeper than depth={self.depth} are drawn as one node each")
+            notes.append("saved tensors were freed by backward();\ncall backward(retain_graph=True) to see them")
         return notes
 
 
@@ -593,22 +829,30 @@ def build_graph(
     model: Any = None,
     view: str = "forward",
     depth: int | None = None,
+    collapse: Any = None,
+    fold: bool = True,
     max_nodes: int | None = None,
     local_grads: bool = False,
 ) -> Graph:
     """Walk the graph behind ``root`` (a Tensor, a Scalar, or a list of them) into a ``Graph``.
 
     ``names`` maps a name to a tensor (``dict(model.named_parameters())``); ``model`` names its
-    parameters and groups ops into one cluster per module call; ``depth=k`` draws each module
-    deeper than ``k`` levels as one node; ``max_nodes`` keeps the first nodes and one summary
-    node; ``local_grads`` adds each wire's local gradient. See ``viz.draw_graph``.
+    parameters and groups ops into one cluster per module call (modules outside the model, such
+    as a loss module, by their class name; the ops after the model made outside any module,
+    such as ``F.cross_entropy``'s, as ``"loss"``). Drawn as one box each: modules deeper than
+    ``depth`` levels (``depth=0``: every top-level module), and those ``collapse`` picks (see
+    ``collapse_rule``); with ``fold`` a run of identical boxes is one box marked "x N".
+    ``max_nodes`` keeps the first nodes and one summary node; ``local_grads`` adds each wire's
+    local gradient. See ``viz.draw_graph``.
     """
     if view not in VIEWS:
         raise ValueError(f"view must be 'forward' or 'backward', got {view!r}")
     whole = isinstance(max_nodes, (int, np.integer)) and type(max_nodes) is not bool
     if max_nodes is not None and (not whole or max_nodes < 1):
         raise ValueError(f"max_nodes must be an int of at least 1 (or None), got {max_nodes!r}")
-    builder = _Builder(as_roots(root), names, model, view, depth)
+    if depth is not None and (type(depth) is bool or not isinstance(depth, (int, np.integer)) or depth < 0):
+        raise ValueError(f"depth must be an int of at least 0 (or None), got {depth!r}")
+    builder = _Builder(as_roots(root), names, model, view, depth, collapse, fold)
     units, unit_of = builder.units()
     unit_edges = builder.unit_edges(units, unit_of)
     circuit = builder.kind == "scalar" or all(_numel(_shape_dtype(n)[0]) <= TINY for n in builder.order)
@@ -623,7 +867,7 @@ def build_graph(
     edges = [_edge(builder, nodes, e, local_grads) for e in unit_edges]
     notes = builder.notes(nodes)
     if local_grads and any(getattr(n, "_freed", False) for n in builder.order):
-        notes.append("local gradients need the saved tensors: call backward(retain_graph=True)")
+        notes.append("local gradients need the saved tensors;\ncall backward(retain_graph=True)")
     kinds = {n.kind for n in nodes}
     return Graph(
         nodes,

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import html
 import math
+import re
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,18 +35,37 @@ LOCAL_COLOR = "#1f77b4"  # local gradients are blue
 MUTED_COLOR = "#6b7280"
 NONFINITE_COLOR = "#c026d3"  # NaN and Inf: magenta, with a [NaN] / [Inf] marker
 
-GRAPH_ATTRS = {"fontname": "Helvetica", "fontsize": "11", "nodesep": "0.25", "ranksep": "0.4"}
-NODE_ATTRS = {"fontname": "Helvetica", "fontsize": "11"}
+GRAPH_ATTRS = {"fontname": "Helvetica", "fontsize": "10"}
+# Spacing by direction: the lecture's circuits (left to right, labels on every wire) are packed
+# tight so that they fit a page; top-to-bottom graphs get a little more room between ranks.
+LAYOUT_ATTRS = {
+    "LR": {"nodesep": "0.2", "ranksep": "0.12"},
+    "TB": {"nodesep": "0.2", "ranksep": "0.3"},
+}
+NODE_ATTRS = {"fontname": "Helvetica", "fontsize": "11", "margin": "0.06,0.03"}
 EDGE_ATTRS = {"fontname": "Helvetica", "fontsize": "10", "color": "#4b5563", "arrowsize": "0.7"}
+#: The widest a drawing gets, in inches (72 pt or 96 CSS px each): 8.8 in is 845 px, which fits
+#: Jupyter's output area in a 1,000 px window and GitHub's 880 px README column without being
+#: scaled. A wider layout is scaled down to fit (``size=`` sets another limit). Height is free:
+#: a tall drawing scrolls, a wide one is clipped or shrunk.
+MAX_WIDTH_IN = 8.8
+MAX_HEIGHT_IN = 1000
+#: The smallest text in a drawing (points; 9 pt is 12 px): the legend and muted lines.
+SMALL_PT = 9
+SQUARE, EMPTY_SQUARE = "\u25a0", "\u25a1"  # the legend's colour squares
+#: Characters per line of a module box's label (10 pt); a longer one wraps at its arguments.
+CLUSTER_LABEL_WIDTH = 48
 
+GATE_SIZE = {"width": "0.35", "height": "0.3", "margin": "0.03,0.02"}
 NODE_STYLES = {
     "leaf": {"shape": "box", "style": "filled,rounded", "fillcolor": "#dbeafe", "color": "#1d4ed8"},
-    "gate": {"shape": "ellipse", "style": "filled", "fillcolor": "#f3f4f6", "color": "#374151"},
+    # a gate is a small ellipse around its op (+, *): the circuit's width is in its wires
+    "gate": {"shape": "ellipse", "style": "filled", "fillcolor": "#f3f4f6", "color": "#374151", **GATE_SIZE},
     "op": {"shape": "box", "style": "filled", "fillcolor": "#f3f4f6", "color": "#374151"},
     "output": {"shape": "box", "style": "filled,bold", "fillcolor": "#dcfce7", "color": "#15803d"},
     "accumulate": {"shape": "box", "style": "filled,rounded", "fillcolor": "#dbeafe", "color": "#1d4ed8"},
     "saved": {"shape": "note", "style": "filled", "fillcolor": "#fef3c7", "color": "#b45309", "fontsize": "9"},
-    "module": {"shape": "box3d", "style": "filled", "fillcolor": "#ede9fe", "color": "#6d28d9"},
+    "module": {"shape": "box3d", "style": "filled", "fillcolor": "#ede9fe", "color": "#6d28d9", "margin": "0.12,0.08"},
     "summary": {"shape": "box", "style": "dashed", "color": MUTED_COLOR, "fontcolor": MUTED_COLOR},
 }
 EDGE_STYLES = {
@@ -60,7 +81,7 @@ CLUSTER_STYLE = {
     "fontcolor": "#374151",
     "labeljust": "l",
 }
-LEGEND_STYLE = {"label": "legend", "style": "rounded", "color": "#9ca3af", "fontsize": "10"}
+LEGEND_STYLE = {"labelloc": "b", "labeljust": "l"}  # the legend is the drawing's caption, below it
 NONFINITE_STYLE = {"fillcolor": "#f5d0fe", "color": NONFINITE_COLOR, "penwidth": "3"}
 NONFINITE_EDGE_STYLE = {"color": NONFINITE_COLOR, "penwidth": "2.5"}
 MARK_STYLES = {  # highlights used by the step-through of backward (viz.steps)
@@ -79,24 +100,26 @@ GRAD_COLORS = (
     (math.inf, "#d73027", "|grad| > 1e3 (exploding)"),
 )
 NO_GRAD_COLOR = "#ffffff"
+# The legend: (compact text, full text) of each kind of node; legend="full" explains more.
 LEGEND_TEXT = {
-    "leaf": "leaf: an input or a parameter",
-    "gate": "gate: the op; wires carry values",
-    "op": "op: its output's shape, values, gradient",
-    "backward": "XxxBackward: gets dL/d(its op's output)",
-    "output": "output (a root of the graph)",
-    "accumulate": "AccumulateGrad: stores a leaf's .grad",
-    "saved": "value saved for backward",
-    "module": "a module drawn as one node (depth=)",
-    "summary": "left out (max_nodes=)",
+    "leaf": ("leaf: input or parameter", "leaf: an input or a parameter"),
+    "gate": ("gate: the op", "gate: the op; wires carry values"),
+    "op": ("op", "op: its output's shape, values, gradient"),
+    "backward": ("XxxBackward", "XxxBackward: gets dL/d(its op's output)"),
+    "output": ("output", "output (a root of the graph)"),
+    "accumulate": ("AccumulateGrad: sets .grad", "AccumulateGrad: stores a leaf's .grad"),
+    "saved": ("saved for backward", "value saved for backward"),
+    "module": ("module drawn as one node", "a module drawn as one node (depth=, collapse=)"),
+    "summary": ("not drawn (max_nodes=)", "left out (max_nodes=)"),
 }
 MARK_TEXT = {
-    "current": "node being processed now",
-    "done": "node already processed",
-    "waiting": "node that has received gradient, not yet processed",
-    "emitted": "gradient sent in this step",
+    "current": ("processing now", "node being processed now"),
+    "done": ("done", "node already processed"),
+    "waiting": ("has gradient, waiting", "node that has received gradient, not yet processed"),
+    "emitted": ("gradient sent now", "gradient sent in this step"),
 }
 RANKDIRS = ("LR", "RL", "TB", "BT")
+LEGENDS = (True, False, "compact", "full")
 
 
 @dataclass(frozen=True)
@@ -106,9 +129,9 @@ class _Options:
     show_shapes: bool = True
     local_grads: bool = False
     color_by_grad: bool = False
-    legend: bool = True
-    rankdir: str = "LR"
-    size: Any = None
+    legend: bool | str = True
+    rankdir: str | None = None  # None: "LR" for circuits, "TB" for tensor and module graphs
+    size: Any = None  # None: at most MAX_WIDTH_IN wide
 
 
 # ---------------------------------------------------------------- formatting numbers
@@ -251,15 +274,18 @@ def _title_lines(node: Node, graph: Graph, opts: _Options) -> list[str]:
     if node.kind in ("leaf", "output"):
         return [_text(node.name or "leaf", bold=True)]
     if node.kind == "module":
-        lines = [_text(node.name, bold=True), _text(node.op, MUTED_COLOR, 9)]
+        lines = [_text(node.name + (f"  x {node.count}" if node.count > 1 else ""), bold=True)]
+        if node.op != f"{node.name}()":  # (a loss module's path is its class name)
+            lines.append(_text(node.op, MUTED_COLOR, SMALL_PT))
         if node.inputs:
             lines.append(_text("in " + ", ".join(str(s) for s in node.inputs)))
         lines.append(_text("out " + ", ".join(str(s) for s in node.outputs)))
         if node.params:
-            lines.append(_text("params " + ", ".join(p.rsplit(".", 1)[-1] for p in node.params), MUTED_COLOR, 9))
+            names = dict.fromkeys(p.rsplit(".", 1)[-1] for p in node.params)  # a fold: once each
+            lines.append(_text("params " + ", ".join(names), MUTED_COLOR, SMALL_PT))
         return lines
     lines = [_text(node.op, bold=True)]  # an op, or AccumulateGrad
-    return lines + [_text(node.name, MUTED_COLOR, 9)] if node.name else lines
+    return lines + [_text(node.name, MUTED_COLOR, SMALL_PT)] if node.name else lines
 
 
 def _node_lines(node: Node, graph: Graph, opts: _Options) -> list[str]:
@@ -272,7 +298,7 @@ def _node_lines(node: Node, graph: Graph, opts: _Options) -> list[str]:
     lines = _title_lines(node, graph, opts)
     if not _is_gate(node, graph):
         if opts.show_shapes and node.shape is not None and node.kind != "module":
-            lines.append(_text(_shape_text(node), MUTED_COLOR, 9))
+            lines.append(_text(_shape_text(node), MUTED_COLOR, SMALL_PT))
         value_shown = node.kind == "module" or (node.kind == "output" and graph.circuit)
         if opts.show_values and graph.view == "forward" and not value_shown:
             lines += _value_lines(node.value, graph.circuit)
@@ -282,7 +308,7 @@ def _node_lines(node: Node, graph: Graph, opts: _Options) -> list[str]:
     if bad:
         lines.append(_text(f"[{bad}]", NONFINITE_COLOR, bold=True))
     if node.note:
-        lines.append(_text(node.note, GRAD_COLOR if node.mark else MUTED_COLOR, 9))
+        lines.append(_text(node.note, GRAD_COLOR if node.mark else MUTED_COLOR, SMALL_PT))
     return lines
 
 
@@ -322,56 +348,162 @@ def _shape_of(value: Any) -> str:
     return str(tuple(np.shape(value)))
 
 
-def _swatch_row(fill: str, text: str, border: str = "#374151") -> str:
-    """A legend row: a small coloured box and its meaning."""
-    swatch = f'<TD BGCOLOR="{fill}" COLOR="{border}" WIDTH="18"> </TD>'
-    return f'<TR>{swatch}<TD ALIGN="LEFT" BORDER="0">{_text(text)}</TD></TR>'
+def _plain(label_line: str) -> str:
+    """The text of a piece of an HTML-like label, without its tags."""
+    return html.unescape(re.sub(r"<[^>]*>", "", label_line))
 
 
-def _text_row(label: str) -> str:
-    """A legend row of text only (``label`` is already HTML)."""
-    return f'<TR><TD BORDER="0"></TD><TD ALIGN="LEFT" BORDER="0">{label}</TD></TR>'
+@dataclass
+class _Entry:
+    """One item of the legend: the colour of its square (None: no square) and its text (HTML)."""
+
+    color: str | None
+    text: str
 
 
-def _legend_rows(graph: Graph, opts: _Options) -> list[str]:
-    """Rows of the legend table: only what this drawing uses, then the notes."""
-    rows = []
+def _legend_entries(graph: Graph, opts: _Options, full: bool) -> list[_Entry]:
+    """What this drawing uses and a reader might not know, shortest first for ``full=False``."""
+    pick = 1 if full else 0
+    entries = []
     kinds = {n.kind for n in graph.nodes}
     wires = graph.circuit and graph.view == "forward"
     if "op" in kinds and (wires or graph.view == "backward"):
         kinds = (kinds - {"op"}) | {"gate" if wires else "backward"}
-    for kind, text in LEGEND_TEXT.items():
+    for kind, texts in LEGEND_TEXT.items():
         if kind in kinds:
             style = NODE_STYLES["op" if kind == "backward" else kind]
-            rows.append(_swatch_row(style.get("fillcolor", "#ffffff"), text, style.get("color", "#374151")))
+            entries.append(_Entry(style.get("color", "#374151"), _text(texts[pick])))  # (the fills are pale)
+    if any(n.count > 1 for n in graph.nodes):
+        entries.append(_Entry(None, _text("x N: N identical blocks in a row")))
     if wires:
         value, gradient = _text("value", VALUE_COLOR), _text("gradient", GRAD_COLOR)
-        rows.append(_text_row(f"wire: {value} above {gradient} (its share when a value is used twice)"))
+        share = " (its share when a value is used twice)" if full else ""
+        entries.append(_Entry(None, f"wire: {value} above {gradient}{_text(share)}"))
     if opts.local_grads and any(e.local is not None for e in graph.edges):
-        rows.append(_text_row(f"{_text('local', LOCAL_COLOR)}: local gradient; upstream x local = downstream"))
+        entries.append(_Entry(None, f"{_text('local', LOCAL_COLOR)}: {_text('upstream x local = downstream')}"))
     if any(nonfinite(n.value, n.grad) for n in graph.nodes) or any(nonfinite(e.grad) for e in graph.edges):
-        rows.append(_swatch_row(NONFINITE_STYLE["fillcolor"], "holds NaN or Inf", NONFINITE_COLOR))
+        entries.append(_Entry(NONFINITE_COLOR, _text("holds NaN or Inf")))
     if graph.clusters:
-        rows.append(_swatch_row(CLUSTER_STYLE["fillcolor"], "box: the module call that made these ops", "#9ca3af"))
+        text = "box: the module call that made these ops" if full else "box: module call"
+        entries.append(_Entry("#9ca3af", _text(text)))
     marks = {n.mark for n in graph.nodes} | {e.mark for e in graph.edges}
-    for mark, text in MARK_TEXT.items():
+    for mark, texts in MARK_TEXT.items():
         if mark in marks:
             style = MARK_STYLES[mark]
-            rows.append(_swatch_row(style.get("fillcolor", "#ffffff"), text, style["color"]))
+            entries.append(_Entry(style.get("fillcolor", style["color"]), _text(texts[pick])))
     if opts.color_by_grad:
-        rows += [_swatch_row(color, f"gradient RMS {text}") for _, color, text in GRAD_COLORS]
-        rows.append(_swatch_row(NO_GRAD_COLOR, "no gradient known"))
-    rows += [_text_row(_text("note: " + note, MUTED_COLOR, 9)) for note in graph.notes]
-    return rows
+        entries.append(_Entry(None, _text("fill: gradient RMS")))
+        for _, color, text in GRAD_COLORS:
+            entries.append(_Entry(color, _text(text)))
+        entries.append(_Entry(None, _text(f"{EMPTY_SQUARE} no gradient known", MUTED_COLOR)))
+    return entries
 
 
-def _legend(graph: Graph, opts: _Options) -> list[str]:
-    rows = _legend_rows(graph, opts)
-    table = '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2" CELLPADDING="2">' + "".join(rows) + "</TABLE>>"
-    lines = ["\tsubgraph cluster_legend {\n"]
-    lines += [f"\t\t{key}={_quote(value)}\n" for key, value in LEGEND_STYLE.items()]
-    lines.append(f"\t\tlegend [{_attrs({'shape': 'plaintext', 'label': table})}]\n")
-    return lines + ["\t}\n"]
+def _longest_chain(graph: Graph) -> int:
+    """How many nodes the longest chain of wires passes through (the ranks of the layout)."""
+    users: dict[str, list[str]] = {}
+    waiting = {node.id: 0 for node in graph.nodes}
+    for edge in graph.edges:
+        users.setdefault(edge.src, []).append(edge.dst)
+        waiting[edge.dst] += 1
+    depth = dict.fromkeys(waiting, 1)
+    ready = [node_id for node_id, n in waiting.items() if n == 0]
+    while ready:  # parents first (Kahn's algorithm)
+        node_id = ready.pop()
+        for user in users.get(node_id, []):
+            depth[user] = max(depth[user], depth[node_id] + 1)
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                ready.append(user)
+    return max(depth.values(), default=1)
+
+
+def _legend_width(graph: Graph, node_labels: list[str], lr: bool) -> int:
+    """How many characters of legend text fit in one line without widening the drawing
+    (estimated: dot lays it out later). Left to right, a drawing is about as wide as its
+    longest chain (a node and a wire label per rank, some 16 legend characters); top to
+    bottom, at least as wide as its widest node or module box label (at a bigger font)."""
+    if lr:
+        return max(30, min(100, 16 * _longest_chain(graph)))
+    widest = [_line_size(line) for label in node_labels for line in label.split("<BR/>")]
+    widest += [min(len(c.label), CLUSTER_LABEL_WIDTH) * 10 / SMALL_PT for c in graph.clusters]
+    return max(30, int(0.9 * max(widest, default=0)))  # (0.9: legend text is not all narrow letters)
+
+
+def _line_size(line: str) -> float:
+    """The width of one line of a node's label, in characters of legend text (SMALL_PT)."""
+    size = re.search(r'POINT-SIZE="([\d.]+)"', line)
+    return len(_plain(line)) * (float(size.group(1)) if size else float(NODE_ATTRS["fontsize"])) / SMALL_PT
+
+
+def _legend_label(graph: Graph, opts: _Options, node_labels: list[str], lr: bool) -> str | None:
+    """The legend, the drawing's caption: a coloured square and a few words for each kind of
+    node and wire this drawing uses, packed into lines no wider than the drawing (so it never
+    widens it), then the notes on what the drawing cannot show."""
+    full = opts.legend == "full"
+    entries = _legend_entries(graph, opts, full)
+    if len(graph.nodes) < 4 and not full:  # a few nodes need no key
+        entries = []
+    if not entries and not graph.notes:
+        return None
+    width = _legend_width(graph, node_labels, lr)
+    lines: list[list[str]] = []
+    used = width
+    for entry in entries:
+        size = len(_plain(entry.text)) + (2 if entry.color else 0)
+        if full or used + 3 + size > width:
+            lines.append([])
+            used = -3
+        square = _text(SQUARE, entry.color, SMALL_PT + 2) + " " if entry.color else ""
+        lines[-1].append(square + entry.text)
+        used += 3 + size
+    rows = [_sized("   ".join(line)) for line in lines]
+    for note in graph.notes:  # at its line breaks, and wrapped when longer than the drawing is wide
+        for part in ("note: " + note).split("\n"):
+            rows += [_text(piece, MUTED_COLOR, SMALL_PT) for piece in textwrap.wrap(part, max(width, 60))]
+    cells = "".join(f'<TR><TD ALIGN="LEFT">{row}</TD></TR>' for row in rows)
+    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
+
+
+def _sized(text: str) -> str:
+    """Legend text at the legend's size (``_text`` pieces keep their colours)."""
+    return f'<FONT POINT-SIZE="{SMALL_PT}">{text}</FONT>'
+
+
+def _cluster_label(label: str) -> str:
+    """A module box's label as a DOT string; a long one wraps before its keyword arguments,
+    left-aligned (``\\l`` ends a left-aligned line), so that it does not widen the drawing."""
+    pieces = re.split(r", (?=\w+=)", label)
+    lines = [pieces[0]]
+    for piece in pieces[1:]:
+        if len(lines[-1]) + 2 + len(piece) <= CLUSTER_LABEL_WIDTH:
+            lines[-1] += ", " + piece
+        else:
+            lines[-1] += ","
+            lines.append("    " + piece)
+    if len(lines) == 1:
+        return _quote(label)
+    return '"' + "".join(line.replace("\\", "\\\\").replace('"', '\\"') + "\\l" for line in lines) + '"'
+
+
+def _beside(graph: Graph) -> dict[str, list[str]]:
+    """Node id -> the leaves (and saved values, AccumulateGrad nodes) drawn on its rank: each
+    one whose only wire joins it, in the same module box. A layer's weights then sit beside the
+    op that uses them instead of a rank above it, and the drawing stays narrow and short."""
+    wires: dict[str, list[str]] = {}
+    for edge in graph.edges:
+        wires.setdefault(edge.src, []).append(edge.dst)
+        wires.setdefault(edge.dst, []).append(edge.src)
+    by_id = {node.id: node for node in graph.nodes}
+    beside: dict[str, list[str]] = {}
+    for node in graph.nodes:
+        ends = wires.get(node.id, [])
+        if node.kind not in ("leaf", "saved", "accumulate") or len(ends) != 1:
+            continue
+        other = by_id[ends[0]]
+        if other.kind in ("op", "module") and other.cluster == node.cluster:
+            beside.setdefault(other.id, []).append(node.id)
+    return beside
 
 
 def _cluster_lines(graph: Graph, node_lines: dict[str | None, list[str]]) -> list[str]:
@@ -394,12 +526,23 @@ def _cluster_lines(graph: Graph, node_lines: dict[str | None, list[str]]) -> lis
         if cluster.id not in used:
             continue
         lines.append(f"{tab}subgraph {cluster.id} {{\n")
-        for key, value in {"label": cluster.label, **CLUSTER_STYLE}.items():
+        lines.append(f"{tab}\tlabel={_cluster_label(cluster.label)}\n")
+        for key, value in CLUSTER_STYLE.items():
             lines.append(f"{tab}\t{key}={_quote(value)}\n")
         lines += [tab + line for line in node_lines.get(cluster.id, [])]
         stack.append(("close", cluster, depth))
         stack.extend(("open", c, depth + 1) for c in reversed(children.get(cluster.id, [])))
     return lines
+
+
+def layout_direction(graph: Graph, rankdir: str | None = None) -> str:
+    """``rankdir`` or, when None, the default: the lecture's circuits run left to right,
+    tensor and module graphs top to bottom (a deep model stays as wide as one layer)."""
+    if rankdir is None:
+        return "LR" if graph.circuit else "TB"
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {RANKDIRS} (or None for the default), got {rankdir!r}")
+    return rankdir
 
 
 def dot_lines(graph: Graph, **options: Any) -> list[str]:
@@ -409,27 +552,42 @@ def dot_lines(graph: Graph, **options: Any) -> list[str]:
     ``color_by_grad``, ``legend``, ``rankdir`` and ``size`` (see ``draw_graph``).
     """
     opts = _Options(**options)
-    if opts.rankdir not in RANKDIRS:
-        raise ValueError(f"rankdir must be one of {RANKDIRS}, got {opts.rankdir!r}")
-    graph_attrs = {"rankdir": opts.rankdir, **GRAPH_ATTRS}
-    if opts.size is not None:
-        size = opts.size
-        graph_attrs["size"] = size if isinstance(size, str) else ",".join(str(s) for s in size)
+    rankdir = layout_direction(graph, opts.rankdir)
+    if opts.legend not in LEGENDS:
+        raise ValueError(f"legend must be True, False, 'compact' or 'full', got {opts.legend!r}")
+    lr = rankdir in ("LR", "RL")
+    graph_attrs = {"rankdir": rankdir, **GRAPH_ATTRS, **LAYOUT_ATTRS["LR" if lr else "TB"]}
+    size = opts.size if opts.size is not None else (MAX_WIDTH_IN, MAX_HEIGHT_IN)
+    graph_attrs["size"] = size if isinstance(size, str) else ",".join(str(s) for s in size)
     lines = [
         f"\tgraph [{_attrs(graph_attrs)}]\n",
         f"\tnode [{_attrs(NODE_ATTRS)}]\n",
         f"\tedge [{_attrs(EDGE_ATTRS)}]\n",
     ]
     node_lines: dict[str | None, list[str]] = {}
+    labels = []
     for node in graph.nodes:
-        node_lines.setdefault(node.cluster, []).append(f"\t{node.id} [{_attrs(_node_attrs(node, graph, opts))}]\n")
+        attrs = _node_attrs(node, graph, opts)
+        labels.append(attrs["label"])
+        node_lines.setdefault(node.cluster, []).append(f"\t{node.id} [{_attrs(attrs)}]\n")
+    flipped = set()  # wires written head first, so that dot puts their leaf on the other side
+    if not graph.circuit:  # (a circuit keeps its leaves on the left, as in the lecture)
+        clusters = {node.id: node.cluster for node in graph.nodes}
+        for node_id, leaves in _beside(graph).items():
+            node_lines[clusters[node_id]].append(f"\t{{rank=same; {'; '.join([node_id, *leaves])}}}\n")
+            if len(leaves) > 1:  # a flat wire runs left to right: the second leaf goes to the op's other side
+                flipped |= {(leaves[1], node_id), (node_id, leaves[1])}
     lines += node_lines.get(None, [])
     lines += _cluster_lines(graph, node_lines)
     for edge in graph.edges:
         attrs = _edge_attrs(edge, graph, opts)
-        lines.append(f"\t{edge.src} -> {edge.dst}" + (f" [{_attrs(attrs)}]" if attrs else "") + "\n")
-    if opts.legend:
-        lines += _legend(graph, opts)
+        src, dst = edge.src, edge.dst
+        if (src, dst) in flipped:
+            src, dst, attrs = dst, src, {**attrs, "dir": "back"}
+        lines.append(f"\t{src} -> {dst}" + (f" [{_attrs(attrs)}]" if attrs else "") + "\n")
+    legend = _legend_label(graph, opts, labels, lr) if opts.legend else None
+    if legend is not None:  # last, so that no cluster inherits it as its label
+        lines += [f"\t{key}={_quote(value)}\n" for key, value in {"label": legend, **LEGEND_STYLE}.items()]
     return lines
 
 
@@ -446,29 +604,45 @@ def draw_graph(
     show_shapes: bool = True,
     names: Mapping[str, Any] | None = None,
     model: Any = None,
-    rankdir: str = "LR",
+    rankdir: str | None = None,
     size: str | tuple[float, float] | None = None,
     max_nodes: int | None = 500,
     view: str = "forward",
     depth: int | None = None,
+    collapse: Any = None,
+    fold: bool = True,
     local_grads: bool = False,
     color_by_grad: bool = False,
-    legend: bool = True,
+    legend: bool | str = True,
 ) -> Any:
     """Draw the graph behind ``root`` (a Tensor, a Scalar, or a list of them) with Graphviz.
 
     Returns a ``graphviz.Digraph``: Jupyter shows it inline, ``.render("graph", format="png")``
     writes a file, ``.source`` is the DOT text (no Graphviz install needed for that).
 
-    - ``view="forward"``: values flow left to right; wires carry values and, after backward,
-      gradients. ``view="backward"``: the ``XxxBackward`` nodes backward() runs, the values
-      they saved, and ``AccumulateGrad`` for each leaf.
+    - ``view="forward"``: values flow along the arrows; wires carry values and, after
+      backward, gradients. ``view="backward"``: the ``XxxBackward`` nodes backward() runs, the
+      values they saved, and ``AccumulateGrad`` for each leaf.
+    - ``rankdir``: ``"LR"`` (left to right), ``"TB"`` (top to bottom), ``"RL"``, ``"BT"``; by
+      default circuits (Scalars, tiny tensors) run left to right like the lecture's, tensor
+      and module graphs top to bottom. ``size``: the largest drawing in inches, ``(w, h)``;
+      by default at most 8.8 in (845 px) wide, so it fits Jupyter and a README unscaled.
     - ``names``: ``{name: tensor}``, e.g. ``dict(model.named_parameters())``. ``model``: names
-      the parameters and draws a box per module call (needs ``autograd.graph.record()``);
-      ``depth=k`` draws each module deeper than ``k`` as one node with its shapes.
+      the parameters and draws a box per module call (needs ``autograd.graph.record()``).
+      Modules outside the model (a loss module) are named by their class; the ops after the
+      model made outside any module (``F.cross_entropy``, ``F.mse_loss``) are ``"loss"``.
+    - What is drawn as one node, with its input and output shapes and its parameters:
+      ``depth=k``: every module deeper than ``k`` (``depth=0``: each top-level module and the
+      loss); ``collapse``: a function ``(module_path, module) -> bool`` (``module`` is None for
+      ``"loss"``), or module paths and classes, e.g. ``collapse=["loss", nn.Conv2d]``; the
+      outermost wins, so a module is never drawn both as one node and as its contents. With
+      ``fold=True`` a run of identical nodes (same classes, settings, parameter shapes), each
+      feeding the next, is one node marked "x N": ``[Conv2d, ReLU] x 3``.
     - ``local_grads``: each wire also shows its local gradient (upstream x local = downstream).
     - ``color_by_grad``: colour nodes by gradient size (log scale) to spot vanishing or
       exploding gradients. NaN and Inf are always highlighted.
+    - ``legend``: ``True`` (a compact key below the drawing: only what it uses, and notes on
+      what it cannot show), ``"full"`` (longer explanations) or ``False``.
     - ``max_nodes``: draw at most this many nodes plus one that says what was left out.
 
     Intermediate values and gradients of tensors are known only when the graph was built
@@ -478,9 +652,18 @@ def draw_graph(
     ...     loss = model(x).sum()
     >>> loss.backward()
     >>> viz.draw_graph(loss, model=model, depth=1)
+    >>> viz.draw_graph(loss, model=model, collapse=lambda path, module: isinstance(module, nn.Sequential))
     """
     graph = build_graph(
-        root, names=names, model=model, view=view, depth=depth, max_nodes=max_nodes, local_grads=local_grads
+        root,
+        names=names,
+        model=model,
+        view=view,
+        depth=depth,
+        collapse=collapse,
+        fold=fold,
+        max_nodes=max_nodes,
+        local_grads=local_grads,
     )
     lines = dot_lines(
         graph,
