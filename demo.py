@@ -4,8 +4,9 @@
    gradient, drawn as the lecture draws it, and its backward pass step by step (HTML).
 2. The same circuit as a custom ``Function`` on tensors, and a two-layer net's gradients.
 3. The lecture's ConvNet, [(CONV-RELU)*N-POOL]*M-FC-SOFTMAX, trained on the 8x8 handwritten
-   digits that ship with scikit-learn; it writes a checkpoint, pictures and the model's graph
-   (with one cluster per layer) to ``out/``.
+   digits that ship with scikit-learn, watched by ``viz.monitor`` (activations, gradients and
+   update sizes, the BatchNorm lecture's diagnostics); it writes a checkpoint, pictures, the
+   monitor's PNGs and the model's graph (with one cluster per layer) to ``out/``.
 
 ``make demo`` writes only to ``out/``. ``make pictures`` (``python demo.py --pictures``) renders
 the committed pictures instead: the circuit in ``docs/circuit.svg`` that the README shows.
@@ -151,10 +152,14 @@ def train_convnet(epochs: int = 20) -> None:
     train_loader = nn.data.DataLoader(train, batch_size=32, shuffle=True, seed=0)
     test_loader = nn.data.DataLoader(test, batch_size=256)
     model = make_convnet()
-    print("   " + repr(model).replace("\n", "\n   "))
+    table = nn.summary(model, (train_loader.batch_size, 1, 8, 8), verbose=False)
+    print("   " + str(table).replace("\n", "\n   "))
     loss_fn = nn.CrossEntropyLoss()
     optimizer = nn.optim.Adam(model.parameters(), lr=5e-3)
     scheduler = nn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    # Training health: statistics of the ReLUs' outputs and gradients, and of each weight's gradient
+    # and update, taken every 10 steps (optimizer.step() tells the monitor); PNGs at the end.
+    health = viz.monitor(model, optimizer, every=10)
     history = {"train loss": [], "train accuracy": [], "test accuracy": []}
     start = time.perf_counter()
     # One bar for the whole run (an epoch takes a fraction of a second): it counts batches and shows
@@ -181,7 +186,9 @@ def train_convnet(epochs: int = 20) -> None:
         summary = f"loss {total_loss / seen:.4f}  train acc {correct / seen:.3f}  test acc {test_acc:.3f}"
         tqdm.write(f"   epoch {epoch:2d}: {summary}")
     bar.close()
+    health.detach()
     print(f"   trained in {time.perf_counter() - start:.1f} s; test accuracy {history['test accuracy'][-1]:.1%}")
+    health.save(OUT)
 
     OUT.mkdir(exist_ok=True)
     nn.save(model.state_dict(), OUT / "convnet.safetensors")
@@ -198,6 +205,7 @@ def train_convnet(epochs: int = 20) -> None:
     write_svg(viz.draw_graph(loss, model=model), OUT / "convnet_graph.svg")
     write_svg(viz.draw_graph(loss, model=model, depth=0), OUT / "convnet_layers.svg")
     print(f"   wrote {OUT}/convnet.safetensors, training.png, filters.png, activations.png,")
+    print("   monitor.png (training health: activations, gradients, update:data ratios; one PNG per panel too),")
     print("   convnet_graph.svg (every op, grouped by layer) and convnet_layers.svg (one node per layer)")
 
 

@@ -14,11 +14,12 @@ from nn.normalization import BatchNorm1d, BatchNorm2d, Dropout
 from nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from nn import data, datasets, optim
 from nn.checkpoint import CheckpointError, load, save
+from nn.summary import summary  # (the function: nn.summary(model, input_size))
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d",
     "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "Flatten", "Identity", "LeakyReLU", "Linear",
     "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU",
     "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init", "data", "datasets", "optim", "save", "load",
-    "CheckpointError",
+    "CheckpointError", "summary",
 ]  # fmt: skip

@@ -196,19 +196,21 @@ class Module:
         forward = getattr(type(self), "forward", None)
         if forward is None:
             raise TypeError(f"{type(self).__name__} has no forward(); define forward(self, ...) in the subclass")
-        for hook in list(self._forward_pre_hooks.values()):
-            new = hook(self, args)
-            if new is not None:
-                args = new if isinstance(new, tuple) else (new,)
+        if self._forward_pre_hooks:  # (skipped when none: hooks cost nothing until registered)
+            for hook in list(self._forward_pre_hooks.values()):
+                new = hook(self, args)
+                if new is not None:
+                    args = new if isinstance(new, tuple) else (new,)
         if is_recording():  # autograd.graph.record(): tag the ops made inside this call
             with module_scope(self):
                 out = forward(self, *args, **kwargs)
         else:
             out = forward(self, *args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            new = hook(self, args, out)
-            if new is not None:
-                out = new
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                new = hook(self, args, out)
+                if new is not None:
+                    out = new
         return out
 
     def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> _HookHandle:

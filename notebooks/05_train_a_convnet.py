@@ -5,18 +5,19 @@
 #
 # `[(CONV-RELU)*2 - POOL] - [(CONV-RELU) - POOL] - FC - SOFTMAX`,
 #
-# train it on small images of handwritten digits, and then look at what people look at:
-# the training curves, the learned filters, the activation maps and the model's
-# computational graph. At the end we save a checkpoint and load it back. This notebook
-# covers:
+# train it on small images of handwritten digits while watching its health live, and then
+# look at what people look at: the training curves, the learned filters, the activation maps
+# and the model's computational graph. At the end we save a checkpoint and load it back.
+# This notebook covers:
 #
 # 1. the data: 1,797 grey-scale 8x8 digits;
-# 2. the model, its shapes and its parameter counts;
-# 3. a PyTorch-style training loop;
-# 4. loss and accuracy curves;
-# 5. the learned filters and activation maps;
-# 6. the graph of the model, one box per layer;
-# 7. saving and loading the model and the optimizer.
+# 2. the model, its shapes, parameter counts and multiply-adds (`nn.summary`);
+# 3. a PyTorch-style training loop, watched by `viz.monitor`;
+# 4. training health: activations, gradients and the size of the updates;
+# 5. loss and accuracy curves;
+# 6. the learned filters and activation maps;
+# 7. the graph of the model, one box per layer;
+# 8. saving and loading the model and the optimizer.
 #
 # Everything is seeded, so each run gives the same numbers; training takes a few seconds.
 
@@ -134,12 +135,36 @@ assert x.shape == (32, 10) and sum(counts) == 8410
 print("total:", sum(counts), "parameters")
 
 # %% [markdown]
+# `nn.summary` makes this table in one call (as `torchinfo.summary` does for PyTorch). It runs
+# the model once on zeros of the given shape (batch first) and lists every layer, indented
+# by depth, with its output shape, its parameters and its *multiply-adds*: each number a
+# conv layer outputs is a dot product over `C_in x F x F` inputs, one multiply-add per
+# weight. The first conv layer outputs 32 x 16 x 8 x 8 numbers from 1 x 3 x 3 inputs each:
+# 294,912 multiply-adds. The second, with 16 input channels, costs 16 times as much and
+# does almost two thirds of the model's work. The sizes at the bottom compare the weights
+# (8,410 numbers) with the layers' outputs, which a training step keeps for backward: for one
+# batch of 32 images those are already 20 times larger.
+
+# %%
+table = nn.summary(model, (32, 1, 8, 8))
+assert table.total_params == sum(counts) == 8410
+assert table.rows[1].mult_adds == 32 * 16 * 8 * 8 * (1 * 3 * 3)
+assert table.rows[3].mult_adds == 32 * 16 * 8 * 8 * (16 * 3 * 3)
+assert table.total_mult_adds == 7_413_760 and table.activations_bytes > 20 * table.params_bytes
+
+# %% [markdown]
 # ## 3. Training
 #
 # The loop is the same as in PyTorch. For every batch: clear the old gradients, run the
 # model forward, compute the loss, backpropagate, and let the optimizer update the weights.
 # After every epoch we measure the accuracy on the test images, which the model never
 # trains on. The optimizer is Adam with a learning rate of 5e-3.
+#
+# `viz.monitor(model, optimizer, every=5)` watches the training: every 5 steps, hooks on the
+# ReLUs record their outputs and the gradients that flow back into them, and
+# `optimizer.step()` (which the monitor wraps) records how much each weight changed. The
+# figure under the progress bar is redrawn in place while the model trains; section 4
+# explains it. `detach()` removes every hook.
 
 
 # %%
@@ -160,6 +185,7 @@ loss_fn = nn.CrossEntropyLoss()
 optimizer = nn.optim.Adam(model.parameters(), lr=5e-3)
 history = {"train loss": [], "train accuracy": [], "test accuracy": []}
 
+health = viz.monitor(model, optimizer, every=5)  # live in Jupyter: one figure, redrawn in place
 start = time.perf_counter()
 for epoch in (bar := tqdm(range(1, epochs + 1), desc="training")):
     total_loss = correct = seen = 0
@@ -180,12 +206,66 @@ for epoch in (bar := tqdm(range(1, epochs + 1), desc="training")):
     bar.set_postfix(loss=f"{total_loss / seen:.3f}", test_acc=f"{history['test accuracy'][-1]:.3f}")
     print(f"epoch {epoch:2d}: " + "  ".join(f"{k} {v[-1]:.3f}" for k, v in history.items()))
 
+health.detach()  # the hooks are gone; the figure shows the last recorded step
 test_accuracy = history["test accuracy"][-1]
 print(f"trained in {time.perf_counter() - start:.1f} s; test accuracy {test_accuracy:.1%}")
 assert test_accuracy >= 0.95
 
 # %% [markdown]
-# ## 4. Training curves
+# ## 4. Training health
+#
+# The figure above shows four diagnostics from Andrej Karpathy's lecture on activations,
+# gradients and BatchNorm (makemore, part 3). He plots them by hand after training a deep
+# network; `viz.monitor` records them while any model trains:
+#
+# 1. **activation distribution** (top left): a histogram of each ReLU's outputs (the y axis
+#    is logarithmic), with their mean and std. *zero* is the fraction of outputs the ReLU
+#    set to 0: no gradient flows back through those. (After a tanh or a sigmoid the monitor
+#    reports the *saturated* fraction instead, outputs beyond 0.97, where the local gradient
+#    is almost 0.) A layer whose outputs are nearly all zero, or whose std grows or shrinks
+#    a lot from layer to layer, is a sign of a bad initialization.
+# 2. **gradient distribution of the outputs** (top right): the gradient that reaches each
+#    ReLU's output in backward. If it got much smaller (or larger) from the last layer to the
+#    first, the early layers would learn much more slowly (or quickly) than the late ones.
+# 3. **weight gradient distribution** (bottom left): each weight's gradient, with its
+#    *grad:data* ratio, std(gradient) / std(weight): how large a gradient is compared with the
+#    weight it belongs to.
+# 4. **update:data ratio** (bottom right): for every recorded step, log10 of
+#    std(update) / std(weight), how much one step of the optimizer changed each weight
+#    relative to its spread. The lecture's rule of thumb is about 1e-3 (the dashed line at
+#    -3): much lower and the network learns slowly, much higher and training is unstable.
+#
+# The numbers behind the figure are in the monitor:
+
+# %%
+for name, d in health.activations.items():
+    print(f"ReLU {name}: mean {d.mean:.2f}, std {d.std:.2f}, outputs at zero {d.saturated:.0%}")
+for name in health.layers:
+    print(f"gradient at ReLU {name}: std {health.activation_grads[name].std:.1e}")
+for name, log_ratio in health.updates.items():
+    first, last = np.mean(log_ratio[:10]), np.mean(log_ratio[-10:])
+    print(f"{name}: update:data 10^{first:.1f} in the first 50 steps, 10^{last:.1f} in the last 50")
+
+zero = [d.saturated for d in health.activations.values()]
+assert len(zero) == 3 and all(0.05 < z < 0.95 for z in zero)  # no ReLU layer is dead
+grad_stds = [d.std for d in health.activation_grads.values()]
+assert max(grad_stds) < 4 * min(grad_stds)  # gradients of similar size in every layer
+assert len(health.update_steps) == epochs * len(train_loader) // 5
+for log_ratio in health.updates.values():
+    first, last = np.mean(log_ratio[:10]), np.mean(log_ratio[-10:])
+    assert first > last and -3.5 < last < -2  # smaller steps later, near 1e-3
+
+# %% [markdown]
+# What this run shows: no ReLU layer is dead (from a third to three quarters of the outputs
+# are zero, more in the deeper layers), and the gradients that reach the three ReLUs have
+# similar sizes, so the first layer learns as well as the last. The update:data ratios start
+# high, around 10^-1.5 (Adam's first steps are large), and then settle between about 10^-2
+# and 10^-3, near the rule of thumb: a learning rate of 5e-3 suits this network. `make demo`
+# trains the same model with a learning rate that decays to zero (a cosine schedule); its
+# `out/monitor.png` shows the ratios falling far below 1e-3 as the learning rate shrinks.
+
+# %% [markdown]
+# ## 5. Training curves
 #
 # The loss (left axis) falls quickly during the first epochs and then flattens out.
 # Training and test accuracy (right axis) stay close, so the model is not overfitting
@@ -209,7 +289,7 @@ show_digits(
 )
 
 # %% [markdown]
-# ## 5. What the network learned
+# ## 6. What the network learned
 #
 # The first layer's 16 filters, each 3x3 (light = large weight). With only 9 pixels they
 # are hard to read, but many are light on one side and dark on the other: small edge
@@ -240,7 +320,7 @@ plot_activations(model, digit, layer=model[1])
 plot_activations(model, digit, layer=model[6])
 
 # %% [markdown]
-# ## 6. The graph of the model
+# ## 7. The graph of the model
 #
 # Inside `autograd.graph.record()` the engine keeps every intermediate value and gradient,
 # and notes which module made each op. `viz.draw_graph(loss, model=model)` then draws the
@@ -255,21 +335,22 @@ print(f"loss of 8 test images: {loss.item():.4f}")
 
 # %% [markdown]
 # With `depth=0` every layer is drawn as one node, with its input and output shapes and
-# the norm of the gradient that flowed back into it. After the model come the steps of the
-# cross-entropy loss (log-softmax, picking each label's score, the mean).
+# the norm of the gradient that flowed back into it. The cross-entropy loss after the model
+# is one box too (its ops are listed inside it: log-softmax, picking each label's score, the
+# mean); `collapse=` and `fold=True` choose other boxes.
 
 # %%
-viz.draw_graph(loss, model=model, depth=0, rankdir="TB")
+viz.draw_graph(loss, model=model, depth=0)
 
 # %% [markdown]
 # Without `depth`, every op is drawn inside the box of the layer that ran it: the weights
 # and biases are leaves (blue), each with the summary of its values and its gradient.
 
 # %%
-viz.draw_graph(loss, model=model, rankdir="TB")
+viz.draw_graph(loss, model=model)
 
 # %% [markdown]
-# ## 7. Checkpoints
+# ## 8. Checkpoints
 #
 # `nn.save` writes a `state_dict` to a safetensors file (no pickle, so loading a file never
 # runs code) and `nn.load` reads it back. To use the weights we make a fresh model with the

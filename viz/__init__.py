@@ -10,10 +10,13 @@
 - ``viz.backward_steps`` / ``viz.step_through`` / ``viz.save_steps_html`` replay backward one
   node at a time, in the engine's real order, with the chain rule's arithmetic at each step
   (``upstream x local = sent``); ``viz.flat_backprop`` writes the pass as the lecture's flat code.
+- ``viz.monitor(model, optimizer)`` watches training health live (activations, gradients,
+  grad:data and update:data ratios), redrawn in place in Jupyter and saved as PNGs elsewhere.
 """
 
 from viz.flat import flat_backprop
 from viz.graph import Cluster, Edge, Graph, Node, build_graph
+from viz.monitor import Monitor, monitor
 from viz.plots import plot_activations, plot_filters, plot_history
 from viz.render import draw_graph, render_dot
 from viz.steps import Frame, Step, StepView, backward_steps, group_steps, save_steps_html, step_through
@@ -23,6 +26,7 @@ __all__ = [
     "Edge",
     "Frame",
     "Graph",
+    "Monitor",
     "Node",
     "Step",
     "StepView",
@@ -31,6 +35,7 @@ __all__ = [
     "draw_graph",
     "flat_backprop",
     "group_steps",
+    "monitor",
     "plot_activations",
     "plot_filters",
     "plot_history",
