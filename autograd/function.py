@@ -147,21 +147,29 @@ class Function:
         state = _state
         if not state.grad_enabled:  # no_grad (and backward without create_graph): just compute
             ctx.needs_input_grad = (False,) * len(args)
-            result = cls.forward(ctx, *args, **kwargs)
+            try:
+                result = cls.forward(ctx, *args, **kwargs)
+            except Exception as error:
+                _failed(error, cls, args)
+                raise
             out = Tensor._make(_array(result, cls), None, args[0]._vc if ctx.is_view else None)
             if ctx.is_view:
                 _track_view(out, args[0], None)
             return out
         needs, parents = _inputs(args)
         ctx.needs_input_grad = needs
-        if cls.array_backward:  # a built-in forward only computes with numpy: nothing to switch off
-            result = cls.forward(ctx, *args, **kwargs)
-        else:  # a user's forward may use Tensor ops: they must not be recorded
-            state.grad_enabled = False
-            try:
+        try:
+            if cls.array_backward:  # a built-in forward only computes with numpy: nothing to switch off
                 result = cls.forward(ctx, *args, **kwargs)
-            finally:
-                state.grad_enabled = True
+            else:  # a user's forward may use Tensor ops: they must not be recorded
+                state.grad_enabled = False
+                try:
+                    result = cls.forward(ctx, *args, **kwargs)
+                finally:
+                    state.grad_enabled = True
+        except Exception as error:
+            _failed(error, cls, args)
+            raise
         out_data = result if type(result) is np.ndarray else _array(result, cls)
         view_of = args[0]._vc if ctx.is_view else None
         if True not in needs:  # no input requires grad: nothing to record
@@ -330,6 +338,26 @@ class Op(Function):
         if _state.watched and _state.anomaly:
             self._check_finite(grads)
         return grads
+
+
+def _failed(error: Exception, op: type, args: tuple) -> None:
+    """A forward that raised: say which op it was and the shape of each operand (and the module
+    running, while recording), and keep the operands so ``viz.draw_graph(error)`` can draw the
+    graph up to the failing op. The innermost op names itself; outer ops leave the note alone."""
+    if getattr(error, "dagrad_op", None) is not None:
+        return
+    operands = []
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            operands.append(f"input {i}: shape {tuple(a.shape)} {a.dtype}")
+    where = f" in {type(_state.modules[-1]).__name__}" if _state.modules else ""
+    error.dagrad_op = op.__name__
+    error.dagrad_inputs = tuple(a for a in args if isinstance(a, Tensor))
+    if hasattr(error, "add_note"):  # (Python 3.11+: shown under the error's message)
+        error.add_note(
+            f"while running {op.__name__}{where} ({'; '.join(operands) or 'no tensor inputs'}); "
+            "viz.draw_graph(error) draws the graph up to this op"
+        )
 
 
 def _track_view(out: Tensor, source: Tensor, step: tuple | None) -> None:

@@ -47,6 +47,20 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+def _name_the_layer(error: Exception, module: Module, args: tuple) -> None:
+    """A forward that raised: name the innermost layer it ran in and its input shapes (and let
+    ``viz.draw_graph(error)`` draw the graph up to it, see ``autograd.function._failed``)."""
+    if getattr(error, "dagrad_module", None) is not None or not hasattr(error, "add_note"):
+        return
+    error.dagrad_module = module
+    if getattr(error, "dagrad_op", None) is None:  # refused before any op ran: the layer is the op
+        error.dagrad_op = type(module).__name__
+        error.dagrad_inputs = tuple(a for a in args if isinstance(a, Tensor))
+    shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, Tensor)) or "no tensor"
+    line = repr(module).splitlines()[0]
+    error.add_note(f"in the layer {line if len(line) <= 100 else type(module).__name__ + '(...)'} (input {shapes})")
+
+
 class _IncompatibleKeys(NamedTuple):
     """What ``load_state_dict(strict=False)`` could not match."""
 
@@ -201,11 +215,15 @@ class Module:
                 new = hook(self, args)
                 if new is not None:
                     args = new if isinstance(new, tuple) else (new,)
-        if is_recording():  # autograd.graph.record(): tag the ops made inside this call
-            with module_scope(self):
+        try:
+            if is_recording():  # autograd.graph.record(): tag the ops made inside this call
+                with module_scope(self):
+                    out = forward(self, *args, **kwargs)
+            else:
                 out = forward(self, *args, **kwargs)
-        else:
-            out = forward(self, *args, **kwargs)
+        except Exception as error:
+            _name_the_layer(error, self, args)
+            raise
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
                 new = hook(self, args, out)

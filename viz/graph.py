@@ -143,8 +143,33 @@ def engine_node(obj: Any) -> Any:
     return obj
 
 
+class FailedOp:
+    """Stands for an op whose forward raised, so ``viz.draw_graph(error)`` can draw the graph up
+    to it: its inputs (with their history) feed one red node that names the op and the error."""
+
+    _seq = 0
+    _out_shape = None
+    _out_dtype = ""
+
+    def __init__(self, error: BaseException) -> None:
+        self.op, self.error = error.dagrad_op, error
+        self._parents = tuple(t.grad_fn if t.grad_fn is not None else t for t in error.dagrad_inputs)
+
+    def message(self) -> str:
+        """The error's first line, shortened to fit under the node's title."""
+        message = str(self.error).splitlines()[0] if str(self.error) else type(self.error).__name__
+        return message if len(message) <= 70 else message[:67] + "..."
+
+
 def as_roots(root: Any) -> list[Any]:
-    """``root`` as a list of Tensors or Scalars (one root or a list of roots)."""
+    """``root`` as a list of Tensors or Scalars (one root or a list of roots); an exception
+    raised by an op's forward stands for that op (see ``FailedOp``)."""
+    if isinstance(root, BaseException):
+        if getattr(root, "dagrad_inputs", None) is None:
+            raise TypeError(
+                f"this {type(root).__name__} was not raised by a dagrad op's forward, so there is no graph to draw"
+            )
+        return [FailedOp(root)]
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
     if not roots:
         raise ValueError("draw_graph needs at least one root (a Tensor or a Scalar)")
@@ -577,7 +602,11 @@ class _Builder:
         """Every future node in order, and the unit of each walk position."""
         units = []
         if self.view == "forward":  # one output node per root, first
-            units = [_Unit("output", pos, slot=i) for i, pos in enumerate(self.root_positions)]
+            units = [
+                _Unit("output", pos, slot=i)
+                for i, pos in enumerate(self.root_positions)
+                if not isinstance(self.order[pos], FailedOp)  # (a failed op made no output)
+            ]
         unit_of = [0] * len(self.order)
         module_unit: dict[str, int] = {}
         for pos, node in enumerate(self.order):
@@ -723,6 +752,8 @@ class _Builder:
         else:
             kind = "leaf" if leaf else "op"
             op = "" if leaf else scalar_op(node) if isinstance(node, Scalar) else type(node).__name__
+            if isinstance(node, FailedOp):
+                kind, op, name = "failed", f"{node.op} failed", node.message()
         shape, dtype = _shape_dtype(node)
         return Node(node_id, kind, op, name, self.value(pos), self.grad(pos), shape, dtype, cluster, obj=node)
 

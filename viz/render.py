@@ -67,6 +67,7 @@ NODE_STYLES = {
     "saved": {"shape": "note", "style": "filled", "fillcolor": "#fef3c7", "color": "#b45309", "fontsize": "9"},
     "module": {"shape": "box3d", "style": "filled", "fillcolor": "#ede9fe", "color": "#6d28d9", "margin": "0.12,0.08"},
     "summary": {"shape": "box", "style": "dashed", "color": MUTED_COLOR, "fontcolor": MUTED_COLOR},
+    "failed": {"shape": "box", "style": "filled,bold", "fillcolor": "#fee2e2", "color": "#b91c1c"},
 }
 EDGE_STYLES = {
     "data": {},
@@ -111,6 +112,7 @@ LEGEND_TEXT = {
     "saved": ("saved for backward", "value saved for backward"),
     "module": ("module drawn as one node", "a module drawn as one node (depth=, collapse=)"),
     "summary": ("not drawn (max_nodes=)", "left out (max_nodes=)"),
+    "failed": ("the op that raised", "the op whose forward raised (draw_graph(error))"),
 }
 MARK_TEXT = {
     "current": ("processing now", "node being processed now"),
