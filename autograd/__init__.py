@@ -17,7 +17,6 @@ from autograd.tensor import (  # noqa: I001  (tensor must load before the ops an
     arange,
     as_dtype,
     bool_,
-    default_generator,
     eye,
     float16,
     float32,
@@ -28,18 +27,29 @@ from autograd.tensor import (  # noqa: I001  (tensor must load before the ops an
     int16,
     int32,
     int64,
-    manual_seed,
     ones,
     ones_like,
+    tensor,
+    uint8,
+    zeros,
+    zeros_like,
+)
+from autograd.random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    multinomial,
+    normal,
     rand,
     rand_like,
     randint,
     randn,
     randn_like,
-    tensor,
-    uint8,
-    zeros,
-    zeros_like,
+    randperm,
+    seed,
+    set_rng_state,
 )
 from autograd.function import Function
 from autograd.engine import backward, grad
@@ -75,7 +85,7 @@ from autograd.ops.shape import (
 )
 from autograd.scalar import Scalar
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from autograd import functional, graph, workspace
+from autograd import functional, graph, random, workspace
 from autograd import autograd  # noqa: F401  (torch.autograd.Function in lecture code -> autograd.autograd.Function)
 
 clip = clamp
@@ -83,6 +93,7 @@ clip = clamp
 __all__ = [
     "adaptive_avg_pool2d",
     "graph",
+    "random",
     "workspace",
     "avg_pool2d",
     "conv2d",
@@ -90,6 +101,7 @@ __all__ = [
     "conv_transpose2d",
     "max_pool2d",
     "Function",
+    "Generator",
     "GradcheckError",
     "Scalar",
     "Tensor",
@@ -117,10 +129,12 @@ __all__ = [
     "full",
     "full_like",
     "functional",
+    "get_rng_state",
     "grad",
     "gradcheck",
     "gradgradcheck",
     "index",
+    "initial_seed",
     "int8",
     "int16",
     "int32",
@@ -137,8 +151,10 @@ __all__ = [
     "min",
     "minimum",
     "mul",
+    "multinomial",
     "neg",
     "no_grad",
+    "normal",
     "ones",
     "ones_like",
     "pad",
@@ -149,9 +165,12 @@ __all__ = [
     "randint",
     "randn",
     "randn_like",
+    "randperm",
     "relu",
     "reshape",
+    "seed",
     "set_grad_enabled",
+    "set_rng_state",
     "sigmoid",
     "softmax",
     "sqrt",

@@ -703,6 +703,18 @@ class Tensor:
             (value,),
         )
 
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with samples of U(a, b) in place: PyTorch's numbers for the same seed (``autograd.random``)."""
+        return _random.uniform_(self, a, b, generator=generator)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with samples of N(mean, std**2) in place: PyTorch's numbers for the same seed."""
+        return _random.normal_(self, mean, std, generator=generator)
+
+    def bernoulli_(self, p: float = 0.5, *, generator: Any = None) -> Tensor:
+        """Fill with 1 (probability ``p``) or 0 in place: PyTorch's numbers for the same seed."""
+        return _random.bernoulli_(self, p, generator=generator)
+
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         """Set the elements where the boolean ``mask`` is true to ``value``, in place."""
         ops_inplace.masked_fill(Tensor._make(self._data), mask, 0)  # (the checks, before anything changes)
@@ -1110,23 +1122,7 @@ def _arg(fn: Callable, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
 
 
 # ------------------------------------------------------------------ factories
-_rng = np.random.default_rng()
-
-
-def manual_seed(seed: int) -> None:
-    """Seed the generator behind ``rand``/``randn``/``randint`` so results repeat."""
-    global _rng
-    _rng = np.random.default_rng(seed)
-
-
-def default_generator() -> np.random.Generator:
-    """The numpy Generator used by the random factories (and by nn's initializers)."""
-    return _rng
-
-
-def _float_dtype(dtype: Any, fn: str) -> None:
-    if dtype is not None and as_dtype(dtype).kind != "f":
-        raise TypeError(f"{fn}() draws floats: dtype must be a floating-point type, got {as_dtype(dtype)}")
+# (the random factories, rand, randn, randint, ..., live in autograd/random.py and are imported below)
 
 
 def _factory(data: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
@@ -1177,27 +1173,6 @@ def arange(
     return _factory(data, dtype, requires_grad)
 
 
-def rand(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples in [0, 1) (seed with ``manual_seed``)."""
-    _float_dtype(dtype, "rand")
-    return _factory(_rng.random(_size(size), dtype=np.float32), dtype, requires_grad)
-
-
-def randn(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples (seed with ``manual_seed``)."""
-    _float_dtype(dtype, "randn")
-    return _factory(_rng.standard_normal(_size(size), dtype=np.float32), dtype, requires_grad)
-
-
-def randint(low: int, high: int | Sequence[int], size: Sequence[int] | None = None, dtype: Any = None) -> Tensor:
-    """Integers uniform in [low, high) (int64): ``randint(low, high, size)`` or ``randint(high, size)``."""
-    if size is None:  # randint(high, size), as PyTorch
-        if not isinstance(high, (tuple, list)):
-            raise TypeError("randint needs a size: randint(high, size) or randint(low, high, size)")
-        low, high, size = 0, low, high
-    return _factory(_rng.integers(low, high, _size((size,))), dtype, False)
-
-
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros with ``t``'s shape and dtype."""
     return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
@@ -1206,16 +1181,6 @@ def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Ten
 def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with ``t``'s shape and dtype."""
     return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Normal samples with ``t``'s shape and dtype."""
-    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples in [0, 1) with ``t``'s shape and dtype."""
-    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
 def full_like(t: Tensor, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -1232,6 +1197,7 @@ def _size(size: tuple) -> tuple[int, ...]:
 
 
 # The op modules import Tensor from here, so they are imported after the class exists.
+from autograd import random as _random  # noqa: E402
 from autograd.ops import activation as ops_act  # noqa: E402
 from autograd.ops import arithmetic as ops_arith  # noqa: E402
 from autograd.ops import indexing as ops_index  # noqa: E402
@@ -1240,3 +1206,13 @@ from autograd.ops import linalg as ops_linalg  # noqa: E402
 from autograd.ops import pointwise as ops_pointwise  # noqa: E402
 from autograd.ops import reduce as ops_reduce  # noqa: E402
 from autograd.ops import shape as ops_shape  # noqa: E402
+from autograd.random import (  # noqa: E402, F401  (the random factories, PyTorch's numbers for the same seed)
+    Generator,
+    default_generator,
+    manual_seed,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+)

@@ -7,10 +7,12 @@ Names follow ``torch.utils._data``::
     for x, y in DataLoader(ds, batch_size=64, shuffle=True, seed=0):
         ...                                          # x: (64, ...) Tensor, y: (64,) Tensor
 
-Shuffling is reproducible: with ``seed`` given, epoch ``k`` uses a permutation derived from
-``(seed, k)`` alone, so two loaders with the same seed give the same batches and each epoch a
-new order; with ``seed=None`` the permutation comes from autograd's global generator, so
-``autograd.manual_seed(n)`` makes a run repeat.
+Shuffling follows PyTorch's: each epoch draws ``randperm(len(dataset))`` from ``generator`` (an
+``autograd.Generator``), so ``DataLoader(ds, shuffle=True, generator=g)`` yields PyTorch's batches
+for a ``torch.Generator`` seeded alike; without one, the order comes from the default generator,
+so ``autograd.manual_seed(n)`` makes a run repeat (and match PyTorch's). dagrad's own ``seed``
+option instead derives epoch ``k``'s order from ``(seed, k)`` alone (numpy's generator; not
+PyTorch's numbers): two loaders with the same seed give the same batches, each epoch a new order.
 
 Batches are new leaf tensors (no graph): loading data is not part of what is differentiated.
 """
@@ -22,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from autograd.tensor import Tensor, default_generator
+from autograd import random
+from autograd.random import Generator
+from autograd.tensor import Tensor
 
 __all__ = ["DataLoader", "Dataset", "TensorDataset", "default_collate"]
 
@@ -162,13 +166,20 @@ class DataLoader:
         shuffle: visit the samples in a new random order every epoch.
         drop_last: skip the last batch when it has fewer than ``batch_size`` samples.
         seed: with shuffling, epoch ``k`` (the ``k``-th ``iter()``, counting from 0) uses a
-            permutation derived from ``(seed, k)``; ``None`` draws from autograd's global
-            generator instead (``autograd.manual_seed`` makes it repeat).
+            permutation derived from ``(seed, k)`` (dagrad's option; give it or ``generator``).
         collate_fn: merges a list of samples into a batch (default: ``default_collate``).
+        generator: the ``autograd.Generator`` to shuffle with (default: the default generator).
 
     Each ``iter(loader)`` is one epoch and visits every sample exactly once (bar a dropped last
     batch). A ``TensorDataset`` with the default collate is batched with one numpy gather per
     tensor, with no Python loop over samples. ``len(loader)`` is the number of batches.
+
+    The random numbers are drawn as PyTorch's ``DataLoader`` draws them, so that everything drawn
+    after matches too: ``iter()`` draws a 64-bit base seed from ``generator`` (or the default
+    generator), even without shuffling (PyTorch hands it to worker processes; dagrad has none and
+    drops it); the first batch then draws the epoch's order: ``randperm(n, generator=generator)``,
+    or, without a generator, a 64-bit seed from the default generator for a new generator that
+    draws the ``randperm``.
     """
 
     def __init__(
@@ -179,6 +190,7 @@ class DataLoader:
         drop_last: bool = False,
         seed: int | None = None,
         collate_fn: Callable[[list[Any]], Any] | None = None,
+        generator: Generator | None = None,
     ) -> None:
         if not (hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")):
             raise TypeError(f"DataLoader: the dataset ({type(dataset).__name__}) needs __getitem__ and __len__")
@@ -191,6 +203,11 @@ class DataLoader:
                 raise TypeError(f"DataLoader: seed must be an int or None, got {seed!r}")
             if seed < 0:
                 raise ValueError(f"DataLoader: seed must be non-negative, got {seed}")
+        if generator is not None:
+            if not isinstance(generator, Generator):
+                raise TypeError(f"DataLoader: generator must be an autograd.Generator, got {type(generator).__name__}")
+            if seed is not None:
+                raise ValueError("DataLoader: give seed or generator, not both")
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"DataLoader: collate_fn must be callable, got {collate_fn!r}")
         self.dataset = dataset
@@ -199,6 +216,7 @@ class DataLoader:
         self.drop_last = _check_flag("drop_last", drop_last)
         self.seed = None if seed is None else int(seed)
         self.collate_fn = collate_fn
+        self.generator = generator
         self.epoch = 0  # the epoch number the next iter() uses
 
     def set_epoch(self, epoch: int) -> None:
@@ -212,23 +230,29 @@ class DataLoader:
         n = len(self.dataset)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
-    def _order(self) -> np.ndarray:
+    def _order(self, epoch: int) -> tuple[np.ndarray, Generator | None]:
+        """The epoch's order of samples, and the generator that shuffled it (if PyTorch's way)."""
         n = len(self.dataset)
         if not self.shuffle:
-            return np.arange(n)
-        if self.seed is None:
-            return default_generator().permutation(n)
-        return np.random.default_rng([self.seed, self.epoch]).permutation(n)
+            return np.arange(n), None
+        if self.seed is not None:
+            return np.random.default_rng([self.seed, epoch]).permutation(n), None
+        generator = self.generator
+        if generator is None:  # PyTorch's RandomSampler: a fresh generator seeded from the default one
+            generator = Generator().manual_seed(random.int64_seed())
+        return random.randperm(n, generator=generator)._data, generator
 
     def __iter__(self) -> Iterator[Any]:
-        """Start an epoch: the order is fixed now (and the epoch counter advanced), batches come lazily."""
-        order = self._order()
+        """Start an epoch: draw the base seed (as PyTorch) and advance the epoch counter; the order
+        is drawn with the first batch, and batches come lazily."""
+        random.int64_seed(self.generator)  # PyTorch's per-epoch base seed (for worker processes; unused here)
         self.epoch += 1
-        return self._batches(order)
+        return self._batches(self.epoch - 1)
 
-    def _batches(self, order: np.ndarray) -> Iterator[Any]:
-        bs = self.batch_size
-        stop = len(order) - len(order) % bs if self.drop_last else len(order)
+    def _batches(self, epoch: int) -> Iterator[Any]:
+        order, shuffler = self._order(epoch)
+        bs, n = self.batch_size, len(order)
+        stop = n - n % bs if self.drop_last else n
         ds = self.dataset
         fast = (
             self.collate_fn is None
@@ -238,10 +262,17 @@ class DataLoader:
         collate = self.collate_fn or default_collate
         for start in range(0, stop, bs):
             idx = order[start : start + bs]
+            if shuffler is not None and start + bs > n:  # the short last batch: PyTorch's sampler runs out here
+                random.randperm(n, generator=shuffler)
+                shuffler = None
             if fast:
                 yield ds._batch(idx)
             else:
                 yield collate([ds[int(i)] for i in idx])
+        if shuffler is not None:
+            # PyTorch's RandomSampler, asked for an index after its n, draws one more randperm(n) (and
+            # yields none of it): this keeps a shared generator in step with PyTorch's.
+            random.randperm(n, generator=shuffler)
 
     def __repr__(self) -> str:
         return (

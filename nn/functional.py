@@ -65,15 +65,21 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
-    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (training only)."""
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (training only).
+
+    As PyTorch: ``noise = bernoulli_(1 - p) / (1 - p)`` in the input's dtype, then ``input * noise``,
+    so with the same seed the mask is PyTorch's where PyTorch uses its own bernoulli kernel (AMD
+    CPUs, builds without MKL). On Intel CPUs PyTorch's MKL build draws the mask from an MKL stream
+    seeded by one 32-bit word: there the masks (and the generator's state after) differ.
+    """
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, got {p}")
-    if not training or p == 0:
+    if not training or p == 0 or input.numel() == 0:
         return input
     if p == 1:
         return input * 0
-    keep = default_generator().random(input.shape) >= p
-    return input * (keep / (1 - p)).astype(input.dtype)
+    noise = Tensor._make(np.empty(input.shape, input.dtype)).bernoulli_(1 - p, generator=default_generator)
+    return input * (noise / (1 - p))
 
 
 def batch_norm(

@@ -1,16 +1,19 @@
-"""Weight initialization, in place, with PyTorch's formulas and names.
+"""Weight initialization, in place, with PyTorch's formulas, names and random numbers.
 
-Random draws come from autograd's generator, so ``autograd.manual_seed(n)`` makes a model's
-initial weights reproducible.
+Each function draws exactly as ``torch.nn.init``'s (``tensor.uniform_``/``tensor.normal_`` with the
+same bounds, computed with the same float operations), so after ``autograd.manual_seed(n)`` a
+model gets the weights PyTorch gives it after ``torch.manual_seed(n)``. Every random function takes
+``generator=`` (default: autograd's default generator).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
-from autograd import Tensor, default_generator, no_grad
+from autograd import Generator, Tensor, no_grad
 
 _GAINS = {
     "linear": 1.0,
@@ -45,25 +48,23 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
-def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """Fill with samples from U(a, b) (``tensor.uniform_(a, b)``, not recorded by autograd)."""
     with no_grad():
-        tensor.copy_(values.astype(tensor.dtype, copy=False))
-    return tensor
+        return tensor.uniform_(a, b, generator=generator)
 
 
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    """Fill with samples from U(a, b)."""
-    return _fill(tensor, default_generator().uniform(a, b, tensor.shape))
-
-
-def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    """Fill with samples from N(mean, std^2)."""
-    return _fill(tensor, default_generator().normal(mean, std, tensor.shape))
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """Fill with samples from N(mean, std^2) (``tensor.normal_(mean, std)``, not recorded by autograd)."""
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
-    return _fill(tensor, np.full(tensor.shape, val))
+    with no_grad():
+        tensor.copy_(np.full(tensor.shape, val, dtype=tensor.dtype))
+    return tensor
 
 
 def zeros_(tensor: Tensor) -> Tensor:
@@ -76,17 +77,22 @@ def ones_(tensor: Tensor) -> Tensor:
     return constant_(tensor, 1.0)
 
 
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
-    """Glorot uniform: U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out))."""
+# The bounds below are computed in PyTorch's order of float operations (sqrt(3) * std rather
+# than sqrt(6 / ...)): the last bit of a bound changes the numbers drawn.
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """Glorot uniform: U(-b, b) with b = sqrt(3) * gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform_(tensor, -bound, bound)
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    bound = math.sqrt(3.0) * std
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
 def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float:
@@ -97,22 +103,46 @@ def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> floa
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:
-    """He uniform: U(-b, b) with b = gain * sqrt(3 / fan)."""
+def _is_empty(tensor: Tensor) -> bool:
+    if 0 in tensor.shape:  # (PyTorch's kaiming functions skip these with this warning, drawing nothing)
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
+
+
+def kaiming_uniform_(
+    tensor: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Generator | None = None,
+) -> Tensor:
+    """He uniform: U(-b, b) with b = sqrt(3) * gain / sqrt(fan)."""
+    if _is_empty(tensor):
+        return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:
+def kaiming_normal_(
+    tensor: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Generator | None = None,
+) -> Tensor:
     """He normal: N(0, std^2) with std = gain / sqrt(fan)."""
-    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
+    if _is_empty(tensor):
+        return tensor
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
 def default_layer_init_(weight: Tensor, bias: Tensor | None) -> None:
-    """PyTorch's default for Linear and Conv layers: kaiming_uniform_(a=sqrt(5)) and
-    bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for both."""
+    """PyTorch's default for Linear and Conv layers, in its order: the weight first,
+    ``kaiming_uniform_(weight, a=sqrt(5))`` (that is U(-1/sqrt(fan_in), 1/sqrt(fan_in))), then the
+    bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in counted from the weight."""
     kaiming_uniform_(weight, a=math.sqrt(5))
     if bias is not None:
         fan_in, _ = _calculate_fan_in_and_fan_out(weight)
-        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
         uniform_(bias, -bound, bound)
