@@ -1,4 +1,4 @@
-"""Grad modes: ``no_grad``, ``enable_grad``, ``set_grad_enabled`` and ``detect_anomaly``.
+"""Grad modes: ``no_grad``, ``enable_grad``, ``set_grad_enabled``, ``inference_mode`` and ``detect_anomaly``.
 
 Each is a context manager and a decorator, and the state is thread-local, as in PyTorch:
 turning gradients off in one thread does not affect another.
@@ -177,3 +177,34 @@ class detect_anomaly(_Mode):
 
     def __init__(self, mode: bool = True) -> None:
         super().__init__(mode)
+
+
+class inference_mode(_Mode):
+    """Like ``no_grad``, for pure inference: nothing inside is recorded, and tensors made inside
+    have ``requires_grad=False``. ``inference_mode(False)`` does nothing. A context manager and a
+    decorator (``@inference_mode`` or ``@inference_mode()``), as in PyTorch.
+
+    (PyTorch also marks those tensors as "inference tensors" that autograd later refuses; dagrad
+    does not, so here it behaves exactly as ``no_grad``.)
+    """
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode):  # used bare, @inference_mode: decorate the function
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__(not mode)
+        self.enabled = bool(mode)
+
+    def __enter__(self) -> None:
+        if self.enabled:  # inference_mode(False) leaves the current mode alone
+            super().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            super().__exit__(*exc)
+
+    def __call__(self, fn: F) -> F:
+        """Use as a decorator (``inference_mode(False)`` leaves ``fn`` as it is)."""
+        return super().__call__(fn) if self.enabled else fn

@@ -6,6 +6,8 @@ compositions of them, so their gradients (and higher derivatives) come from the 
 
 from __future__ import annotations
 
+import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -26,12 +28,16 @@ from autograd import (
     tanh,
     where,
 )
+from autograd.function import Op
 from autograd.ops import activation as ops_act
+from autograd.ops import dual
+from autograd.ops.special import erf, expm1, log1p
 
 __all__ = [
-    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "conv2d",
-    "conv_transpose2d", "cross_entropy", "dropout", "leaky_relu", "linear", "log_softmax", "max_pool2d",
-    "mse_loss", "nll_loss", "pad", "relu", "sigmoid", "softmax", "tanh",
+    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "conv2d", "conv_transpose2d", "cross_entropy", "dropout", "dropout2d", "elu", "embedding", "gelu", "hardtanh",
+    "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss",
+    "normalize", "one_hot", "pad", "relu", "relu6", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
 ]  # fmt: skip
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -361,3 +367,349 @@ def binary_cross_entropy_with_logits(
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------- more activations
+
+
+def _maybe_inplace(input: Tensor, inplace: bool, fn: Any) -> Tensor:
+    """``fn(input)``, or with ``inplace=True`` the same values written into ``input``'s memory
+    (recorded for backward, as PyTorch's in-place activations are)."""
+    if not inplace:
+        return fn(input)
+    return input._inplace(lambda: fn(input.detach())._data, fn, keeps_input=True)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit: x * Phi(x), Phi the standard normal CDF.
+
+    ``approximate='none'``: 0.5 x (1 + erf(x / sqrt(2))); ``'tanh'``: 0.5 x (1 + tanh(sqrt(2/pi)
+    (x + 0.044715 x^3))), the approximation of the original paper (GPT-2 uses it).
+    """
+    if approximate == "none":
+        return input * 0.5 * (1 + erf(input * (1 / math.sqrt(2))))
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
+        return input * 0.5 * (1 + tanh(inner))
+    raise ValueError(f"gelu: approximate argument must be either none or tanh, got {approximate!r}")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    return _maybe_inplace(input, inplace, lambda x: x * sigmoid(x))
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(beta x)) / beta, a smooth relu; where beta x > threshold, x itself (as PyTorch).
+
+    The exponent is clamped at the threshold first, so the unused branch never overflows
+    (an inf there would turn the gradient into NaN).
+    """
+    z = input * beta
+    smooth = log1p(z.clamp(max=threshold).exp()) / beta
+    return where(z._data > threshold, input, smooth)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else alpha (e^x - 1) (e^x - 1 by expm1, exact near 0)."""
+
+    def elu_of(x: Tensor) -> Tensor:
+        negative = expm1(x.clamp(max=0)) * alpha  # (clamped: e^x of a large x would overflow, unused)
+        return where(x._data > 0, x, negative)
+
+    return _maybe_inplace(input, inplace, elu_of)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """Clamp to [min_val, max_val]; the gradient is 1 strictly inside, 0 elsewhere (as PyTorch)."""
+    if max_val < min_val:
+        raise ValueError(f"hardtanh: max_val ({max_val}) must not be below min_val ({min_val})")
+
+    def hardtanh_of(x: Tensor) -> Tensor:
+        inside = (x._data > min_val) & (x._data < max_val)
+        return where(inside, x, x.detach().clamp(min_val, max_val))
+
+    return _maybe_inplace(input, inplace, hardtanh_of)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6): ``hardtanh(x, 0, 6)``."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(||x||_p, eps) along ``dim`` (each row a unit vector, by default).
+
+    A zero vector stays zero, with a zero gradient (its norm's gradient is masked, not NaN).
+    """
+    total = (input.abs() ** p).sum(dim, keepdim=True)
+    positive = total._data > 0
+    norm = where(positive, where(positive, total, 1.0) ** (1.0 / p), 0.0)
+    return input / norm.clamp(min=eps)
+
+
+# ---------------------------------------------------------------- embeddings and layer norm
+
+
+def _check_indices(input: Any, fn: str) -> np.ndarray:
+    indices = _data_of(input)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(
+            f"{fn}: expected indices of an integer dtype (Long, Int), got {indices.dtype}; convert them with .long()"
+        )
+    return indices
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Look up rows of ``weight`` (num_embeddings, embedding_dim) by the integer ``input`` (*),
+    giving (*, embedding_dim).
+
+    ``padding_idx``: that row gets no gradient. ``max_norm``: the rows looked up are first
+    rescaled in place to norm at most ``max_norm`` (``norm_type``-norm), as PyTorch does.
+    ``scale_grad_by_freq``: each row's gradient is divided by how often it occurs in ``input``.
+    """
+    indices = _check_indices(input, "embedding")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {weight.shape}")
+    rows = weight.shape[0]
+    if indices.size and (indices.min() < -rows or indices.max() >= rows):
+        bad = indices[(indices < -rows) | (indices >= rows)].flat[0]
+        raise IndexError(f"index out of range in self: embedding index {int(bad)} with {rows} rows in the weight")
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise ValueError(f"embedding: padding_idx must be within num_embeddings ({rows}), got {padding_idx}")
+        padding_idx = padding_idx % rows
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients are not supported by dagrad; use sparse=False")
+    if max_norm is not None:
+        _embedding_renorm_(weight, indices, max_norm, norm_type)
+    looked_up = weight[indices]
+    if padding_idx is not None:  # the padding row's value, but no gradient to it
+        looked_up = where((indices != padding_idx)[..., None], looked_up, looked_up.detach())
+    if scale_grad_by_freq:
+        counts = np.bincount((indices % rows).reshape(-1), minlength=rows)[indices % rows]
+        scale = (1.0 / counts).astype(weight.dtype)[..., None]
+        frozen = looked_up.detach()
+        looked_up = frozen + (looked_up - frozen) * scale  # the same values; the gradient scaled
+    return looked_up
+
+
+def _embedding_renorm_(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """Rescale (in place, unrecorded) each looked-up row whose norm exceeds ``max_norm``."""
+    rows = np.unique(indices % weight.shape[0])
+    with no_grad():
+        values = weight._data[rows]
+        norms = (np.abs(values) ** norm_type).sum(1) ** (1.0 / norm_type)
+        scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(weight.dtype)
+        new = weight._data.copy()
+        new[rows] = values * scale[:, None]
+        weight.copy_(new)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Integer class indices (*) -> int64 one-hot vectors (*, num_classes); ``num_classes=-1``
+    means max + 1."""
+    indices = _data_of(tensor)
+    if indices.dtype != np.int64:
+        raise TypeError(
+            f"one_hot is only applicable to index tensor of type LongTensor (int64), got {indices.dtype}; use .long()"
+        )
+    if num_classes == -1:
+        if indices.size == 0:
+            raise RuntimeError("one_hot: Can not infer total number of classes from empty tensor.")
+        num_classes = int(indices.max()) + 1
+    if indices.size and indices.min() < 0:
+        raise RuntimeError("one_hot: Class values must be non-negative.")
+    if indices.size and indices.max() >= num_classes:
+        raise RuntimeError(
+            f"one_hot: Class values must be smaller than num_classes (got {int(indices.max())} with "
+            f"num_classes={num_classes})."
+        )
+    return Tensor(np.arange(num_classes) == indices[..., None]).long()
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | tuple[int, ...] | list[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize over the last dimensions (``normalized_shape``) of each sample:
+    y = (x - mean) / sqrt(var + eps) * weight + bias, var biased; weight and bias have shape
+    ``normalized_shape``. Shapes: x (*, *normalized_shape) -> y, the same."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not shape or tuple(input.shape[input.ndim - len(shape) :]) != shape or input.ndim < len(shape):
+        raise ValueError(
+            f"layer_norm: Given normalized_shape={list(shape)}, expected input with shape [*, "
+            f"{', '.join(map(str, shape))}], but got input of size {list(input.shape)}"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise ValueError(f"layer_norm: {name} must have shape {shape} (normalized_shape), got {tuple(t.shape)}")
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    mean = input.mean(dims, keepdim=True)
+    centered = input - mean
+    var = (centered * centered).mean(dims, keepdim=True)
+    y = centered / (var + eps).sqrt()
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+# ---------------------------------------------------------------- channel dropout
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels: each (sample, channel) map of an (N, C, H, W) input with probability
+    ``p``, scaling the rest by 1/(1-p) (training only).
+
+    As PyTorch: a 3-D input is read as (N, C, L) (with PyTorch's warning), and the mask,
+    shape (N, C, 1, 1), is drawn as PyTorch draws it (``bernoulli_(1 - p)``), so with the same
+    seed the same channels drop (on the CPUs where ``F.dropout``'s masks agree too).
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
+            "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will "
+            "change in a future release to interpret the input as one without a batch dimension, i.e. shape "
+            "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    elif input.ndim != 4:
+        raise ValueError(f"dropout2d: expected a 4-D (N, C, H, W) input, got shape {input.shape}")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    if p == 1:
+        scaled_noise = np.zeros((), input.dtype)
+    else:
+        noise = Tensor._make(np.empty(input.shape[:2] + (1,) * (input.ndim - 2), input.dtype))
+        noise.bernoulli_(1 - p, generator=default_generator)
+        scaled_noise = noise._data / np.asarray(1 - p, input.dtype)
+    return _maybe_inplace(input, inplace, lambda x: x * Tensor._make(scaled_noise))
+
+
+# ---------------------------------------------------------------- more losses
+
+
+def _check_same_shape(input: Tensor, target: Tensor, fn: str) -> None:
+    if input.shape != target.shape:
+        raise ValueError(
+            f"{fn}: input of shape {input.shape} and target of shape {target.shape} differ; "
+            "reshape one of them (silent broadcasting would compute the wrong loss)"
+        )
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean absolute error |input - target|; the shapes must match."""
+    _check_reduction(reduction)
+    _check_same_shape(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Huber-like loss: 0.5 d^2 / beta where d = |input - target| < beta, else d - 0.5 beta."""
+    _check_reduction(reduction)
+    _check_same_shape(input, target, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+    d = (input - target).abs()
+    if beta == 0:
+        return _reduce(d, reduction)
+    return _reduce(where(d._data < beta, d * d * (0.5 / beta), d - 0.5 * beta), reduction)
+
+
+def _clamp_min(x: Any, low: float) -> Any:
+    """max(x, low) for a Tensor or a numpy array."""
+    return x.clamp(min=low) if isinstance(x, Tensor) else np.maximum(x, low)
+
+
+_BCE_EPSILON = float(np.float32(1e-12))  # PyTorch's bound is 1e-12 as a float32, 9.99999996e-13
+
+
+class _BinaryCrossEntropy(Op):
+    """loss = -(y log x + (1 - y) log(1 - x)), each log clamped at -100 (PyTorch's), elementwise.
+
+    Shapes: x (*) probabilities, y (*) targets -> (*)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x._data), -100)
+            log_1mx = np.maximum(np.log1p(-x._data), -100)
+        return -(y._data * log_x + (1 - y._data) * log_1mx)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d/dx = (x - y) / (x (1 - x)), the denominator kept >= 1e-12 (PyTorch's); d/dy = log(1 - x) - log(x)
+        x, y = ctx.saved_tensors
+        grad_x = grad * (x - y) / _clamp_min(x * (1 - x), _BCE_EPSILON)
+        grad_y = None
+        if ctx.needs_input_grad[1]:
+            grad_y = grad * (_clamp_min(dual.log(1 - x), -100) - _clamp_min(dual.log(x), -100))
+        return grad_x, grad_y
+
+
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
+) -> Tensor:
+    """Binary cross-entropy of probabilities ``input`` in [0, 1] against ``target`` (same shape).
+
+    Each log is clamped at -100, as in PyTorch, so a probability of exactly 0 or 1 gives a
+    finite loss. For logits use ``binary_cross_entropy_with_logits`` (stabler).
+    """
+    _check_reduction(reduction)
+    if input.shape != target.shape:
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) is "
+            "deprecated. Please ensure they have the same size."
+        )
+    if ((input._data < 0) | (input._data > 1)).any():
+        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 (apply sigmoid)")
+    target = target if target.dtype == input.dtype else target.to(input.dtype)
+    loss = _BinaryCrossEntropy.apply(input, target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence, pointwise target * (log target - input), ``input`` being
+    log-probabilities (``log_target``: target is too, pointwise e^target (target - input)).
+
+    ``reduction='batchmean'`` divides the sum by the batch size (the true KL divergence);
+    ``'mean'`` divides by the number of elements (PyTorch warns about it, and so does this).
+    """
+    if reduction not in _REDUCTIONS + ("batchmean",):
+        raise ValueError(
+            f"kl_div: {reduction!r} is not a valid value for reduction ('mean', 'batchmean', 'sum', 'none')"
+        )
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support size."
+            "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+            "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+            stacklevel=2,
+        )
+    if log_target:
+        pointwise = target.exp() * (target - input)
+    else:
+        positive = _data_of(target) > 0
+        target_log_target = target * where(positive, target, 1.0).log()  # 0 where target is 0 (xlogy)
+        pointwise = target_log_target - target * input
+    if reduction == "batchmean":
+        return pointwise.sum() / input.shape[0] if input.ndim else pointwise.sum()
+    return _reduce(pointwise, reduction)

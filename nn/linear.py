@@ -1,4 +1,4 @@
-"""Fully connected layers: ``Linear`` and ``Flatten`` (the step from a volume to a vector)."""
+"""Fully connected layers: ``Linear``, and ``Flatten``/``Unflatten`` (between volumes and vectors)."""
 
 from __future__ import annotations
 
@@ -56,3 +56,27 @@ class Flatten(Module):
     def extra_repr(self) -> str:
         """The arguments shown inside this layer\'s repr, as in PyTorch."""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size`` (the inverse of ``Flatten``):
+    ``Unflatten(1, (C, H, W))`` turns (N, C*H*W) into (N, C, H, W)."""
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...] | list[int]) -> None:
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)) or not all(isinstance(s, int) for s in unflattened_size):
+            raise TypeError(
+                f"unflattened_size must be a tuple of ints, but found type {type(unflattened_size).__name__}"
+            )
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(..., prod(unflattened_size), ...) -> (..., *unflattened_size, ...)."""
+        dim = self.dim + x.ndim if self.dim < 0 else self.dim
+        if not 0 <= dim < x.ndim:
+            raise IndexError(f"Unflatten: dim {self.dim} is out of range for an input of shape {x.shape}")
+        return x.reshape(*x.shape[:dim], *self.unflattened_size, *x.shape[dim + 1 :])
+
+    def extra_repr(self) -> str:
+        """The arguments shown inside this layer\'s repr, as in PyTorch."""
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -1,4 +1,5 @@
-"""Loss modules: ``CrossEntropyLoss``, ``NLLLoss``, ``MSELoss``, ``BCEWithLogitsLoss``."""
+"""Loss modules: ``CrossEntropyLoss``, ``NLLLoss``, ``MSELoss``, ``BCEWithLogitsLoss``, ``L1Loss``,
+``SmoothL1Loss``, ``BCELoss``, ``KLDivLoss``."""
 
 from __future__ import annotations
 
@@ -65,3 +66,56 @@ class BCEWithLogitsLoss(Module):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """The loss of logits ``input`` for 0/1 ``target``."""
         return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+
+
+class L1Loss(Module):
+    """Mean absolute error between same-shaped input and target."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        F._check_reduction(reduction)
+        self.reduction = reduction
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The absolute error of ``input`` against ``target``."""
+        return F.l1_loss(input, target, self.reduction)
+
+
+class SmoothL1Loss(Module):
+    """Squared error below ``beta``, absolute error above it (robust to outliers)."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__()
+        F._check_reduction(reduction)
+        self.reduction, self.beta = reduction, beta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The smooth L1 error of ``input`` against ``target``."""
+        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+
+
+class BCELoss(Module):
+    """Binary cross-entropy of probabilities (after a sigmoid); logs clamped at -100."""
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
+        super().__init__()
+        F._check_reduction(reduction)
+        self.register_buffer("weight", weight)
+        self.reduction = reduction
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The loss of probabilities ``input`` for 0/1 ``target``."""
+        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
+class KLDivLoss(Module):
+    """KL divergence of ``target`` from the distribution whose log-probabilities are ``input``
+    (use ``reduction='batchmean'`` for the mathematical KL divergence)."""
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__()
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The divergence for log-probabilities ``input``."""
+        return F.kl_div(input, target, self.reduction, self.log_target)

@@ -310,6 +310,17 @@ class Module:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at dotted path ``target`` (``"encoder.layers.0"``); ``""`` is this module."""
+        module = self
+        for item in target.split(".") if target else ():
+            if item not in module._modules:
+                raise AttributeError(f"{type(module).__name__} has no attribute `{item}` (looking up {target!r})")
+            module = module._modules[item]
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return module
+
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every submodule and then on this module (post-order, PyTorch's order); returns self."""
         for child in self.children():
@@ -572,3 +583,104 @@ class Identity(Module):
     def forward(self, x: Any) -> Any:
         """Return ``x``."""
         return x
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered (keys in insertion order)."""
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._modules
+
+    def keys(self) -> Iterable[str]:
+        """The names."""
+        return self._modules.keys()
+
+    def values(self) -> Iterable[Module]:
+        """The modules."""
+        return self._modules.values()
+
+    def items(self) -> Iterable[tuple[str, Module]]:
+        """(name, module) pairs."""
+        return self._modules.items()
+
+    def pop(self, key: str) -> Module:
+        """Remove ``key`` and return its module."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        """Remove every module."""
+        self._modules.clear()
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add (or replace) modules from a mapping or from (name, module) pairs."""
+        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        for pair in pairs:
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ValueError(f"ModuleDict.update needs (name, module) pairs, got {pair!r}")
+            self[pair[0]] = pair[1]
+
+
+class ParameterList(Module):
+    """A list of parameters registered under ``'0'``, ``'1'``, ... (use it instead of a plain
+    list, whose parameters the optimizer and ``state_dict`` would not see)."""
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        for value in values or ():
+            self.append(value)
+
+    def __getitem__(self, index: int) -> Parameter:
+        if isinstance(index, slice):
+            return ParameterList(list(self._parameters.values())[index])
+        return list(self._parameters.values())[index]
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        key = list(self._parameters)[index]
+        self._parameters[key] = value if isinstance(value, Parameter) else Parameter(value)
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Parameter]:
+        return iter(self._parameters.values())
+
+    def append(self, value: Any) -> ParameterList:
+        """Add a parameter at the end (a Tensor or array is wrapped in a Parameter)."""
+        self.register_parameter(str(len(self)), value if isinstance(value, Parameter) else Parameter(value))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Add several parameters at the end."""
+        for value in values:
+            self.append(value)
+        return self
+
+    def __repr__(self) -> str:
+        # one line per parameter, its dtype and size, laid out as PyTorch's (autograd.float32 for torch.float32)
+        lines = [
+            f"    ({i}): Parameter containing: [autograd.{p.dtype} of size {'x'.join(map(str, p.shape))}]\n"
+            for i, p in enumerate(self)
+        ]
+        return "ParameterList(\n" + "".join(lines) + ")"

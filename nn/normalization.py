@@ -1,4 +1,4 @@
-"""Batch normalization and dropout layers (their behaviour depends on train/eval mode)."""
+"""Normalization and dropout layers: BatchNorm and Dropout (which depend on train/eval mode), LayerNorm."""
 
 from __future__ import annotations
 
@@ -107,3 +107,58 @@ class Dropout(Module):
     def extra_repr(self) -> str:
         """The arguments shown inside this layer\'s repr, as in PyTorch."""
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Module):
+    """Zero whole channels with probability ``p`` during training (scaling the rest by 1/(1-p)).
+
+    Shapes: (N, C, H, W) -> the same; one draw per (sample, channel).
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply channel dropout in training mode, identity in eval mode."""
+        return F.dropout2d(x, self.p, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        """The arguments shown inside this layer\'s repr, as in PyTorch."""
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class LayerNorm(Module):
+    """Normalize each sample over its last dimensions ``normalized_shape`` (no batch statistics,
+    so train and eval behave alike): y = (x - mean) / sqrt(var + eps) * weight + bias.
+
+    ``weight`` (ones) and ``bias`` (zeros) have shape ``normalized_shape``; nothing is drawn.
+    """
+
+    def __init__(self, normalized_shape: int | tuple[int, ...] | list[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, dtype: Any = np.float32) -> None:  # fmt: skip
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(shape, dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(shape, dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Normalize the last ``len(normalized_shape)`` dimensions."""
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        """The arguments shown inside this layer\'s repr, as in PyTorch."""
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+            f"bias={self.bias is not None}"
+        )
