@@ -193,6 +193,14 @@ def _describe(head: bytes) -> str:
     return f"a file starting with bytes {head[:16].hex(' ')}"
 
 
+_PICKLE_ADVICE = (
+    ". dagrad never unpickles a file, since a pickle can run any code when it is loaded. To bring "
+    "PyTorch weights over, write them as safetensors in PyTorch: "
+    "safetensors.torch.save_file(model.state_dict(), 'model.safetensors') (for a file torch.save wrote: "
+    "torch.load it in PyTorch first), then load that file here"
+)
+
+
 def _check_header(path: Path) -> None:
     """Check the header length, the JSON header and the data size before safetensors parses the file.
 
@@ -209,9 +217,10 @@ def _check_header(path: Path) -> None:
         if size == 8:
             raise CheckpointError(f"{path}: truncated checkpoint: the file ends right after the 8-byte header length")
         if head[8:9] != b"{":
+            advice = _PICKLE_ADVICE if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80" else ""
             raise CheckpointError(
                 f"{path}: not a safetensors checkpoint: expected an 8-byte length then a JSON header, "
-                f"found {_describe(head)}"
+                f"found {_describe(head)}{advice}"
             )
         n = int.from_bytes(head[:8], "little")
         if 8 + n > size:
