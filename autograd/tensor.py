@@ -27,12 +27,31 @@ bool_ = np.bool_
 _DTYPE_NAMES = {"float": float32, "double": float64, "long": int64, "int": int32, "bool": bool_, "half": float16}
 
 
+_default_float = [np.dtype(np.float32)]  # the default dtype of factories and Python floats (a list: settable)
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype of floating-point factories (``zeros``, ``rand``...) and of Python floats: float32
+    unless ``set_default_dtype`` changed it, as PyTorch."""
+    return _default_float[0]
+
+
+def set_default_dtype(d: Any) -> None:
+    """Make ``d`` (a floating-point dtype: ``autograd.float64``...) the default float dtype."""
+    dtype = as_dtype(d)
+    if dtype.kind != "f":
+        raise TypeError("only floating-point types are supported as the default type")
+    _default_float[0] = dtype
+
+
 def as_dtype(dtype: Any) -> np.dtype:
-    """Accept ``autograd.float32``, ``np.float32``, ``'float32'`` or ``float`` as a dtype."""
+    """Accept ``autograd.float32``, ``np.float32``, ``'float32'`` or ``float`` as a dtype.
+
+    Python's ``float`` means float64 and ``int`` int64, as in PyTorch (``dtype=float``)."""
     if dtype is bool:
         return np.dtype(np.bool_)
     if dtype is float:
-        return np.dtype(np.float32)
+        return np.dtype(np.float64)
     if dtype is int:
         return np.dtype(np.int64)
     if isinstance(dtype, str) and dtype in _DTYPE_NAMES:
@@ -107,8 +126,8 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
         arr = np.array(data)
     else:
         arr = np.array(data)
-        if arr.dtype == np.float64:  # Python floats: the default dtype is float32, as PyTorch
-            arr = arr.astype(np.float32)
+        if arr.dtype == np.float64:  # Python floats: the default dtype (float32), as PyTorch
+            arr = arr.astype(_default_float[0])
         elif arr.dtype.kind == "i":
             arr = arr.astype(np.int64)
     if arr.dtype.kind not in "biufc":
@@ -142,8 +161,8 @@ def lift(x: Any, y: Any) -> tuple[Tensor, Tensor]:
         return _promote_for(y, x), _constant(y, x.dtype)
     if isinstance(y, Tensor):
         return _constant(x, y.dtype), _promote_for(x, y)
-    if any(isinstance(v, (float, np.floating)) for v in (x, y)):  # int and float numbers: float32
-        floats = np.dtype(np.float32)
+    if any(isinstance(v, (float, np.floating)) for v in (x, y)):  # int and float numbers: the default
+        floats = _default_float[0]
         return _constant(x, floats), _constant(y, floats)
     return _constant(x, None), _constant(y, None)
 
@@ -169,7 +188,7 @@ def _promote_pair(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
 def _promote_for(number: Any, t: Tensor) -> Tensor:
     """An integer or bool tensor meeting a Python float becomes float32 (PyTorch's promotion)."""
     if isinstance(number, (float, np.floating)) and t.dtype.kind in "iub":
-        return t.to(np.float32)
+        return t.to(_default_float[0])
     return t
 
 
@@ -180,7 +199,7 @@ def _constant(value: Any, like: np.dtype | None) -> Tensor:
         if like is None:
             return Tensor._make(_to_array(value))
         if isinstance(value, (float, np.floating)) and like.kind not in "fc":
-            return Tensor._make(np.array(value, dtype=np.float32))
+            return Tensor._make(np.array(value, dtype=_default_float[0]))
         if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and like.kind == "b":
             return Tensor._make(np.array(value, dtype=np.int64))
         return Tensor._make(np.array(value, dtype=like))
@@ -437,7 +456,7 @@ class Tensor:
         extra = []
         if self._data.size == 0:
             extra.append(f"size={self.shape}")
-        if self.dtype not in (np.float32, np.int64, np.bool_):
+        if self.dtype not in (_default_float[0], np.int64, np.bool_):
             extra.append(f"dtype=autograd.{self.dtype}")
         if self.grad_fn is not None:
             extra.append(f"grad_fn={self.grad_fn!r}")
@@ -953,12 +972,16 @@ class Tensor:
         """Log-softmax along ``dim``."""
         return ops_act.log_softmax(self, dim)
 
-    def sum(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
-        """Sum over ``dim`` (all dimensions when None)."""
+    def sum(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False, **aliases: Any) -> Tensor:
+        """Sum over ``dim`` (all dimensions when None); ``axis=``/``keepdims=`` are accepted too."""
+        if aliases:
+            dim, keepdim = ops_reduce.reduce_args("sum", dim, keepdim, aliases)
         return ops_reduce.sum(self, dim, keepdim)
 
-    def mean(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
-        """Mean over ``dim`` (all dimensions when None)."""
+    def mean(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False, **aliases: Any) -> Tensor:
+        """Mean over ``dim`` (all dimensions when None); ``axis=``/``keepdims=`` are accepted too."""
+        if aliases:
+            dim, keepdim = ops_reduce.reduce_args("mean", dim, keepdim, aliases)
         return ops_reduce.mean(self, dim, keepdim)
 
     def var(
@@ -982,19 +1005,19 @@ class Tensor:
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the largest value (flattened when ``dim`` is None)."""
-        return _arg(np.argmax, self, dim, keepdim)
+        return ops_reduce.argmax(self, dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the smallest value (flattened when ``dim`` is None)."""
-        return _arg(np.argmin, self, dim, keepdim)
+        return ops_reduce.argmin(self, dim, keepdim)
 
-    def all(self) -> Tensor:
-        """True when every element is non-zero."""
-        return Tensor._make(np.asarray(self._data.all()))
+    def all(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
+        """True where every element (over ``dim``) is non-zero."""
+        return ops_reduce.all(self, dim, keepdim)
 
-    def any(self) -> Tensor:
-        """True when some element is non-zero."""
-        return Tensor._make(np.asarray(self._data.any()))
+    def any(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
+        """True where some element (over ``dim``) is non-zero."""
+        return ops_reduce.any(self, dim, keepdim)
 
     def reshape(self, *shape: int) -> Tensor:
         """Same elements, new shape (-1 infers one dimension)."""
@@ -1077,6 +1100,335 @@ class Tensor:
         """A tensor with row-major memory (this one, when it already is)."""
         return self if self._data.flags.c_contiguous else self.clone()
 
+    # ------------------------------------------------------------ dtypes
+    def half(self) -> Tensor:
+        """Convert to float16."""
+        return self.to(np.float16)
+
+    def int(self) -> Tensor:
+        """Convert to int32 (PyTorch's ``torch.int``)."""
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        """Convert to bool (non-zero is True)."""
+        return self.to(np.bool_)
+
+    def is_floating_point(self) -> bool:
+        """True for float16/float32/float64 tensors."""
+        return self.dtype.kind == "f"
+
+    def type(self, dtype: Any = None) -> Any:
+        """With no argument, PyTorch's type name (``'torch.FloatTensor'``); else convert to ``dtype``
+        (a dtype or such a name)."""
+        if dtype is None:
+            return "torch." + _TYPE_NAMES[self.dtype.name]
+        if isinstance(dtype, str) and dtype.split(".")[-1] in _TYPE_NAMES.values():
+            name = dtype.split(".")[-1]
+            dtype = next(d for d, n in _TYPE_NAMES.items() if n == name)
+        return self.to(dtype)
+
+    # ------------------------------------------------------------ more elementwise math
+    def sin(self) -> Tensor:
+        """Elementwise sine."""
+        return ops_pointwise.sin(self)
+
+    def cos(self) -> Tensor:
+        """Elementwise cosine."""
+        return ops_pointwise.cos(self)
+
+    def tan(self) -> Tensor:
+        """Elementwise tangent."""
+        return ops_pointwise.tan(self)
+
+    def asin(self) -> Tensor:
+        """Elementwise arcsine."""
+        return ops_pointwise.asin(self)
+
+    def acos(self) -> Tensor:
+        """Elementwise arccosine."""
+        return ops_pointwise.acos(self)
+
+    def atan(self) -> Tensor:
+        """Elementwise arctangent."""
+        return ops_pointwise.atan(self)
+
+    def atan2(self, other: Any) -> Tensor:
+        """Elementwise ``atan2(self, other)``."""
+        return ops_pointwise.atan2(self, other)
+
+    def sinh(self) -> Tensor:
+        """Elementwise hyperbolic sine."""
+        return ops_pointwise.sinh(self)
+
+    def cosh(self) -> Tensor:
+        """Elementwise hyperbolic cosine."""
+        return ops_pointwise.cosh(self)
+
+    def exp2(self) -> Tensor:
+        """Elementwise 2^x."""
+        return ops_pointwise.exp2(self)
+
+    def expm1(self) -> Tensor:
+        """Elementwise e^x - 1."""
+        return ops_pointwise.expm1(self)
+
+    def log2(self) -> Tensor:
+        """Elementwise base-2 logarithm."""
+        return ops_pointwise.log2(self)
+
+    def log10(self) -> Tensor:
+        """Elementwise base-10 logarithm."""
+        return ops_pointwise.log10(self)
+
+    def log1p(self) -> Tensor:
+        """Elementwise ln(1 + x)."""
+        return ops_pointwise.log1p(self)
+
+    def floor(self) -> Tensor:
+        """Round down."""
+        return ops_pointwise.floor(self)
+
+    def ceil(self) -> Tensor:
+        """Round up."""
+        return ops_pointwise.ceil(self)
+
+    def round(self, *, decimals: int = 0) -> Tensor:
+        """Round half to even, to ``decimals`` places."""
+        return ops_pointwise.round(self, decimals=decimals)
+
+    def trunc(self) -> Tensor:
+        """Round toward zero."""
+        return ops_pointwise.trunc(self)
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by sign."""
+        return ops_pointwise.sign(self)
+
+    def rsqrt(self) -> Tensor:
+        """Elementwise 1 / sqrt(x)."""
+        return ops_pointwise.rsqrt(self)
+
+    def square(self) -> Tensor:
+        """Elementwise x^2."""
+        return ops_pointwise.square(self)
+
+    def reciprocal(self) -> Tensor:
+        """Elementwise 1 / x."""
+        return ops_pointwise.reciprocal(self)
+
+    def _unary_(self, fn: Callable[[Tensor], Tensor]) -> Tensor:
+        """An elementwise op in place: the values of ``fn`` written into this tensor (recorded)."""
+        return self._inplace(lambda: fn(Tensor._make(self._data))._data, fn, keeps_input=True)
+
+    def sin_(self) -> Tensor:
+        """In-place ``sin``."""
+        return self._unary_(ops_pointwise.sin)
+
+    def cos_(self) -> Tensor:
+        """In-place ``cos``."""
+        return self._unary_(ops_pointwise.cos)
+
+    def exp_(self) -> Tensor:
+        """In-place ``exp``."""
+        return self._unary_(ops_pointwise.exp)
+
+    def log_(self) -> Tensor:
+        """In-place ``log``."""
+        return self._unary_(ops_pointwise.log)
+
+    def sqrt_(self) -> Tensor:
+        """In-place ``sqrt``."""
+        return self._unary_(ops_pointwise.sqrt)
+
+    def abs_(self) -> Tensor:
+        """In-place ``abs``."""
+        return self._unary_(ops_pointwise.abs)
+
+    def floor_(self) -> Tensor:
+        """In-place ``floor``."""
+        return self._unary_(ops_pointwise.floor)
+
+    def ceil_(self) -> Tensor:
+        """In-place ``ceil``."""
+        return self._unary_(ops_pointwise.ceil)
+
+    def round_(self) -> Tensor:
+        """In-place ``round``."""
+        return self._unary_(ops_pointwise.round)
+
+    def trunc_(self) -> Tensor:
+        """In-place ``trunc``."""
+        return self._unary_(ops_pointwise.trunc)
+
+    def sign_(self) -> Tensor:
+        """In-place ``sign``."""
+        return self._unary_(ops_pointwise.sign)
+
+    def square_(self) -> Tensor:
+        """In-place ``square``."""
+        return self._unary_(ops_pointwise.square)
+
+    def reciprocal_(self) -> Tensor:
+        """In-place ``reciprocal``."""
+        return self._unary_(ops_pointwise.reciprocal)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        """In-place ``self **= exponent``."""
+        return self._inplace(
+            lambda: ops_arith.pow(Tensor._make(self._data), exponent)._data,
+            lambda old, e: ops_arith.pow(old, e),
+            (exponent,),
+            keeps_input=True,
+        )
+
+    # ------------------------------------------------------------ more reductions
+    def std(
+        self,
+        dim: int | tuple[int, ...] | None = None,
+        unbiased: bool = True,
+        keepdim: bool = False,
+        *,
+        correction: int | None = None,
+    ) -> Tensor:
+        """Standard deviation over ``dim``, unbiased by default."""
+        return ops_reduce.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        """Product of all elements, or over ``dim``."""
+        return ops_reduce.prod(self, dim, keepdim, dtype=dtype)
+
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """Running sum along ``dim``."""
+        return ops_reduce.cumsum(self, dim, dtype=dtype)
+
+    def norm(self, p: float | str = "fro", dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
+        """The vector p-norm over ``dim`` (2 by default)."""
+        return ops_reduce.norm(self, p, dim, keepdim)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        """``(values, indices)`` sorted along ``dim``."""
+        return ops_reduce.sort(self, dim, descending, stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        """The indices that sort along ``dim``."""
+        return ops_reduce.argsort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        """``(values, indices)`` of the k largest (or smallest) along ``dim``."""
+        return ops_reduce.topk(self, k, dim, largest, sorted)
+
+    def count_nonzero(self, dim: int | tuple[int, ...] | None = None) -> Tensor:
+        """How many elements are non-zero."""
+        return ops_reduce.count_nonzero(self, dim)
+
+    def isnan(self) -> Tensor:
+        """True where NaN."""
+        return ops_reduce.isnan(self)
+
+    def isinf(self) -> Tensor:
+        """True where +-inf."""
+        return ops_reduce.isinf(self)
+
+    def isfinite(self) -> Tensor:
+        """True where finite."""
+        return ops_reduce.isfinite(self)
+
+    def allclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        """True when all elements are close to ``other``'s."""
+        return ops_reduce.allclose(self, other, rtol, atol, equal_nan)
+
+    def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+        """True where close to ``other``."""
+        return ops_reduce.isclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other: Tensor) -> bool:
+        """True when the same shape and values."""
+        return ops_reduce.equal(self, other)
+
+    # ------------------------------------------------------------ more shape ops
+    def t(self) -> Tensor:
+        """The transpose of a matrix (a vector or 0-d tensor as it is)."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return ops_shape.transpose(self, 0, -1) if self.ndim == 2 else ops_shape.Reshape.apply(self, self.shape)
+
+    def mm(self, other: Tensor) -> Tensor:
+        """Matrix product of two matrices."""
+        return ops_linalg.mm(self, other)
+
+    def bmm(self, other: Tensor) -> Tensor:
+        """Batched matrix product."""
+        return ops_linalg.bmm(self, other)
+
+    def nelement(self) -> int:
+        """Number of elements (``numel``)."""
+        return self.numel()
+
+    def flip(self, *dims: Any) -> Tensor:
+        """Reverse along ``dims``."""
+        return ops_shape.flip(self, dims[0] if len(dims) == 1 else dims)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        """Shift with wrap-around along ``dims``."""
+        return ops_shape.roll(self, shifts, dims)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """Lower triangle."""
+        return ops_shape.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """Upper triangle."""
+        return ops_shape.triu(self, diagonal)
+
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        """Pick along ``dim`` at ``index``."""
+        return ops_index.gather(self, dim, index)
+
+    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        """A copy with ``src`` added at ``index`` along ``dim``."""
+        return ops_index.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        """The slices at ``index`` along ``dim``."""
+        return ops_index.index_select(self, dim, index)
+
+    def repeat(self, *sizes: int) -> Tensor:
+        """Tile along every dimension."""
+        return ops_shape.repeat(self, *sizes)
+
+    def tile(self, *dims: Any) -> Tensor:
+        """Tile (a shorter ``dims`` repeats the last dimensions)."""
+        return ops_shape.tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """Split into ``chunks`` pieces."""
+        return ops_shape.chunk(self, chunks, dim)
+
+    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        """Split into pieces of ``split_size`` (or the listed sizes)."""
+        return ops_shape.split(self, split_size, dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """The slices along ``dim``."""
+        return ops_shape.unbind(self, dim)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """The slice ``start:start+length`` along ``dim``."""
+        return ops_shape.narrow(self, dim, start, length)
+
+
+_TYPE_NAMES = {
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "float16": "HalfTensor",
+    "int64": "LongTensor",
+    "int32": "IntTensor",
+    "int16": "ShortTensor",
+    "int8": "CharTensor",
+    "uint8": "ByteTensor",
+    "bool": "BoolTensor",
+}
+
 
 def _wrap(result: Any) -> Tensor:
     """A numpy result as a Tensor (numpy turns 0-d results into scalars; undo that)."""
@@ -1114,13 +1466,6 @@ def _values(value: Any) -> Any:
     return value._data if isinstance(value, Tensor) else value
 
 
-def _arg(fn: Callable, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
-    if dim is None:  # the index into the flattened tensor; keepdim keeps every dimension as 1
-        index = np.asarray(fn(x._data))
-        return Tensor._make(index.reshape((1,) * x.ndim) if keepdim else index)
-    return Tensor._make(np.asarray(fn(x._data, axis=dim, keepdims=keepdim)))
-
-
 # ------------------------------------------------------------------ factories
 # (the random factories, rand, randn, randint, ..., live in autograd/random.py and are imported below)
 
@@ -1140,12 +1485,12 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 def zeros(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros (float32 by default)."""
-    return _factory(np.zeros(_size(size), np.float32), dtype, requires_grad)
+    return _factory(np.zeros(_size(size), _default_float[0]), dtype, requires_grad)
 
 
 def ones(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones (float32 by default)."""
-    return _factory(np.ones(_size(size), np.float32), dtype, requires_grad)
+    return _factory(np.ones(_size(size), _default_float[0]), dtype, requires_grad)
 
 
 def full(size: Sequence[int], fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -1158,7 +1503,7 @@ def full(size: Sequence[int], fill_value: float, dtype: Any = None, requires_gra
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """The identity matrix, n x m."""
-    return _factory(np.eye(n, m, dtype=np.float32), dtype, requires_grad)
+    return _factory(np.eye(n, m, dtype=_default_float[0]), dtype, requires_grad)
 
 
 def arange(
@@ -1169,8 +1514,31 @@ def arange(
         start, end = 0, start
     data = np.arange(start, end, step)
     if data.dtype == np.float64:
-        data = data.astype(np.float32)
+        data = data.astype(_default_float[0])
     return _factory(data, dtype, requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` (both included)."""
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
+    data = np.linspace(_values(start), _values(end), int(steps))
+    return _factory(data.astype(_default_float[0]), dtype, requires_grad)
+
+
+def logspace(
+    start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """``steps`` values from ``base**start`` to ``base**end``, evenly spaced in the exponent."""
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise RuntimeError(f"logspace(): number of steps must be non-negative, got {steps}")
+    data = np.power(float(base), np.linspace(_values(start), _values(end), int(steps)))
+    return _factory(data.astype(_default_float[0]), dtype, requires_grad)
+
+
+def empty(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor whose values are whatever the memory held (fill it before reading), as PyTorch."""
+    return _factory(np.empty(_size(size), _default_float[0]), dtype, requires_grad)
 
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:

@@ -17,6 +17,8 @@ def normalize_index(index: Any) -> Any:
         return tuple(normalize_index(i) for i in index)
     if isinstance(index, Tensor):
         return index._data
+    if isinstance(index, range):  # x[range(3)]: the positions as an array
+        return np.arange(index.start, index.stop, index.step)
     if isinstance(index, list):  # (an empty list selects nothing: integer positions, not floats)
         return np.asarray([i._data if isinstance(i, Tensor) else i for i in index], dtype=None if index else np.int64)
     return index
@@ -110,3 +112,92 @@ class IndexScatter(Op):
 def index(x: Tensor, index: Any) -> Tensor:
     """``x[index]`` with numpy semantics; the gradient scatters back, repeats accumulate."""
     return Index.apply(x, normalize_index(index))
+
+
+# ---------------------------------------------------------------- gather, scatter_add, index_select
+
+
+def _along(index: np.ndarray, dim: int) -> tuple:
+    """The full index tuple that picks ``index[i...]`` along ``dim`` at every other position i."""
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[dim] = index
+    return tuple(grid)
+
+
+class Gather(Op):
+    """y[i][j][k] = x[i][index[i][j][k]][k] (for dim = 1). Shapes: x (*), index (*) of ints -> y (index's)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.dim, ctx.index, ctx.shape = dim, index, x.shape
+        return x._data[_along(index, dim)]
+
+    @staticmethod
+    def backward(ctx, grad):
+        # each picked element sends its gradient back to where it came from (repeats add up)
+        zeros = np.zeros(ctx.shape, dual.data(grad).dtype)
+        zeros = Tensor._make(zeros) if isinstance(grad, Tensor) else zeros
+        return dual.apply(ScatterAdd, (zeros, grad), ctx.dim, ctx.index), None, None
+
+
+class ScatterAdd(Op):
+    """y = x with y[i][index[i][j][k]][k] += src[i][j][k] (for dim = 1).
+
+    Shapes: x (*), src and index (one shape, at most x's along every dimension) -> y (x's)."""
+
+    @staticmethod
+    def forward(ctx, x, src, dim, index):
+        ctx.dim, ctx.index = dim, index
+        out = x._data.copy()
+        np.add.at(out, _along(index, dim), src._data)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = 1; dy/dsrc = the gradient at the positions each src element went to
+        x_needs, src_needs = ctx.needs_input_grad[:2]
+        src_grad = dual.apply(Gather, (grad,), ctx.dim, ctx.index) if src_needs else None
+        return (grad if x_needs else None), src_grad, None, None
+
+
+def _check_index(fn: str, x: Tensor, dim: int, index: Any) -> tuple[int, np.ndarray]:
+    from autograd.ops.reduce import normalize_dims
+
+    index = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if index.dtype != np.int64:
+        raise RuntimeError(f"{fn}(): Expected dtype int64 for index, got {index.dtype}")
+    if index.ndim != x.ndim and not (index.ndim <= 1 and x.ndim <= 1):
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as input tensor ({fn})")
+    (d,) = normalize_dims(dim, x.ndim) or (0,)
+    if index.size and (index.min() < 0 or index.max() >= (x.shape[d] if x.ndim else 1)):
+        raise RuntimeError(f"{fn}(): index out of bounds for dimension {dim} with size {x.shape[d] if x.ndim else 1}")
+    return d, index
+
+
+def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """Pick one element of ``x`` along ``dim`` for every entry of the int64 ``index``."""
+    d, index = _check_index("gather", x, dim, index)
+    return Gather.apply(x, d, index)
+
+
+def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of ``x`` with each ``src`` element added at its ``index`` along ``dim``."""
+    d, index = _check_index("scatter_add", x, dim, index)
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not {type(src).__name__}")
+    if src.shape != index.shape:
+        raise RuntimeError(f"scatter_add(): dagrad needs src of the index's shape {index.shape}, got {src.shape}")
+    if src.dtype != x.dtype:
+        raise RuntimeError(f"scatter_add(): Expected self.dtype to be equal to src.dtype ({x.dtype} vs {src.dtype})")
+    return ScatterAdd.apply(x, src, d, index)
+
+
+def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The slices of ``x`` at the positions ``index`` (1-d, int64) along ``dim``."""
+    from autograd.ops.reduce import normalize_dims
+
+    positions = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if positions.ndim > 1 or positions.dtype.kind not in "iu":
+        raise RuntimeError("index_select(): Index is supposed to be a vector of integers")
+    (d,) = normalize_dims(dim, x.ndim) or (0,)
+    return Index.apply(x, (slice(None),) * d + (positions.reshape(-1),))

@@ -82,3 +82,29 @@ def check_matmul(x: Tensor, w: Tensor) -> None:
             np.broadcast_shapes(x.shape[:-2], w.shape[:-2])
         except ValueError:
             raise ValueError(f"matmul batch dimensions of {x.shape} and {w.shape} do not broadcast") from None
+
+
+def mm(x: Tensor, w: Tensor) -> Tensor:
+    """The product of two matrices: (n, m) @ (m, p) -> (n, p); no broadcasting."""
+    if x.ndim != 2 or w.ndim != 2:
+        raise RuntimeError(f"mm(): both arguments must be matrices, got shapes {x.shape} and {w.shape}")
+    return MatMul.apply(x, w)
+
+
+def bmm(x: Tensor, w: Tensor) -> Tensor:
+    """A batch of matrix products: (b, n, m) @ (b, m, p) -> (b, n, p); no broadcasting."""
+    if x.ndim != 3 or w.ndim != 3:
+        raise RuntimeError(
+            f"bmm(): batch1 must be a 3D tensor and batch2 must be a 3D tensor, got {x.shape}, {w.shape}"
+        )
+    if x.shape[0] != w.shape[0]:
+        raise RuntimeError(f"bmm(): batch1 and batch2 must have the same batch size, got {x.shape[0]} and {w.shape[0]}")
+    return MatMul.apply(x, w)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)`` (input broadcasts to the product's shape)."""
+    product = mm(mat1, mat2)
+    if alpha != 1:
+        product = product * alpha
+    return product + (input if beta == 1 else input * beta)

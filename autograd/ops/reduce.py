@@ -258,13 +258,17 @@ class MaxResult(NamedTuple):
     indices: Tensor
 
 
-def sum(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
-    """Sum of elements over ``dim`` (all when None)."""
+def sum(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False, **aliases: Any) -> Tensor:
+    """Sum of elements over ``dim`` (all when None); ``axis=``/``keepdims=`` are accepted too."""
+    if aliases:
+        dim, keepdim = reduce_args("sum", dim, keepdim, aliases)
     return Sum.apply(x, normalize_dims(_all_if_empty(dim), x.ndim), keepdim)
 
 
-def mean(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
-    """Mean over ``dim`` (all when None)."""
+def mean(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False, **aliases: Any) -> Tensor:
+    """Mean over ``dim`` (all when None); ``axis=``/``keepdims=`` are accepted too."""
+    if aliases:
+        dim, keepdim = reduce_args("mean", dim, keepdim, aliases)
     if x.dtype.kind not in "fc":
         raise TypeError(f"mean() needs a floating-point tensor, got {x.dtype}; use x.float()")
     return Mean.apply(x, normalize_dims(_all_if_empty(dim), x.ndim), keepdim)
@@ -316,3 +320,277 @@ def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 
         return minimum(x, dim)
     return _extreme(x, dim, keepdim, False)
+
+
+# ---------------------------------------------------------------- more reductions
+
+
+def reduce_args(name: str, dim: Any, keepdim: bool, kwargs: dict) -> tuple[Any, bool]:
+    """PyTorch's numpy-style aliases ``axis=`` (for ``dim``) and ``keepdims=``; ``out=`` refused."""
+    if "out" in kwargs:
+        raise TypeError(f"{name}(): dagrad does not support out=...; assign the result instead: y = x.{name}(...)")
+    unknown = set(kwargs) - {"axis", "keepdims"}
+    if unknown:
+        raise TypeError(f"{name}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    if "axis" in kwargs:
+        if dim is not None:
+            raise TypeError(f"{name}() got both dim and its alias axis; pass one")
+        dim = kwargs["axis"]
+    if "keepdims" in kwargs:
+        keepdim = kwargs["keepdims"]
+    return dim, bool(keepdim)
+
+
+def std(
+    x: Tensor,
+    dim: int | tuple[int, ...] | None = None,
+    unbiased: bool = True,
+    keepdim: bool = False,
+    *,
+    correction: int | None = None,
+) -> Tensor:
+    """Standard deviation over ``dim``: ``sqrt(var(...))``, unbiased (n - 1) by default."""
+    if x.dtype.kind not in "fc":
+        raise TypeError(f"std() needs a floating-point tensor, got {x.dtype}; use x.float()")
+    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+class Prod(Op):
+    """y = product of x over one dimension ``dim`` (None: all elements, flattened).
+
+    Shapes: x (*) -> y (* without dim, or 1 with keepdim)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        a = x._data if dim is not None else x._data.reshape(-1)
+        d = 0 if dim is None else dim
+        ctx.save_for_backward(x)
+        ctx.dim, ctx.keepdim, ctx.flat = d, keepdim, dim is None
+        dtype = np.int64 if a.dtype.kind in "biu" else None
+        return np.asarray(np.prod(a, axis=d, keepdims=keepdim and dim is not None, dtype=dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx_i = product of the other elements (computed without dividing: exact at zeros)
+        (x,) = ctx.saved_tensors
+        d = ctx.dim
+        xf = x.reshape(-1) if ctx.flat else x
+        if not ctx.keepdim or ctx.flat:
+            grad = dual.unsqueeze(grad.reshape(()) if ctx.flat else grad, d)
+        if isinstance(xf, Tensor):  # create_graph: the product divided by x_i, differentiable
+            if (xf._data == 0).any():
+                raise RuntimeError("dagrad computes the double backward of prod() only for inputs without zeros")
+            g = grad * xf.prod(d, keepdim=True) / xf
+        else:  # the products of the elements before and after each one (exclusive cumulative products)
+            ones = np.ones(xf.shape[:d] + (1,) + xf.shape[d + 1 :], xf.dtype)
+            before = np.cumprod(np.concatenate([ones, np.delete(xf, -1, d)], d), d)
+            after = np.flip(np.cumprod(np.flip(np.concatenate([np.delete(xf, 0, d), ones], d), d), d), d)
+            g = grad * before * after
+        return (g.reshape(x.shape) if ctx.flat else g), None, None
+
+
+def prod(x: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Product of all elements, or over one dimension ``dim``. Integers multiply in int64."""
+    if dtype is not None:
+        x = x.to(dtype)
+    d = None if dim is None else normalize_dims(dim, x.ndim)
+    if d is not None and len(d) != 1:
+        raise TypeError(f"prod() takes one dim (an int), got {dim!r}")
+    return Prod.apply(x, None if d is None else d[0], keepdim)
+
+
+class Cumsum(Op):
+    """y_i = x_0 + ... + x_i along ``dim``. Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim, ctx.dtype = dim, x.dtype
+        dtype = np.int64 if x.dtype.kind in "biu" else None
+        return np.cumsum(x._data, axis=dim, dtype=dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dL/dx_j = sum over i >= j of g_i: a cumulative sum of the gradient from the end
+        d = ctx.dim
+        if isinstance(grad, Tensor):
+            return grad.flip(d).cumsum(d).flip(d), None
+        return np.flip(np.cumsum(np.flip(grad, d), d), d), None
+
+
+def cumsum(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running sum along ``dim`` (integers and booleans sum in int64)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    (d,) = normalize_dims(dim, x.ndim) or (0,)
+    if x.ndim == 0:
+        return x * 1
+    return Cumsum.apply(x, d)
+
+
+class Norm2(Op):
+    """y = sqrt(sum of x^2) over ``dims`` (the Euclidean norm). Shapes: x (*) -> y (* reduced)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        y = np.sqrt(np.sum(x._data * x._data, axis=dims, keepdims=True))
+        ctx.save_for_backward(x, y)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return y if keepdim else np.squeeze(y, axis=dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx_i = x_i / y (0 where y == 0, as PyTorch)
+        x, y = ctx.saved_tensors
+        if not ctx.keepdim:
+            grad = grad.reshape(_kept_shape(x.shape, ctx.dims))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = grad * (x / y)
+        return dual.keep(g, np.broadcast_to(dual.data(y) != 0, x.shape)), None, None
+
+
+def norm(x: Tensor, p: float | str = "fro", dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
+    """The vector p-norm over ``dim`` (all elements when None): p = 2 or 'fro' (default), 1, inf,
+    -inf, 0 (the count of non-zeros) or any other number, (sum |x|^p)^(1/p)."""
+    if x.dtype.kind not in "fc":
+        raise TypeError(f"norm(): input dtype should be floating point, but got {x.dtype}; use x.float()")
+    dims = normalize_dims(_all_if_empty(dim), x.ndim)
+    if p == "fro" or p == 2:
+        return Norm2.apply(x, dims, keepdim)
+    if isinstance(p, str):
+        raise ValueError(f"norm(): p must be a number or 'fro', got {p!r}")
+    if p == math.inf or p == -math.inf:
+        return Amax.apply(x.abs(), dims, keepdim, p > 0)
+    if p == 0:
+        return (x != 0).to(x.dtype).sum(dims, keepdim)
+    if p == 1:
+        return x.abs().sum(dims, keepdim)
+    return (x.abs() ** p).sum(dims, keepdim) ** (1.0 / p)
+
+
+class SortResult(NamedTuple):
+    """``(values, indices)`` as returned by ``sort`` and ``topk``, like PyTorch's."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The indices that sort ``x`` along ``dim`` (ties keep their order)."""
+    if x.ndim == 0:
+        normalize_dims(dim, 0)
+        return Tensor._make(np.array(0))
+    (d,) = normalize_dims(dim, x.ndim)
+    a = x._data
+    if descending:  # the largest first (ties in their original order): a stable sort of the negated order
+        order = np.argsort(np.flip(a, d), axis=d, kind="stable")
+        order = np.flip(x.shape[d] - 1 - order, d)
+    else:
+        order = np.argsort(a, axis=d, kind="stable")
+    return Tensor._make(order.astype(np.int64))
+
+
+def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> SortResult:
+    """Values sorted along ``dim`` and their original indices; gradients go back to the positions."""
+    from autograd.ops.indexing import gather
+
+    indices = argsort(x, dim, descending, stable)
+    if x.ndim == 0:
+        return SortResult(x * 1, indices)
+    return SortResult(gather(x, dim, indices), indices)
+
+
+def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> SortResult:
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices, largest first."""
+    from autograd.ops.indexing import gather
+
+    (d,) = normalize_dims(dim, x.ndim) or (0,)
+    n = x.shape[d] if x.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"selected index k out of range: k={k} for dimension {dim} of size {n}")
+    if x.ndim == 0:
+        return SortResult(x * 1, Tensor._make(np.array(0)))
+    indices = argsort(x, d, descending=largest)._data
+    indices = Tensor._make(np.ascontiguousarray(np.take(indices, range(k), axis=d)))
+    return SortResult(gather(x, d, indices), indices)
+
+
+def all(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
+    """True where every element (over ``dim``) is non-zero."""
+    if dim is None:
+        return Tensor._make(np.asarray(x._data.all()))
+    return Tensor._make(np.asarray(x._data.all(axis=normalize_dims(dim, x.ndim), keepdims=keepdim)))
+
+
+def any(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
+    """True where some element (over ``dim``) is non-zero."""
+    if dim is None:
+        return Tensor._make(np.asarray(x._data.any()))
+    return Tensor._make(np.asarray(x._data.any(axis=normalize_dims(dim, x.ndim), keepdims=keepdim)))
+
+
+def count_nonzero(x: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
+    """How many elements (over ``dim``) are non-zero, as int64."""
+    dims = normalize_dims(dim, x.ndim)
+    return Tensor._make(np.asarray(np.count_nonzero(x._data, axis=dims), dtype=np.int64))
+
+
+def _checked_pair(fn: str, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(x, Tensor) or not isinstance(y, Tensor):
+        bad = "input" if not isinstance(x, Tensor) else "other"
+        value = x if bad == "input" else y
+        raise TypeError(f"{fn}(): argument '{bad}' must be Tensor, not {type(value).__name__}")
+    return x._data, y._data
+
+
+def isclose(x: Tensor, y: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """Elementwise ``|x - y| <= atol + rtol * |y|`` (a boolean tensor)."""
+    a, b = _checked_pair("isclose", x, y)
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"{a.dtype} did not match {b.dtype}: isclose() needs two tensors of one dtype")
+    return Tensor._make(np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
+def allclose(x: Tensor, y: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """True when every element pair is close: ``|x - y| <= atol + rtol * |y|``."""
+    return bool(isclose(x, y, rtol, atol, equal_nan)._data.all())
+
+
+def equal(x: Tensor, y: Tensor) -> bool:
+    """True when both tensors have the same shape and the same values."""
+    a, b = _checked_pair("equal", x, y)
+    return a.shape == b.shape and bool((a == b).all())
+
+
+def isnan(x: Tensor) -> Tensor:
+    """True where an element is NaN."""
+    return Tensor._make(np.isnan(x._data) if x.dtype.kind == "f" else np.zeros(x.shape, bool))
+
+
+def isinf(x: Tensor) -> Tensor:
+    """True where an element is +inf or -inf."""
+    return Tensor._make(np.isinf(x._data) if x.dtype.kind == "f" else np.zeros(x.shape, bool))
+
+
+def isfinite(x: Tensor) -> Tensor:
+    """True where an element is neither NaN nor infinite."""
+    return Tensor._make(np.isfinite(x._data) if x.dtype.kind == "f" else np.ones(x.shape, bool))
+
+
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the largest value (into the flattened tensor when ``dim`` is None)."""
+    return _arg(np.argmax, x, dim, keepdim)
+
+
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest value (into the flattened tensor when ``dim`` is None)."""
+    return _arg(np.argmin, x, dim, keepdim)
+
+
+def _arg(fn: Any, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
+    if dim is None:  # the index into the flattened tensor; keepdim keeps every dimension as 1
+        index = np.asarray(fn(x._data))
+        return Tensor._make(index.reshape((1,) * x.ndim) if keepdim else index)
+    (d,) = normalize_dims(dim, x.ndim) or (0,)
+    if x.ndim == 0:
+        return Tensor._make(np.array(0))
+    return Tensor._make(np.asarray(fn(x._data, axis=d, keepdims=keepdim)))

@@ -342,3 +342,173 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         if t.shape != tensors[0].shape:
             raise ValueError(f"stack(): tensor {i} has shape {t.shape} but tensor 0 has shape {tensors[0].shape}")
     return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+# ---------------------------------------------------------------- flip, roll, triangles, repeat, split
+
+
+class Flip(Op):
+    """y = x with the order of its elements reversed along ``dims``. Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.flip(x._data, dims).copy()  # (a copy, as PyTorch's flip)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # reversing is its own inverse
+        return (grad.flip(ctx.dims) if isinstance(grad, Tensor) else np.flip(grad, ctx.dims)), None
+
+
+class Roll(Op):
+    """y = x shifted by ``shifts`` along ``dims``, wrapping around. Shapes: x (*) -> y (*)."""
+
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return np.roll(x._data, shifts, dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # rolling back by -shifts is the inverse
+        back = tuple(-s for s in ctx.shifts)
+        return (grad.roll(back, ctx.dims) if isinstance(grad, Tensor) else np.roll(grad, back, ctx.dims)), None, None
+
+
+class Triangle(Op):
+    """y = x with the elements outside a triangle of the last two dimensions set to 0
+    (``tril``: on and below diagonal ``k``; ``triu``: on and above). Shapes: x (*, n, m) -> y."""
+
+    @staticmethod
+    def forward(ctx, x, k, lower):
+        n, m = x.shape[-2:]
+        ctx.mask = np.tri(n, m, k, dtype=bool) if lower else ~np.tri(n, m, k - 1, dtype=bool)
+        return np.where(ctx.mask, x._data, np.zeros((), x.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dy/dx = 1 inside the triangle, 0 outside
+        return dual.keep(grad, ctx.mask), None, None
+
+
+class Repeat(Op):
+    """y = x tiled ``reps[i]`` times along each dimension i (x gets leading size-1 dimensions
+    first when reps is longer). Shapes: x (n_0, ...) -> y (reps_0 n_0, ...)."""
+
+    @staticmethod
+    def forward(ctx, x, reps):
+        ctx.shape = x.shape
+        a = x._data.reshape((1,) * (len(reps) - x.ndim) + x.shape)
+        ctx.pairs = tuple(v for r, n in zip(reps, a.shape) for v in (r, n))  # (r_0, n_0, r_1, n_1, ...)
+        return np.tile(a, reps)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # every copy sends its gradient back to the original: sum over the copies
+        copies = tuple(range(0, len(ctx.pairs), 2))
+        return grad.reshape(ctx.pairs).sum(copies).reshape(ctx.shape), None
+
+
+class Tril(Triangle):
+    """y = the lower triangle of x (on and below diagonal k), zeros above."""
+
+
+class Triu(Triangle):
+    """y = the upper triangle of x (on and above diagonal k), zeros below."""
+
+
+def flip(x: Tensor, dims: int | Sequence[int]) -> Tensor:
+    """Reverse the order of the elements along ``dims`` (a copy)."""
+    dims = normalize_dims(dims if isinstance(dims, (tuple, list)) else (dims,), x.ndim)
+    return Flip.apply(x, dims)
+
+
+def roll(x: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
+    """Shift the elements by ``shifts`` along ``dims``, wrapping around (flattened when dims is None)."""
+    if dims is None:
+        return reshape(roll(flatten(x), shifts, 0), x.shape)
+    shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"roll(): shifts and dimensions must align. shifts: {len(shifts)}, dims: {len(dims)}")
+    dims = tuple(normalize_dims(d, x.ndim)[0] for d in dims)
+    return Roll.apply(x, tuple(int(s) for s in shifts), dims)
+
+
+def _triangle(x: Tensor, diagonal: int, lower: bool) -> Tensor:
+    if x.ndim < 2:
+        raise RuntimeError(f"{'tril' if lower else 'triu'}: input tensor must have at least 2 dimensions, got {x.ndim}")
+    return (Tril if lower else Triu).apply(x, int(diagonal), lower)
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dimensions (on and below ``diagonal``), zeros above."""
+    return _triangle(x, diagonal, True)
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dimensions (on and above ``diagonal``), zeros below."""
+    return _triangle(x, diagonal, False)
+
+
+def repeat(x: Tensor, *sizes: int) -> Tensor:
+    """Tile ``x`` ``sizes[i]`` times along dimension i: ``x.repeat(2, 1)`` stacks two copies."""
+    reps = _shape_arg(sizes)
+    if len(reps) < x.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor "
+            f"(repeat{reps} for shape {x.shape})"
+        )
+    return Repeat.apply(x, reps)
+
+
+def tile(x: Tensor, dims: Sequence[int]) -> Tensor:
+    """Like ``repeat``, but a shorter ``dims`` repeats the last dimensions (leading 1s are added)."""
+    reps = _shape_arg((dims,))
+    return Repeat.apply(x, (1,) * (x.ndim - len(reps)) + reps)
+
+
+def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The slice ``start:start + length`` along ``dim`` (a view)."""
+    (d,) = normalize_dims(dim, x.ndim)
+    n = x.shape[d]
+    if start < 0:
+        start += n
+    if not (0 <= start <= n and 0 <= length and start + length <= n):
+        raise IndexError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return x[(slice(None),) * d + (slice(start, start + length),)]
+
+
+def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the listed sizes."""
+    (d,) = normalize_dims(dim, x.ndim)
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at dimension "
+                f"{dim}), but got split_sizes={sizes}"
+            )
+    else:
+        size = int(split_size_or_sections)
+        if size <= 0 and n > 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+        sizes = [min(size, n - s) for s in range(0, n, size)] if n else [0]
+    starts = np.cumsum([0] + sizes[:-1])
+    return tuple(narrow(x, d, int(s), k) for s, k in zip(starts, sizes))
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into ``chunks`` pieces of ceil(n / chunks) along ``dim`` (fewer when they run out)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    (d,) = normalize_dims(dim, x.ndim)
+    return split(x, max(-(-x.shape[d] // chunks), 1), d)
+
+
+def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices along ``dim``, each without that dimension."""
+    (d,) = normalize_dims(dim, x.ndim)
+    return tuple(x[(slice(None),) * d + (i,)] for i in range(x.shape[d]))

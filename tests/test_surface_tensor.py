@@ -1,0 +1,260 @@
+"""The PyTorch surface that teaching code uses (issue 14): dtype names and conversions, the
+default dtype, elementwise math, reductions and comparisons, shape and indexing ops, factories.
+
+Each case is a program ``fn(L, *inputs)`` written once for both libraries (``L`` is ``autograd``
+or ``torch``); ``run`` gives its outputs (values and dtypes) and the inputs' gradients after a
+backward pass of a fixed weighting, and the ``oracle`` fixture gives PyTorch's. The
+differentiable cases are also checked against finite differences in float64 (``gradcheck``).
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import autograd as ag
+
+RNG = np.random.default_rng(14)
+UNIT = RNG.uniform(0.1, 0.9, (3, 4))  # inside the domain of asin, acos, log, ...
+WIDE = RNG.uniform(-2.4, 2.4, (3, 4))  # no .5 ties for the rounding functions
+INTS = np.array([[3, -1, 0, 7], [2, 5, -4, 1]], dtype=np.int64)
+MAT = RNG.standard_normal((3, 4))
+BATCH = RNG.standard_normal((2, 3, 4))
+
+
+def dtype_name(t):
+    return str(t.dtype).replace("torch.", "")
+
+
+def run(L, fn, *arrays):
+    """Outputs (values, dtypes) of ``fn(L, *inputs)`` and the gradients of sum(w * output)."""
+    xs = [L.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    out = fn(L, *xs)
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    result = {"values": [np.array(o.detach().numpy()) for o in outs], "dtypes": [dtype_name(o) for o in outs]}
+    loss = None
+    for o in outs:
+        if o.requires_grad:
+            w = np.cos(np.arange(o.numel()) + 1.0).reshape(tuple(o.shape)).astype(dtype_name(o))
+            term = (o * L.tensor(w)).sum()
+            loss = term if loss is None else loss + term
+    if loss is not None:
+        loss.backward()
+    result["grads"] = [None if x.grad is None else np.array(x.grad.numpy()) for x in xs]
+    return result
+
+
+def check(ours, theirs, rtol=1e-10, atol=1e-12):
+    assert ours["dtypes"] == list(theirs["dtypes"])
+    for a, b in zip(ours["values"], theirs["values"]):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    for a, b in zip(ours["grads"], theirs["grads"]):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+# name -> (program, inputs); differentiable float64 programs are gradchecked too
+UNARY = "sin cos tan asin acos atan sinh cosh exp2 expm1 log2 log10 log1p rsqrt square reciprocal".split()
+STEPS = "floor ceil round trunc sign".split()
+
+CASES = {f"{name}": (lambda L, x, name=name: getattr(L, name)(x), (UNIT,)) for name in UNARY}
+CASES.update({f"{name}_method": (lambda L, x, name=name: getattr(x * 0.9, name)(), (UNIT,)) for name in UNARY})
+CASES.update({f"{name}": (lambda L, x, name=name: getattr(L, name)(x), (WIDE,)) for name in STEPS})
+CASES.update({f"{name}_int": (lambda L, x, name=name: getattr(L, name)(x), (INTS,)) for name in UNARY + STEPS})
+CASES.update(
+    {
+        "sin_float32": (lambda L, x: L.sin(x), (UNIT.astype(np.float32),)),
+        "round_decimals": (lambda L, x: L.round(x * 10, decimals=1), (WIDE,)),
+        "atan2": (lambda L, y, x: L.atan2(y, x), (MAT, MAT[:1] + 0.3)),
+        "pow_method": (lambda L, x: x.pow(3), (MAT,)),
+        "std": (lambda L, x: x.std(), (MAT,)),
+        "std_dim": (lambda L, x: x.std(1, keepdim=True), (MAT,)),
+        "std_correction": (lambda L, x: L.std(x, 0, correction=0), (MAT,)),
+        "prod": (lambda L, x: x.prod(), (UNIT,)),
+        "prod_dim": (lambda L, x: L.prod(x, 1, keepdim=True), (MAT,)),
+        "prod_zero": (lambda L, x: (x * L.tensor([1.0, 0.0, 1.0, 1.0], dtype=L.float64)).prod(1), (MAT,)),
+        "prod_int": (lambda L, x: x.prod(0), (INTS,)),
+        "cumsum": (lambda L, x: x.cumsum(1), (MAT,)),
+        "cumsum_dim0": (lambda L, x: L.cumsum(x, dim=0), (BATCH,)),
+        "cumsum_int": (lambda L, x: x.cumsum(-1), (INTS,)),
+        "norm": (lambda L, x: x.norm(), (MAT,)),
+        "norm_dim": (lambda L, x: L.norm(x, 2, 1), (MAT,)),
+        "norm_1": (lambda L, x: x.norm(1, 0, keepdim=True), (MAT,)),
+        "norm_inf": (lambda L, x: x.norm(float("inf"), 1), (MAT,)),
+        "norm_3": (lambda L, x: x.norm(3), (MAT,)),
+        "norm_zero_row": (lambda L, x: (x * L.tensor([[0.0], [1.0], [1.0]], dtype=L.float64)).norm(dim=1), (MAT,)),
+        "sort": (lambda L, x: L.sort(x, 1), (MAT,)),
+        "sort_descending": (lambda L, x: x.sort(0, descending=True), (MAT,)),
+        "argsort": (lambda L, x: x.argsort(dim=1, descending=True), (MAT,)),
+        "topk": (lambda L, x: x.topk(2), (MAT,)),
+        "topk_smallest": (lambda L, x: L.topk(x, 2, dim=0, largest=False), (MAT,)),
+        "argmin": (lambda L, x: (L.argmin(x), x.argmin(1), x.argmax(0, keepdim=True)), (MAT,)),
+        "all_any": (lambda L, x: (L.all(x > 0, 1), (x > 0).any(0, keepdim=True), (x > 0).all()), (MAT,)),
+        "count_nonzero": (lambda L, x: (L.count_nonzero(x), x.count_nonzero(1)), (INTS,)),
+        "isnan_isinf": (lambda L, x: (L.isnan(x.log()), L.isinf(1 / (x * 0)), L.isfinite(x)), (MAT,)),
+        "isclose": (lambda L, x: L.isclose(x, x + 1e-6, rtol=0, atol=1e-5), (MAT,)),
+        "sum_axis": (lambda L, x: (x.sum(axis=1, keepdims=True), L.sum(x, axis=0), x.mean(axis=(0, 1))), (MAT,)),
+        "t": (lambda L, x: x.t() * 2, (MAT,)),
+        "mm": (lambda L, a, b: L.mm(a, b.t()), (MAT, MAT + 1)),
+        "bmm": (lambda L, a, b: a.bmm(b.transpose(1, 2)), (BATCH, BATCH * 2)),
+        "addmm": (lambda L, c, a, b: L.addmm(c, a, b, beta=0.5, alpha=2), (MAT[0, :3], MAT, MAT.T.copy())),
+        "roll": (lambda L, x: x.roll(1, 1), (MAT,)),
+        "roll_dims": (lambda L, x: L.roll(x, (1, -2), (0, 2)), (BATCH,)),
+        "roll_flat": (lambda L, x: x.roll(5), (MAT,)),
+        "flip": (lambda L, x: L.flip(x, (0, 2)), (BATCH,)),
+        "flip_method": (lambda L, x: x.flip(1), (MAT,)),
+        "tril": (lambda L, x: L.tril(x), (MAT,)),
+        "triu": (lambda L, x: x.triu(1), (BATCH,)),
+        "tril_negative": (lambda L, x: x.tril(-1), (MAT,)),
+        "gather": (lambda L, x: x.gather(1, L.tensor([[0, 0], [3, 1], [2, 2]])), (MAT,)),
+        "scatter_add": (
+            lambda L, x, s: L.scatter_add(x, 1, L.tensor([[0, 0], [3, 1], [2, 2]]), s),
+            (MAT, MAT[:, :2] * 3),
+        ),
+        "index_select": (lambda L, x: L.index_select(x, 1, L.tensor([3, 0, 3])), (MAT,)),
+        "repeat": (lambda L, x: x.repeat(2, 1, 3), (MAT,)),
+        "tile": (lambda L, x: L.tile(x, (2,)), (MAT,)),
+        "chunk": (lambda L, x: x.chunk(3, 1), (MAT,)),
+        "split": (lambda L, x: L.split(x, 3, dim=1), (MAT,)),
+        "split_sizes": (lambda L, x: x.split([1, 2], 0), (MAT,)),
+        "unbind": (lambda L, x: x.unbind(1), (MAT,)),
+        "narrow": (lambda L, x: L.narrow(x, 1, 1, 2), (MAT,)),
+        "range_index": (lambda L, x: x[range(0, 3, 2)], (MAT,)),
+    }
+)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_matches_torch(name, oracle):
+    fn, arrays = CASES[name]
+    rtol = 1e-5 if name.endswith("_int") or any(a.dtype == np.float32 for a in arrays) else 1e-10
+    check(run(ag, fn, *arrays), oracle(lambda torch, *a: run(torch, fn, *a), *arrays), rtol=rtol, atol=rtol * 1e-2)
+
+
+def differentiable(name):
+    """A case whose inputs are all float64 and whose program has an output that requires grad."""
+    fn, arrays = CASES[name]
+    if any(a.dtype != np.float64 for a in arrays):
+        return False
+    out = fn(ag, *[ag.tensor(a, requires_grad=True) for a in arrays])
+    return any(o.requires_grad for o in (out if isinstance(out, (tuple, list)) else [out]))
+
+
+DIFFERENTIABLE = sorted(filter(differentiable, CASES))
+
+
+@pytest.mark.parametrize("name", DIFFERENTIABLE)
+def test_gradcheck(name):
+    fn, arrays = CASES[name]
+    inputs = [ag.tensor(a, requires_grad=True) for a in arrays]
+
+    def program(*xs):
+        out = fn(ag, *xs)
+        outs = [o for o in (out if isinstance(out, (tuple, list)) else [out]) if o.requires_grad]
+        return tuple(outs)
+
+    assert ag.gradcheck(program, inputs)
+
+
+# ---------------------------------------------------------------- dtypes
+
+
+def test_dtype_names(oracle):
+    def program(L):
+        t = L.tensor([1.5, -2.0])
+        return {
+            "names": [dtype_name(L.zeros(1, dtype=d)) for d in (L.float, L.double, L.half, L.long, L.int, L.bool)],
+            "python": [dtype_name(L.zeros(1, dtype=d)) for d in (float, int, bool)],
+            "methods": [dtype_name(f()) for f in (t.float, t.double, t.half, t.long, t.int, t.bool)],
+            "values": [t.int().numpy(), t.bool().numpy(), t.long().numpy()],
+            "type": [t.type(), t.long().type(), t.bool().type(), dtype_name(t.type(L.float64))],
+            "floating": [t.is_floating_point(), t.long().is_floating_point()],
+        }
+
+    ours, theirs = program(ag), oracle(program)
+    for key in ("names", "python", "methods", "type", "floating"):
+        assert ours[key] == list(theirs[key]), key
+    for a, b in zip(ours["values"], theirs["values"]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_default_dtype(oracle):
+    def program(L):
+        before = dtype_name(L.tensor([0.5]))
+        L.set_default_dtype(L.float64)
+        try:
+            made = [L.tensor([0.5]), L.zeros(2), L.ones(1), L.arange(0, 1, 0.5), L.linspace(0, 1, 3)]
+            made += [L.tensor([1]) * 0.5, L.sin(L.tensor([1])), L.full((1,), 2.0), L.eye(2)]
+            during = [dtype_name(t) for t in made] + [str(L.get_default_dtype()).replace("torch.", "")]
+        finally:
+            L.set_default_dtype(L.float32)
+        return {"before": before, "during": during, "after": dtype_name(L.tensor([0.5]))}
+
+    ours, theirs = program(ag), oracle(program)
+    assert ours["before"] == theirs["before"] and ours["after"] == theirs["after"]
+    assert ours["during"] == list(theirs["during"])
+
+
+def test_default_dtype_must_be_floating():
+    with pytest.raises(TypeError, match="only floating-point types"):
+        ag.set_default_dtype(ag.int64)
+    assert ag.get_default_dtype() == np.float32
+
+
+def test_inplace_variants():
+    x = ag.tensor([0.3, 1.2], dtype=ag.float64, requires_grad=True)
+    y = x * 1
+    y.sin_()
+    y.square_()
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.sin([0.3, 1.2]) * np.cos([0.3, 1.2]))
+    t = ag.tensor([1.7, -0.2])
+    assert t.floor_() is t and t.tolist() == [1.0, -1.0]
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        ag.tensor([1, 2]).sin_()
+
+
+# ---------------------------------------------------------------- factories and protocols
+
+
+def test_factories(oracle):
+    def program(L):
+        out = [L.linspace(-1, 2, 7), L.logspace(0, 2, 5), L.logspace(0, 3, 4, base=2)]
+        out += [L.arange(0, 1, 0.1), L.arange(1, 2.5, 0.5), L.arange(-1, 1, 0.3), L.arange(0.5, 3)]
+        out += [L.tensor([L.tensor(1.5), L.tensor(2.0)]), L.tensor([[L.tensor(1), 2], [3, L.tensor(4)]])]
+        return [(t.numpy(), dtype_name(t)) for t in out] + [tuple(L.empty(2, 3).shape), dtype_name(L.empty(1))]
+
+    ours, theirs = program(ag), oracle(program)
+    for a, b in zip(ours[:-2], theirs[:-2]):
+        assert a[1] == b[1] and a[0].shape == b[0].shape
+        np.testing.assert_allclose(a[0], b[0], rtol=1e-6)
+    assert ours[-2:] == [tuple(theirs[-2]), theirs[-1]]
+
+
+def test_zero_dim_formatting():
+    t = ag.tensor(3.75)
+    assert "%d" % t == "3" and "%.2f" % t == "3.75" and f"{t:.1f}" == "3.8"  # noqa: UP031  (the % protocol)
+    assert ag.tensor([1, 2]).nelement() == 2
+
+
+def test_errors():
+    x = ag.tensor([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(TypeError, match="out="):
+        x.sum(0, out=x)
+    with pytest.raises(RuntimeError, match="matrices"):
+        ag.mm(x, x[0])
+    with pytest.raises(RuntimeError, match="3D"):
+        ag.bmm(x, x)
+    with pytest.raises(RuntimeError, match="int64"):
+        x.gather(0, ag.tensor([[0.0]]))
+    with pytest.raises(RuntimeError, match="k out of range"):
+        x.topk(3)
+    with pytest.raises(RuntimeError, match="sum exactly"):
+        x.split([1, 2])
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        ag.tril(x[0])
+    with pytest.raises(RuntimeError, match="<= 2 dimensions"):
+        ag.zeros(1, 2, 3).t()
+    assert math.isclose(x.norm().item(), math.sqrt(30), rel_tol=1e-6)
