@@ -61,6 +61,7 @@ from autograd.engine import backward, grad
 from autograd.grad_mode import (
     detect_anomaly,
     enable_grad,
+    inference_mode,
     is_anomaly_enabled,
     is_grad_enabled,
     no_grad,
@@ -158,6 +159,13 @@ from autograd.scalar import Scalar
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from autograd import functional, graph, random, workspace
 from autograd import autograd  # noqa: F401  (torch.autograd.Function in lecture code -> autograd.autograd.Function)
+from autograd.ops.special import erf
+from autograd.device import device  # (the class: it replaces the submodule's name here, as torch.device)
+from autograd.serialization import load, save
+from autograd import backends, cuda  # noqa: F401
+from autograd import _modules
+
+_modules.install()  # import autograd.nn as nn, import autograd.optim, from autograd.optim.lr_scheduler import StepLR
 
 clip = clamp
 
@@ -173,6 +181,13 @@ bool = bool_  # noqa: A001
 
 __all__ = [
     "abs",
+    "backends",
+    "cuda",
+    "device",
+    "erf",
+    "inference_mode",
+    "load",
+    "save",
     "acos",
     "adaptive_avg_pool2d",
     "add",
@@ -338,11 +353,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``autograd.nn``, ``autograd.optim`` and ``autograd.testing`` load on first use, so that
+    """``autograd.nn``, ``autograd.optim``, ``autograd.utils`` and ``autograd.testing`` load on first use, so that
     ``torch.nn.Conv2d`` ports as ``autograd.nn.Conv2d`` (the same objects as the ``nn``
     package's); ``testing`` needs hypothesis, a development dependency."""
-    if name in ("nn", "optim", "testing"):
-        module = importlib.import_module({"nn": "nn", "optim": "nn.optim", "testing": "autograd.testing"}[name])
+    if name in ("nn", "optim", "testing", "utils"):
+        modules = {"nn": "nn", "optim": "nn.optim", "testing": "autograd.testing", "utils": "autograd.utils"}
+        module = importlib.import_module(modules[name])
         globals()[name] = module
         return module
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")

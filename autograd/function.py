@@ -43,6 +43,24 @@ _FREED = (
 )
 
 
+class AccumulateGrad:
+    """The node that stores a leaf's gradient in ``.grad`` (what ``next_functions`` shows for a
+    leaf; in dagrad the leaf tensor itself is that node in the engine)."""
+
+    next_functions: tuple = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    @staticmethod
+    def name() -> str:
+        """PyTorch's name for this node."""
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
 class _SavedOutput:
     """Stands in ``saved`` for the op's own output: its values and version counter, not the
     Tensor itself (whose grad_fn is this node: keeping it would make a reference cycle)."""
@@ -136,6 +154,12 @@ class Function:
     def name(cls) -> str:
         """The node's display name, e.g. ``MulBackward``."""
         return cls.__name__ + "Backward"
+
+    @property
+    def next_functions(self) -> tuple:
+        """``((node, 0), ...)``, one per input, as PyTorch: the op that made the input, an
+        ``AccumulateGrad`` for a leaf that requires grad, ``None`` for an input needing no gradient."""
+        return tuple((AccumulateGrad(p) if isinstance(p, Tensor) else p, 0) for p in self._parents)
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"

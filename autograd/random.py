@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 
 from autograd.ops import inplace as ops_inplace
-from autograd.tensor import Tensor, as_dtype
+from autograd.tensor import Tensor, _on_cpu, as_dtype, get_default_dtype
 
 __all__ = [
     "Generator",
@@ -531,8 +531,9 @@ _FLOAT_DTYPES = (np.float32, np.float64)
 
 
 def _float_dtype(dtype: Any, fn: str) -> np.dtype:
-    """The float dtype a sampler makes (float32 by default); PyTorch's error for the others."""
-    result = np.dtype(np.float32) if dtype is None else as_dtype(dtype)
+    """The float dtype a sampler makes (the default dtype: float32 unless set_default_dtype changed
+    it); PyTorch's error for the others."""
+    result = get_default_dtype() if dtype is None else as_dtype(dtype)
     if result.kind != "f":
         raise TypeError(f"{fn}() draws floats: dtype must be a floating-point type, got {result}")
     if result not in _FLOAT_DTYPES:
@@ -610,15 +611,21 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: G
     return _fill(tensor, lambda: _normal(gen, tensor.numel(), tensor.dtype, mean, std, contiguous))
 
 
-def rand(*size: int, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(
+    *size: int, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Samples of U(0, 1) (float32 unless ``dtype``), PyTorch's numbers for the same seed."""
+    _on_cpu(device)
     dtype = _float_dtype(dtype, "rand")
     shape = _shape(size)
     return _new(_uniform(_generator(generator), math.prod(shape), dtype, 0.0, 1.0).reshape(shape), requires_grad)
 
 
-def randn(*size: int, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(
+    *size: int, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Samples of N(0, 1) (float32 unless ``dtype``), PyTorch's numbers for the same seed."""
+    _on_cpu(device)
     dtype = _float_dtype(dtype, "randn")
     shape = _shape(size)
     values = _normal(_generator(generator), math.prod(shape), dtype, 0.0, 1.0, contiguous=True)
@@ -626,16 +633,18 @@ def randn(*size: int, generator: Generator | None = None, dtype: Any = None, req
 
 
 def rand_like(
-    t: Tensor, *, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False
+    t: Tensor, *, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """``rand`` with ``t``'s shape and dtype."""
+    _on_cpu(device)
     return rand(t.shape, generator=generator, dtype=t.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
 def randn_like(
-    t: Tensor, *, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False
+    t: Tensor, *, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """``randn`` with ``t``'s shape and dtype."""
+    _on_cpu(device)
     return randn(t.shape, generator=generator, dtype=t.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
@@ -646,10 +655,12 @@ def randint(
     *,
     generator: Generator | None = None,
     dtype: Any = None,
+    device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """Integers uniform in [low, high) (int64 unless ``dtype``): ``randint(low, high, size)`` or
     ``randint(high, size)``, PyTorch's numbers for the same seed."""
+    _on_cpu(device)
     if high is None:  # randint(high, size=...)
         low, high = 0, low
     elif size is None and isinstance(high, (tuple, list)):  # randint(high, size)
@@ -701,8 +712,11 @@ def _float_bounds(low: int, high: int, bits: int) -> tuple[int, int]:
     return low, high
 
 
-def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randperm(
+    n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A random permutation of ``0 .. n-1`` (int64 unless ``dtype``), PyTorch's for the same seed."""
+    _on_cpu(device)
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"randperm(): n must be an int, got {type(n).__name__}")
     n = int(n)
@@ -776,6 +790,7 @@ def normal(
     *,
     generator: Generator | None = None,
     dtype: Any = None,
+    device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """Samples of N(mean, std**2), PyTorch's ``torch.normal`` and its numbers.
@@ -784,6 +799,7 @@ def normal(
     per element of their broadcast shape (in the tensor's dtype). As PyTorch, tensor arguments
     draw N(0, 1) (or N(0, std) for a tensor mean and a number std), then scale and shift.
     """
+    _on_cpu(device)
     gen = _generator(generator)
     mean_is_tensor, std_is_tensor = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not (mean_is_tensor or std_is_tensor):

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from autograd import workspace
+from autograd.device import DEVICE_TYPES, device  # (Device names PyTorch knows; dagrad's is "cpu")
 from autograd.grad_mode import _state
 
 float16, float32, float64 = np.float16, np.float32, np.float64
@@ -62,13 +63,12 @@ def as_dtype(dtype: Any) -> np.dtype:
     return result
 
 
-# Device names PyTorch knows; dagrad computes with numpy on the CPU, so only "cpu" is one of ours.
-_DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "hpu", "ipu", "mtia", "vulkan", "privateuseone")
+_CPU = device("cpu")
 
 
 def is_device(value: Any) -> bool:
     """Whether ``value`` names a device (``'cpu'``, ``'cuda:0'``, ...) rather than a dtype."""
-    return isinstance(value, str) and value.split(":")[0] in _DEVICE_TYPES
+    return isinstance(value, device) or (isinstance(value, str) and value.split(":")[0] in DEVICE_TYPES)
 
 
 def check_device(device: Any, call: str = ".to(device)") -> None:
@@ -77,7 +77,7 @@ def check_device(device: Any, call: str = ".to(device)") -> None:
     if name == "cpu" or name == "cpu:0":
         return
     if not is_device(name):
-        raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device string: {name}")
+        raise RuntimeError(f"Expected one of {', '.join(DEVICE_TYPES)} device type at start of device string: {name}")
     raise RuntimeError(
         f"dagrad computes with numpy on the CPU only: there is no {name!r} device. Remove {call} or use 'cpu'"
     )
@@ -104,7 +104,7 @@ def parse_to(args: tuple, kwargs: dict, call: str) -> Any:
                 dtype = np.dtype(arg)
             except TypeError:
                 raise RuntimeError(
-                    f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device string: {arg} "
+                    f"Expected one of {', '.join(DEVICE_TYPES)} device type at start of device string: {arg} "
                     "(nor is it a dtype such as 'float64')"
                 ) from None
         elif arg is not None:
@@ -343,6 +343,16 @@ class Tensor:
     def dtype(self) -> np.dtype:
         """The numpy dtype of the elements."""
         return self._data.dtype
+
+    @property
+    def device(self) -> device:
+        """Where the values live: always ``device(type='cpu')`` (dagrad computes with numpy)."""
+        return _CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        """False: dagrad has no GPU."""
+        return False
 
     @property
     def is_leaf(self) -> bool:
@@ -1470,46 +1480,65 @@ def _values(value: Any) -> Any:
 # (the random factories, rand, randn, randint, ..., live in autograd/random.py and are imported below)
 
 
+def _on_cpu(device: Any) -> None:
+    """A factory's ``device=``: the CPU (None, 'cpu', device('cpu')) or a clear error."""
+    if device is not None:
+        check_device(device, "device=")
+
+
 def _factory(data: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
     t = Tensor._make(data if dtype is None else data.astype(as_dtype(dtype), copy=False))
     return t.requires_grad_(True) if requires_grad else t
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Make a leaf tensor from (nested) lists, numbers or a numpy array (copied).
 
     Python floats become float32 (PyTorch's default), numpy float64 stays float64, ints int64.
     """
+    _on_cpu(device)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-def zeros(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*size: int, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros (float32 by default)."""
+    _on_cpu(device)
     return _factory(np.zeros(_size(size), _default_float[0]), dtype, requires_grad)
 
 
-def ones(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*size: int, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones (float32 by default)."""
+    _on_cpu(device)
     return _factory(np.ones(_size(size), _default_float[0]), dtype, requires_grad)
 
 
-def full(size: Sequence[int], fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(
+    size: Sequence[int], fill_value: float, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype follows the value, as PyTorch)."""
+    _on_cpu(device)
     value = _to_array(fill_value)
     if value.ndim != 0:
         raise ValueError(f"full() needs one number as fill_value, got shape {value.shape}")
     return _factory(np.full(_size((size,)), value), dtype, requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """The identity matrix, n x m."""
+    _on_cpu(device)
     return _factory(np.eye(n, m, dtype=_default_float[0]), dtype, requires_grad)
 
 
 def arange(
-    start: float, end: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments."""
+    _on_cpu(device)
     if end is None:
         start, end = 0, start
     data = np.arange(start, end, step)
@@ -1518,8 +1547,11 @@ def arange(
     return _factory(data, dtype, requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` (both included)."""
+    _on_cpu(device)
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
     data = np.linspace(_values(start), _values(end), int(steps))
@@ -1527,32 +1559,46 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, require
 
 
 def logspace(
-    start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None, requires_grad: bool = False
+    start: float,
+    end: float,
+    steps: int,
+    base: float = 10.0,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """``steps`` values from ``base**start`` to ``base**end``, evenly spaced in the exponent."""
+    _on_cpu(device)
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError(f"logspace(): number of steps must be non-negative, got {steps}")
     data = np.power(float(base), np.linspace(_values(start), _values(end), int(steps)))
     return _factory(data.astype(_default_float[0]), dtype, requires_grad)
 
 
-def empty(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*size: int, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor whose values are whatever the memory held (fill it before reading), as PyTorch."""
+    _on_cpu(device)
     return _factory(np.empty(_size(size), _default_float[0]), dtype, requires_grad)
 
 
-def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(t: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros with ``t``'s shape and dtype."""
+    _on_cpu(device)
     return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(t: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with ``t``'s shape and dtype."""
+    _on_cpu(device)
     return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def full_like(t: Tensor, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full_like(
+    t: Tensor, fill_value: float, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """``fill_value`` everywhere, with ``t``'s shape and dtype."""
+    _on_cpu(device)
     return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 

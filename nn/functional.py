@@ -31,7 +31,8 @@ from autograd import (
 from autograd.function import Op
 from autograd.ops import activation as ops_act
 from autograd.ops import dual
-from autograd.ops.special import erf, expm1, log1p
+from autograd.ops.pointwise import expm1, log1p
+from autograd.ops.special import erf
 
 __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",

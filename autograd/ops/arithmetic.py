@@ -11,7 +11,7 @@ import numpy as np
 from autograd.function import Op
 from autograd.ops import dual
 from autograd.ops.reduce import unbroadcast
-from autograd.tensor import Tensor, lift
+from autograd.tensor import Tensor, get_default_dtype, lift
 
 
 class Add(Op):
@@ -86,7 +86,7 @@ class Div(Op):
         ctx.likes = (a.shape, a.dtype), (b.shape, b.dtype)
         z = a / b
         if x.dtype.kind in "iub" and y.dtype.kind in "iub":
-            z = z.astype(np.float32)  # int / int gives the default float dtype, as PyTorch
+            z = z.astype(get_default_dtype())  # int / int gives the default float dtype, as PyTorch
         return z
 
     @staticmethod
