@@ -1001,32 +1001,47 @@ class Tensor:
         keepdim: bool = False,
         *,
         correction: int | None = None,
+        **aliases: Any,
     ) -> Tensor:
-        """Variance over ``dim``, unbiased by default."""
+        """Variance over ``dim``, unbiased by default (``axis=``/``keepdims=`` accepted too)."""
+        if aliases:
+            dim, keepdim = ops_reduce.reduce_args("var", dim, keepdim, aliases)
         return ops_reduce.var(self, dim, unbiased, keepdim, correction=correction)
 
-    def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
-        """Largest value, or ``(values, indices)`` along ``dim``."""
+    def max(self, dim: int | None = None, keepdim: bool = False, **aliases: Any) -> Any:
+        """Largest value, or ``(values, indices)`` along ``dim`` (``axis=``/``keepdims=`` accepted too)."""
+        if aliases:
+            dim, keepdim = ops_reduce.reduce_args("max", dim, keepdim, aliases)
         return ops_reduce.max(self, dim, keepdim)
 
-    def min(self, dim: int | None = None, keepdim: bool = False) -> Any:
-        """Smallest value, or ``(values, indices)`` along ``dim``."""
+    def min(self, dim: int | None = None, keepdim: bool = False, **aliases: Any) -> Any:
+        """Smallest value, or ``(values, indices)`` along ``dim`` (``axis=``/``keepdims=`` accepted too)."""
+        if aliases:
+            dim, keepdim = ops_reduce.reduce_args("min", dim, keepdim, aliases)
         return ops_reduce.min(self, dim, keepdim)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        """Index of the largest value (flattened when ``dim`` is None)."""
+    def argmax(self, dim: int | None = None, keepdim: bool = False, **aliases: Any) -> Tensor:
+        """Index of the largest value (flattened when ``dim`` is None) (``axis=``/``keepdims=`` accepted too)."""
+        if aliases:
+            dim, keepdim = ops_reduce.reduce_args("argmax", dim, keepdim, aliases)
         return ops_reduce.argmax(self, dim, keepdim)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        """Index of the smallest value (flattened when ``dim`` is None)."""
+    def argmin(self, dim: int | None = None, keepdim: bool = False, **aliases: Any) -> Tensor:
+        """Index of the smallest value (flattened when ``dim`` is None) (``axis=``/``keepdims=`` accepted too)."""
+        if aliases:
+            dim, keepdim = ops_reduce.reduce_args("argmin", dim, keepdim, aliases)
         return ops_reduce.argmin(self, dim, keepdim)
 
-    def all(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
-        """True where every element (over ``dim``) is non-zero."""
+    def all(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False, **aliases: Any) -> Tensor:
+        """True where every element (over ``dim``) is non-zero (``axis=``/``keepdims=`` accepted too)."""
+        if aliases:
+            dim, keepdim = ops_reduce.reduce_args("all", dim, keepdim, aliases)
         return ops_reduce.all(self, dim, keepdim)
 
-    def any(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
-        """True where some element (over ``dim``) is non-zero."""
+    def any(self, dim: int | tuple[int, ...] | None = None, keepdim: bool = False, **aliases: Any) -> Tensor:
+        """True where some element (over ``dim``) is non-zero (``axis=``/``keepdims=`` accepted too)."""
+        if aliases:
+            dim, keepdim = ops_reduce.reduce_args("any", dim, keepdim, aliases)
         return ops_reduce.any(self, dim, keepdim)
 
     def reshape(self, *shape: int) -> Tensor:
@@ -1299,12 +1314,17 @@ class Tensor:
         keepdim: bool = False,
         *,
         correction: int | None = None,
+        **aliases: Any,
     ) -> Tensor:
-        """Standard deviation over ``dim``, unbiased by default."""
+        """Standard deviation over ``dim``, unbiased by default (``axis=``/``keepdims=`` accepted too)."""
+        if aliases:
+            dim, keepdim = ops_reduce.reduce_args("std", dim, keepdim, aliases)
         return ops_reduce.std(self, dim, unbiased, keepdim, correction=correction)
 
-    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-        """Product of all elements, or over ``dim``."""
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None, **aliases: Any) -> Tensor:
+        """Product of all elements, or over ``dim`` (``axis=``/``keepdims=`` accepted too)."""
+        if aliases:
+            dim, keepdim = ops_reduce.reduce_args("prod", dim, keepdim, aliases)
         return ops_reduce.prod(self, dim, keepdim, dtype=dtype)
 
     def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:

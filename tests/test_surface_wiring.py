@@ -63,3 +63,14 @@ def test_save_load_erf_and_inference_mode_from_autograd(tmp_path):
     assert autograd.erf(autograd.tensor([0.0])).item() == 0.0
     with autograd.inference_mode():
         assert not (autograd.ones(2, requires_grad=True) * 2).requires_grad
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "max", "min", "argmax", "argmin", "all", "any", "prod"])
+def test_numpy_style_axis_and_keepdims(name):
+    x = autograd.tensor(np.arange(1.0, 7.0).reshape(2, 3))
+    by_alias = getattr(x, name)(axis=1, keepdims=True)
+    by_name = getattr(x, name)(dim=1, keepdim=True)
+    values = (lambda r: r.values if hasattr(r, "values") else r)
+    assert values(by_alias).shape == (2, 1) and values(by_alias).tolist() == values(by_name).tolist()
+    with pytest.raises(TypeError, match="does not support out="):
+        getattr(x, name)(dim=0, out=None)
