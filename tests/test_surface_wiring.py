@@ -70,7 +70,10 @@ def test_numpy_style_axis_and_keepdims(name):
     x = autograd.tensor(np.arange(1.0, 7.0).reshape(2, 3))
     by_alias = getattr(x, name)(axis=1, keepdims=True)
     by_name = getattr(x, name)(dim=1, keepdim=True)
-    values = (lambda r: r.values if hasattr(r, "values") else r)
+
+    def values(result):
+        return result.values if hasattr(result, "values") else result  # (max/min along a dim: a pair)
+
     assert values(by_alias).shape == (2, 1) and values(by_alias).tolist() == values(by_name).tolist()
     with pytest.raises(TypeError, match="does not support out="):
         getattr(x, name)(dim=0, out=None)
