@@ -19,6 +19,27 @@ from autograd.graph import is_recording, module_scope
 from autograd.tensor import as_dtype, check_device, parse_to
 
 
+def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Reset gradients, the one rule ``Module.zero_grad`` and ``Optimizer.zero_grad`` share.
+
+    ``set_to_none=True`` (the default) sets ``.grad = None``, so a parameter that gets no
+    gradient in the next backward keeps None (and ``step()`` skips it); ``False`` fills each
+    gradient with zeros in place, or replaces it with detached zeros when it is part of a graph
+    (made with ``create_graph=True``) or read-only.
+    """
+    for p in params:
+        grad = p.grad
+        if grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        elif grad.requires_grad or not grad._data.flags.writeable:
+            p.grad = Tensor._make(np.zeros_like(grad._data))  # detached zeros
+        else:
+            with no_grad():
+                grad.zero_()
+
+
 class Parameter(Tensor):
     """A Tensor that is a learnable weight of a Module (``requires_grad=True`` by default).
 
@@ -330,16 +351,8 @@ class Module:
 
     # ---------------------------------------------------------------- training helpers
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset the gradient of every parameter (to None, or to zeros in place)."""
-        for p in self.parameters():
-            if p.grad is not None:
-                if set_to_none:
-                    p.grad = None
-                elif p.grad.grad_fn is not None or not p.grad._data.flags.writeable:
-                    p.grad = Tensor._make(np.zeros_like(p.grad._data))  # detached zeros
-                else:
-                    with no_grad():
-                        p.grad.zero_()
+        """Reset the gradient of every parameter (see ``zero_grads``)."""
+        zero_grads(self.parameters(), set_to_none)
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode (Dropout active, BatchNorm uses batch statistics) on this module

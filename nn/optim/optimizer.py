@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from autograd.grad_mode import enable_grad, no_grad
+from autograd.grad_mode import enable_grad
 from autograd.tensor import Tensor
+from nn.module import zero_grads
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 StateDict = dict[str, Any]
@@ -155,24 +156,9 @@ class Optimizer:
 
     # ------------------------------------------------------------------ stepping
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset the gradients of all parameters.
-
-        ``set_to_none=True`` (the default) sets ``.grad = None``, so a parameter that gets no
-        gradient in the next backward is skipped by ``step()``; ``False`` fills the existing
-        gradient tensors with zeros (one built with ``create_graph`` is replaced by detached
-        zeros).
-        """
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                elif p.grad.grad_fn is not None or p.grad.requires_grad:
-                    p.grad = Tensor(np.zeros_like(p.grad._data))
-                else:
-                    with no_grad():
-                        p.grad.zero_()
+        """Reset the gradients of all parameters (see ``nn.module.zero_grads``: None by default,
+        else zeros in place)."""
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update the parameters once from their ``.grad`` (implemented by each subclass).
