@@ -28,8 +28,10 @@ demo: install
 	$(BIN)/python demo.py
 
 # The committed pictures (docs/circuit.svg, shown in the README): `make demo` writes only to out/.
+# And the generated pages: docs/DERIVATIVES.md, every op's derivative read from autograd/ops.
 pictures: install
 	$(BIN)/python demo.py --pictures
+	$(BIN)/python docs/derivatives.py --write
 
 test: install
 	$(BIN)/python -m ruff check .

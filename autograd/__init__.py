@@ -57,7 +57,7 @@ from autograd.random import (
     set_rng_state,
 )
 from autograd.function import Function
-from autograd.engine import backward, grad
+from autograd.backprop import backward, grad
 from autograd.grad_mode import (
     detect_anomaly,
     enable_grad,
@@ -69,7 +69,8 @@ from autograd.grad_mode import (
 )
 from autograd.ops.activation import log_softmax, relu, sigmoid, softmax, tanh
 from autograd.ops.arithmetic import add, div, mul, neg, pow, sub
-from autograd.ops.conv import conv2d, conv_arithmetic, conv_transpose2d
+from autograd.ops.conv import conv2d, conv_transpose2d
+from autograd.ops.geometry import conv_arithmetic
 from autograd.ops.indexing import gather, index, index_select, scatter_add
 from autograd.ops.linalg import addmm, bmm, matmul, mm
 from autograd.ops.pointwise import (

@@ -6,7 +6,7 @@
 """
 
 from autograd import functional
-from autograd.engine import backward, grad
+from autograd.backprop import backward, grad
 from autograd.function import Function
 from autograd.grad_mode import detect_anomaly, enable_grad, no_grad, set_grad_enabled
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck

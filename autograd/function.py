@@ -95,10 +95,14 @@ class Function:
     _versions: list = []  # (version counter, version when saved) per saved tensor
     _saved_data: list | None = []  # the saved values as numpy arrays (first-order backward)
     _out_index: int | None = None  # which saved value is the op's own output
-    _arrays = False  # True while a built-in backward runs on numpy arrays (see Op)
     #: Built-in ops (``Op``) write backward so it also runs on numpy arrays; a user's Function
     #: always receives and returns Tensors.
     array_backward = False
+    #: True only while a built-in op's backward runs in a first-order pass. Such a backward is
+    #: handed numpy arrays, not Tensors (nothing needs recording, and numpy is much faster), so
+    #: ``saved_tensors`` must hand out the saved values as numpy arrays too. Under
+    #: ``create_graph=True`` the same backward gets Tensors, and this stays False. (``Op._backward``.)
+    _arrays = False
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep tensors (or numpy arrays) for ``backward``.
@@ -119,7 +123,7 @@ class Function:
         for counter, version in self._versions:
             if counter[0] != version:
                 raise self._modified(counter, version)
-        if self._arrays:  # a first-order backward of a built-in op: plain numpy arrays
+        if self._arrays:  # a built-in op's backward in a first-order pass: numpy in, numpy out
             return self._saved_data
         i = self._out_index
         if i is not None:
@@ -257,23 +261,23 @@ class Function:
         return grad
 
     def _backward(self, grad: Any) -> tuple:
-        # ``grad`` is a numpy array when nothing is recorded (no create_graph), else a Tensor.
+        """Engine protocol, for a user's Function: ``backward`` works on Tensors only.
+
+        ``grad`` is a Tensor under ``create_graph=True`` and a numpy array otherwise (the engine
+        passes whatever the pass works on): then it is wrapped in a Tensor, and the results are
+        unwrapped again. Built-in ops take the faster road of ``Op._backward``.
+        """
         if self._saved is None:
             raise RuntimeError(_FREED.format(name=self.name()))
-        arrays = type(grad) is np.ndarray
-        if not arrays and not isinstance(grad, Tensor):
-            grad, arrays = np.asarray(grad), True  # numpy turns 0-d sums into scalars
-        if arrays and self.array_backward:  # the common case: a first-order pass of a built-in op
-            self._arrays = True  # saved_tensors hands out numpy arrays
-            grads = self.backward(self, grad)  # (built-in backwards are staticmethods)
-            self._arrays = False
-        elif not arrays:  # create_graph: Tensors in and out
-            self._arrays = False  # (in case an earlier backward raised half-way)
-            grads = self._user_backward(grad)
-        else:  # a user's Function works on Tensors: wrap the gradient, unwrap the results
-            grads = self._user_backward(Tensor._make(grad))
-            grads = tuple(g._data if isinstance(g, Tensor) else g for g in _as_tuple(grads))
-        grads = _as_tuple(grads)  # (a list of gradients reads as the tuple it means)
+        if isinstance(grad, Tensor):  # create_graph: Tensors in and out
+            grads = _as_tuple(self._user_backward(grad))
+        else:  # a first-order pass: wrap the gradient, unwrap the results
+            grads = _as_tuple(self._user_backward(Tensor._make(np.asarray(grad))))
+            grads = tuple([g._data if isinstance(g, Tensor) else g for g in grads])
+        return self._checked(grads)
+
+    def _checked(self, grads: tuple) -> tuple:
+        """One gradient per input (None for those needing none); with detect_anomaly(), finite."""
         parents = self._parents
         if len(grads) != len(parents):
             raise RuntimeError(
@@ -350,13 +354,25 @@ class Op(Function):
     array_backward = True
 
     def _backward(self, grad: Any) -> tuple:
-        # The hot path of every first-order backward pass: a numpy gradient in, numpy
-        # gradients out (built-in ops return one per input, so the count needs no check).
-        if type(grad) is not np.ndarray or self._saved is None:  # create_graph, a numpy scalar, freed
-            return Function._backward(self, grad)
+        """Engine protocol, for a built-in op: one ``backward`` serves both kinds of pass.
+
+        In a first-order pass (``grad`` a numpy array) backward runs on numpy arrays, saved
+        values included (``_arrays``): the hot path of every ``loss.backward()``, so it skips
+        the count check (built-in ops return one gradient per input). Under
+        ``create_graph=True`` (``grad`` a Tensor) it runs on Tensors, and its operations are
+        recorded so that the gradient can be differentiated again.
+        """
+        if self._saved is None:
+            raise RuntimeError(_FREED.format(name=self.name()))
+        if type(grad) is not np.ndarray:
+            if isinstance(grad, Tensor):  # create_graph: Tensors in and out
+                return self._checked(_as_tuple(self._user_backward(grad)))
+            grad = np.asarray(grad)  # numpy turns 0-d sums into numpy scalars
         self._arrays = True  # saved_tensors hands out numpy arrays
-        grads = self.backward(self, grad)
-        self._arrays = False
+        try:
+            grads = self.backward(self, grad)  # (built-in backwards are staticmethods)
+        finally:
+            self._arrays = False
         if type(grads) is not tuple:
             grads = (grads,)
         if _state.watched and _state.anomaly:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.engine import grad
+from autograd.backprop import grad
 from autograd.grad_mode import enable_grad
 from autograd.tensor import Tensor
 

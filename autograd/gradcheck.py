@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.engine import grad as autograd_grad
+from autograd.backprop import grad as autograd_grad
 from autograd.tensor import Tensor
 
 

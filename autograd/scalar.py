@@ -12,20 +12,262 @@ unless the first call passes ``retain_graph=True`` (the second call then adds th
 gradients again: call ``zero_grad()`` in between to start from 0). Gates that keep nothing
 for their backward (``+``, ``-``, negation) can run again, as in PyTorch.
 
-Each op below is a forward one-liner plus a small module-level backward function that
-returns (upstream x local gradient) for each parent — no closures, so building a graph
-allocates only the node and its parents tuple.
+The module reads top to bottom: a few float helpers; the *gates*, each a forward function (it
+computes the value and makes the node) directly followed by its backward function (it returns
+upstream x local gradient for each parent); ``GATES``, the one table that says what each gate
+is called, what it shows in a drawing and what its backward reads (``viz`` draws and explains
+gates from it); and finally the ``Scalar`` class, whose operators are those forwards. A node
+keeps its backward function, not a closure, so building a graph allocates only the node.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import NamedTuple
 
 from autograd.engine import next_sequence_nr, run_backward
 from autograd.function import _FREED  # the text PyTorch gives for a second backward
 
 Number = int | float
+
+
+# ---------------------------------------------------------------- float arithmetic
+# IEEE results where Python raises (as numpy and PyTorch compute): x / 0 is +-inf (nan for
+# 0 / 0), a negative number to a fractional power is nan.
+
+
+def _divide(a: float, b: float) -> float:
+    if b:
+        return a / b
+    if a == 0 or a != a:  # 0 / 0, nan / 0
+        return math.nan
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def _power(x: float, p: float) -> float:
+    try:
+        result = x**p
+    except ZeroDivisionError:  # 0 ** negative
+        return math.inf
+    except OverflowError:
+        return math.inf if x > 0 or float(p).is_integer() and p % 2 == 0 else -math.inf
+    return math.nan if type(result) is complex else float(result)
+
+
+def _ln(x: float) -> float:
+    return math.log(x) if x > 0 else -math.inf if x == 0 else math.nan
+
+
+# ---------------------------------------------------------------- the gates
+# A forward gets its operands and returns the new node: Scalar(value, parent a, parent b,
+# backward function, constant). A number operand is no parent: it becomes the constant
+# (``_aux``), and the gate gets a backward with one parent. Each backward gets the node n and
+# the upstream gradient g and returns g x local gradient for each parent; ``n.data`` is the
+# node's own output, its parents are ``n._a`` and ``n._b``, its constant ``n._aux``.
+
+
+def _add(x: Scalar, y: Scalar | Number) -> Scalar:  # z = x + y  (also c + x)
+    if type(y) is Scalar:
+        return Scalar(x.data + y.data, x, y, _add_back)
+    return Scalar(x.data + y, x, None, _pass_back, y)
+
+
+def _add_back(n: Scalar, g: float) -> tuple:  # z = x + y: dz/dx = dz/dy = 1
+    return g, g
+
+
+def _pass_back(n: Scalar, g: float) -> tuple:  # z = x + c: dz/dx = 1
+    return (g,)
+
+
+def _sub(x: Scalar, y: Scalar | Number) -> Scalar:  # z = x - y
+    if type(y) is Scalar:
+        return Scalar(x.data - y.data, x, y, _sub_back)
+    return Scalar(x.data - y, x, None, _pass_back, -y)  # x - c is the gate x + (-c)
+
+
+def _sub_back(n: Scalar, g: float) -> tuple:  # z = x - y: dz/dx = 1, dz/dy = -1
+    return g, -g
+
+
+def _rsub(x: Scalar, c: Number) -> Scalar:  # z = c - x
+    return Scalar(c - x.data, x, None, _rsub_back, c)
+
+
+def _rsub_back(n: Scalar, g: float) -> tuple:  # z = c - x: dz/dx = -1
+    return (-g,)
+
+
+def _neg(x: Scalar) -> Scalar:  # z = -x
+    return Scalar(-x.data, x, None, _neg_back)
+
+
+def _neg_back(n: Scalar, g: float) -> tuple:  # z = -x: dz/dx = -1
+    return (-g,)
+
+
+def _mul(x: Scalar, y: Scalar | Number) -> Scalar:  # z = x * y  (also c * x)
+    if type(y) is Scalar:
+        return Scalar(x.data * y.data, x, y, _mul_back)
+    return Scalar(x.data * y, x, None, _scale_back, y)
+
+
+def _mul_back(n: Scalar, g: float) -> tuple:  # z = x * y: dz/dx = y, dz/dy = x
+    x, y = n._a, n._b
+    return g * y.data, g * x.data
+
+
+def _scale_back(n: Scalar, g: float) -> tuple:  # z = c * x: dz/dx = c
+    return (g * n._aux,)
+
+
+def _div(x: Scalar, y: Scalar | Number) -> Scalar:  # z = x / y
+    if type(y) is Scalar:
+        return Scalar(_divide(x.data, y.data), x, y, _div_back)
+    return Scalar(_divide(x.data, y), x, None, _scale_back, _divide(1.0, y))  # x / c is the gate x * (1/c)
+
+
+def _div_back(n: Scalar, g: float) -> tuple:  # z = x / y: dz/dx = 1/y, dz/dy = -z/y
+    y = n._b
+    return _divide(g, y.data), _divide(-g * n.data, y.data)
+
+
+def _rdiv(x: Scalar, c: Number) -> Scalar:  # z = c / x
+    return Scalar(_divide(c, x.data), x, None, _rdiv_back, c)
+
+
+def _rdiv_back(n: Scalar, g: float) -> tuple:  # z = c / x: dz/dx = -c / x^2
+    x = n._a
+    return (_divide(-g * n._aux, x.data * x.data),)
+
+
+def _pow(x: Scalar, p: Number) -> Scalar:  # z = x^p
+    if isinstance(p, Scalar):
+        raise TypeError("Scalar ** Scalar is not supported; use exp(b * log(a)) for a variable exponent")
+    return Scalar(_power(x.data, p), x, None, _pow_back, p)
+
+
+def _pow_back(n: Scalar, g: float) -> tuple:  # z = x^p: dz/dx = p x^(p-1)
+    x = n._a
+    p = n._aux
+    return (g * p * _power(x.data, p - 1) if p != 0 else 0.0,)
+
+
+def _rpow(x: Scalar, c: Number) -> Scalar:  # z = c^x
+    return Scalar(_power(c, x.data), x, None, _rpow_back, c)
+
+
+def _rpow_back(n: Scalar, g: float) -> tuple:  # z = c^x: dz/dx = c^x ln c
+    if n._aux == 0 and n._a.data >= 0:  # 0^x is flat (0, or 1 at x = 0): 0, as PyTorch
+        return (0.0,)
+    return (g * n.data * _ln(n._aux),)
+
+
+def _exp(x: Scalar) -> Scalar:
+    """e^x (inf when it overflows, as in PyTorch)."""
+    try:
+        value = math.exp(x.data)
+    except OverflowError:
+        value = math.inf
+    return Scalar(value, x, None, _exp_back)
+
+
+def _exp_back(n: Scalar, g: float) -> tuple:  # z = e^x: dz/dx = z
+    return (g * n.data,)
+
+
+def _log(x: Scalar) -> Scalar:
+    """Natural logarithm (-inf at 0, nan below, as in PyTorch)."""
+    v = x.data
+    return Scalar(math.log(v) if v > 0 else _ln(v), x, None, _log_back)
+
+
+def _log_back(n: Scalar, g: float) -> tuple:  # z = ln x: dz/dx = 1/x
+    return (_divide(g, n._a.data),)
+
+
+def _tanh(x: Scalar) -> Scalar:
+    """Hyperbolic tangent."""
+    return Scalar(math.tanh(x.data), x, None, _tanh_back)
+
+
+def _tanh_back(n: Scalar, g: float) -> tuple:  # z = tanh x: dz/dx = 1 - z^2
+    return (g * (1.0 - n.data * n.data),)
+
+
+def _sigmoid(x: Scalar) -> Scalar:
+    """Logistic sigmoid, stable for large |x|."""
+    v = x.data
+    if v >= 0:
+        s = 1.0 / (1.0 + math.exp(-v))
+    else:
+        e = math.exp(v)
+        s = e / (1.0 + e)
+    return Scalar(s, x, None, _sigmoid_back)
+
+
+def _sigmoid_back(n: Scalar, g: float) -> tuple:  # z = sigmoid x: dz/dx = z (1 - z)
+    return (g * n.data * (1.0 - n.data),)
+
+
+def _relu(x: Scalar) -> Scalar:
+    """max(x, 0) (NaN stays NaN and passes its gradient, as in PyTorch)."""
+    return Scalar(0.0 if x.data <= 0 else x.data, x, None, _relu_back)
+
+
+def _relu_back(n: Scalar, g: float) -> tuple:  # z = max(x, 0): dz/dx = 1 if x > 0
+    return (0.0 if n.data <= 0 else g,)
+
+
+# ---------------------------------------------------------------- the gate table
+
+
+class Gate(NamedTuple):
+    """What one kind of gate is, besides its arithmetic: its names, its drawing and its rule.
+
+    In the texts "x" and "y" are the gate's inputs, "z" its output, "c" its constant and "g"
+    the upstream gradient (``{x}`` where a value goes).
+    """
+
+    op: str  #: ``Scalar.op``: "+", "*", "exp"
+    name: str  #: the backward node's name in errors and drawings, as PyTorch's: "MulBackward"
+    forward: Callable  #: the function that makes this gate (the operator method of Scalar)
+    backward: Callable  #: upstream x local gradient, one per parent
+    label: str  #: the text in the gate's box; "{c}" is its constant, which is no wire ("* {c}")
+    saved: tuple[str, ...]  #: what backward reads ("x", "y", "z", "c"), shown in the backward view
+    rule: tuple[str, ...]  #: per input, the gradient it gets: "{g} * {y}"
+
+
+# One row per backward function: a node's ``_back`` finds its gate here.
+GATES: dict[Callable, Gate] = {
+    gate.backward: gate
+    for gate in [
+        Gate("+", "AddBackward", _add, _add_back, "+", (), ("{g}", "{g}")),  # add gates copy
+        Gate("+", "AddBackward", _add, _pass_back, "+ {c}", (), ("{g}",)),
+        Gate("-", "SubBackward", _sub, _sub_back, "-", (), ("{g}", "-{g}")),
+        Gate("-", "SubBackward", _rsub, _rsub_back, "{c} -", (), ("-{g}",)),
+        Gate("neg", "NegBackward", _neg, _neg_back, "neg", (), ("-{g}",)),
+        Gate("*", "MulBackward", _mul, _mul_back, "*", ("x", "y"), ("{g} * {y}", "{g} * {x}")),  # multiply gates swap
+        Gate("*", "MulBackward", _mul, _scale_back, "* {c}", ("c",), ("{g} * {c}",)),
+        Gate("/", "DivBackward", _div, _div_back, "/", ("y", "z"), ("{g} / {y}", "-{g} * {z} / {y}")),
+        Gate("/", "DivBackward", _rdiv, _rdiv_back, "{c} /", ("x", "c"), ("-{g} * {c} / {x} ** 2",)),
+        Gate("**", "PowBackward", _pow, _pow_back, "** {c}", ("x", "c"), ("{g} * {c} * {x} ** {c1}",)),
+        Gate("**", "PowBackward", _rpow, _rpow_back, "{c} **", ("z", "c"), ("{g} * {z} * log({c})",)),
+        Gate("exp", "ExpBackward", _exp, _exp_back, "exp", ("z",), ("{g} * {z}",)),
+        Gate("log", "LogBackward", _log, _log_back, "log", ("x",), ("{g} / {x}",)),
+        Gate("tanh", "TanhBackward", _tanh, _tanh_back, "tanh", ("z",), ("{g} * (1 - {z} ** 2)",)),
+        Gate("sigmoid", "SigmoidBackward", _sigmoid, _sigmoid_back, "sigmoid", ("z",), ("{g} * (1 - {z}) * {z}",)),
+        Gate("relu", "ReluBackward", _relu, _relu_back, "relu", ("z",), ("{g} * ({z} > 0)",)),
+    ]
+}
+
+# Gates whose backward reads no value (only the upstream gradient): they can run again after a
+# backward without retain_graph, as PyTorch's AddBackward, SubBackward and NegBackward can.
+_KEEPS_NOTHING = frozenset(back for back, gate in GATES.items() if not gate.saved)
+
+
+# ---------------------------------------------------------------- the node
 
 
 class Scalar:
@@ -53,7 +295,7 @@ class Scalar:
         self.grad = 0.0
         self._a = _a  # the parents, in two slots rather than a tuple: one object per node
         self._b = _b
-        self._back = _back
+        self._back = _back  # the gate's backward function (GATES[_back] is the gate)
         self._aux = _aux  # the constant of ops like x * 3 or x ** 2
         self.label = label
         self._seq = 0 if _a is None else next_sequence_nr()  # creation order (engine)
@@ -68,7 +310,8 @@ class Scalar:
     @property
     def op(self) -> str:
         """The name of the operation that produced this node ('' for a leaf)."""
-        return _OP_NAMES.get(self._back, "")
+        gate = GATES.get(self._back)
+        return gate.op if gate is not None else ""
 
     @property
     def is_leaf(self) -> bool:
@@ -79,79 +322,21 @@ class Scalar:
         name = f"{self.label}=" if self.label else ""
         return f"Scalar({name}{self.data:.4g}, grad={self.grad:.4g})"
 
-    # ---- arithmetic: a Scalar operand becomes a parent, a number becomes _aux
-    def __add__(self, other: Scalar | Number) -> Scalar:
-        if type(other) is Scalar:
-            return Scalar(self.data + other.data, self, other, _add_back)
-        return Scalar(self.data + other, self, None, _pass_back)
-
-    __radd__ = __add__
-
-    def __mul__(self, other: Scalar | Number) -> Scalar:
-        if type(other) is Scalar:
-            return Scalar(self.data * other.data, self, other, _mul_back)
-        return Scalar(self.data * other, self, None, _scale_back, other)
-
-    __rmul__ = __mul__
-
-    def __neg__(self) -> Scalar:
-        return Scalar(-self.data, self, None, _neg_back)
-
-    def __sub__(self, other: Scalar | Number) -> Scalar:
-        if type(other) is Scalar:
-            return Scalar(self.data - other.data, self, other, _sub_back)
-        return Scalar(self.data - other, self, None, _pass_back)
-
-    def __rsub__(self, other: Number) -> Scalar:
-        return Scalar(other - self.data, self, None, _rsub_back, other)
-
-    def __truediv__(self, other: Scalar | Number) -> Scalar:
-        if type(other) is Scalar:
-            return Scalar(_divide(self.data, other.data), self, other, _div_back)
-        return Scalar(_divide(self.data, other), self, None, _scale_back, _divide(1.0, other))
-
-    def __rtruediv__(self, other: Number) -> Scalar:
-        return Scalar(_divide(other, self.data), self, None, _rdiv_back, other)
-
-    def __pow__(self, exponent: Number) -> Scalar:
-        if isinstance(exponent, Scalar):
-            raise TypeError("Scalar ** Scalar is not supported; use exp(b * log(a)) for a variable exponent")
-        return Scalar(_power(self.data, exponent), self, None, _pow_back, exponent)
-
-    def __rpow__(self, base: Number) -> Scalar:
-        return Scalar(_power(base, self.data), self, None, _rpow_back, base)
-
-    # ---- functions
-    def exp(self) -> Scalar:
-        """e^x (inf when it overflows, as in PyTorch)."""
-        try:
-            value = math.exp(self.data)
-        except OverflowError:
-            value = math.inf
-        return Scalar(value, self, None, _exp_back)
-
-    def log(self) -> Scalar:
-        """Natural logarithm (-inf at 0, nan below, as in PyTorch)."""
-        x = self.data
-        return Scalar(math.log(x) if x > 0 else _ln(x), self, None, _log_back)
-
-    def tanh(self) -> Scalar:
-        """Hyperbolic tangent."""
-        return Scalar(math.tanh(self.data), self, None, _tanh_back)
-
-    def sigmoid(self) -> Scalar:
-        """Logistic sigmoid, stable for large |x|."""
-        x = self.data
-        if x >= 0:
-            s = 1.0 / (1.0 + math.exp(-x))
-        else:
-            e = math.exp(x)
-            s = e / (1.0 + e)
-        return Scalar(s, self, None, _sigmoid_back)
-
-    def relu(self) -> Scalar:
-        """max(x, 0) (NaN stays NaN and passes its gradient, as in PyTorch)."""
-        return Scalar(0.0 if self.data <= 0 else self.data, self, None, _relu_back)
+    # ---- the operators and functions: the gates' forwards (above)
+    __add__ = __radd__ = _add
+    __sub__ = _sub
+    __rsub__ = _rsub
+    __neg__ = _neg
+    __mul__ = __rmul__ = _mul
+    __truediv__ = _div
+    __rtruediv__ = _rdiv
+    __pow__ = _pow
+    __rpow__ = _rpow
+    exp = _exp
+    log = _log
+    tanh = _tanh
+    sigmoid = _sigmoid
+    relu = _relu
 
     # ---- backward
     def backward(self, gradient: Number | None = None, retain_graph: bool | None = None) -> None:
@@ -195,132 +380,5 @@ class Scalar:
 
     def _backward_name(self) -> str:
         """``MulBackward (s0)``: the gate's name in errors, as a tensor op's."""
-        name = _BACKWARD_NAMES.get(self.op, self.op.capitalize()) + "Backward"
+        name = GATES[self._back].name
         return f"{name} ({self.label})" if self.label else name
-
-
-# Float arithmetic with IEEE results where Python raises (as numpy and PyTorch compute):
-# x / 0 is +-inf (nan for 0 / 0), a negative number to a fractional power is nan.
-
-
-def _divide(a: float, b: float) -> float:
-    if b:
-        return a / b
-    if a == 0 or a != a:  # 0 / 0, nan / 0
-        return math.nan
-    return math.copysign(math.inf, a) * math.copysign(1.0, b)
-
-
-def _power(x: float, p: float) -> float:
-    try:
-        result = x**p
-    except ZeroDivisionError:  # 0 ** negative
-        return math.inf
-    except OverflowError:
-        return math.inf if x > 0 or float(p).is_integer() and p % 2 == 0 else -math.inf
-    return math.nan if type(result) is complex else float(result)
-
-
-def _ln(x: float) -> float:
-    return math.log(x) if x > 0 else -math.inf if x == 0 else math.nan
-
-
-# Each backward gets the node and the upstream gradient g and returns g * local gradient
-# for each parent. ``n.data`` is the node's own output; parents are n._a and n._b.
-
-
-def _add_back(n: Scalar, g: float) -> tuple:  # z = x + y: dz/dx = dz/dy = 1
-    return g, g
-
-
-def _pass_back(n: Scalar, g: float) -> tuple:  # z = x + c: dz/dx = 1
-    return (g,)
-
-
-def _sub_back(n: Scalar, g: float) -> tuple:  # z = x - y: dz/dx = 1, dz/dy = -1
-    return g, -g
-
-
-def _mul_back(n: Scalar, g: float) -> tuple:  # z = x * y: dz/dx = y, dz/dy = x
-    x, y = n._a, n._b
-    return g * y.data, g * x.data
-
-
-def _rsub_back(n: Scalar, g: float) -> tuple:  # z = c - x: dz/dx = -1
-    return (-g,)
-
-
-def _scale_back(n: Scalar, g: float) -> tuple:  # z = c * x: dz/dx = c
-    return (g * n._aux,)
-
-
-def _neg_back(n: Scalar, g: float) -> tuple:  # z = -x: dz/dx = -1
-    return (-g,)
-
-
-def _div_back(n: Scalar, g: float) -> tuple:  # z = x / y: dz/dx = 1/y, dz/dy = -z/y
-    y = n._b
-    return _divide(g, y.data), _divide(-g * n.data, y.data)
-
-
-def _rdiv_back(n: Scalar, g: float) -> tuple:  # z = c / x: dz/dx = -c / x^2
-    x = n._a
-    return (_divide(-g * n._aux, x.data * x.data),)
-
-
-def _pow_back(n: Scalar, g: float) -> tuple:  # z = x^p: dz/dx = p x^(p-1)
-    x = n._a
-    p = n._aux
-    return (g * p * _power(x.data, p - 1) if p != 0 else 0.0,)
-
-
-def _rpow_back(n: Scalar, g: float) -> tuple:  # z = c^x: dz/dx = c^x ln c
-    if n._aux == 0 and n._a.data >= 0:  # 0^x is flat (0, or 1 at x = 0): 0, as PyTorch
-        return (0.0,)
-    return (g * n.data * _ln(n._aux),)
-
-
-def _exp_back(n: Scalar, g: float) -> tuple:  # z = e^x: dz/dx = z
-    return (g * n.data,)
-
-
-def _log_back(n: Scalar, g: float) -> tuple:  # z = ln x: dz/dx = 1/x
-    return (_divide(g, n._a.data),)
-
-
-def _tanh_back(n: Scalar, g: float) -> tuple:  # z = tanh x: dz/dx = 1 - z^2
-    return (g * (1.0 - n.data * n.data),)
-
-
-def _sigmoid_back(n: Scalar, g: float) -> tuple:  # z = sigmoid x: dz/dx = z (1 - z)
-    return (g * n.data * (1.0 - n.data),)
-
-
-def _relu_back(n: Scalar, g: float) -> tuple:  # z = max(x, 0): dz/dx = 1 if x > 0
-    return (0.0 if n.data <= 0 else g,)
-
-
-_OP_NAMES = {
-    _add_back: "+",
-    _pass_back: "+",
-    _sub_back: "-",
-    _rsub_back: "-",
-    _mul_back: "*",
-    _scale_back: "*",
-    _neg_back: "neg",
-    _div_back: "/",
-    _rdiv_back: "/",
-    _pow_back: "**",
-    _rpow_back: "**",
-    _exp_back: "exp",
-    _log_back: "log",
-    _tanh_back: "tanh",
-    _sigmoid_back: "sigmoid",
-    _relu_back: "relu",
-}
-
-_BACKWARD_NAMES = {"+": "Add", "-": "Sub", "*": "Mul", "/": "Div", "**": "Pow", "neg": "Neg"}
-
-# Gates whose backward reads no value (only the upstream gradient): they can run again after a
-# backward without retain_graph, as PyTorch's AddBackward, SubBackward and NegBackward can.
-_KEEPS_NOTHING = frozenset({_add_back, _pass_back, _sub_back, _rsub_back, _neg_back})

@@ -536,7 +536,7 @@ class Tensor:
         ``gradient`` is dL/d(self) and may be omitted for a one-element tensor (it is 1).
         Leaves accumulate into ``.grad``; call ``zero_()`` or set ``.grad = None`` between steps.
         """
-        from autograd.engine import backward
+        from autograd.backprop import backward
 
         backward(self, gradient, retain_graph, create_graph)
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, conv_arithmetic
-from autograd.ops.conv import check_output_padding, conv_geometry, int_pair, is_int
+from autograd.ops.geometry import check_kernel_size, check_output_padding, conv_geometry, is_int, transposed_output_size
 from nn import functional as F
 from nn import init
 from nn.module import Module, Parameter
@@ -33,9 +33,7 @@ class _ConvNd(Module):
                 f"{name}: in_channels and out_channels must be >= 1, got in_channels={in_channels}, "
                 f"out_channels={out_channels}"
             )
-        k = int_pair(kernel_size, "kernel_size", name)
-        if min(k) < 1:
-            raise ValueError(f"{name}: kernel size should be greater than zero, but got kernel_size={k}")
+        k = check_kernel_size(kernel_size, name)
         op = check_output_padding(output_padding, geo, name)
         if in_channels % groups or out_channels % groups:
             raise ValueError(
@@ -171,7 +169,7 @@ class ConvTranspose2d(_ConvNd):
     def _output_padding(self, x: Tensor, output_size: Sequence[int]) -> tuple[int, int]:
         size = tuple(int(n) for n in output_size)[-2:]
         geometry = zip(x.shape[-2:], self.kernel_size, self.stride, self.padding, self.dilation)
-        smallest = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, k, s, p, d in geometry]  # output_padding 0
+        smallest = [transposed_output_size(n, k, s, p, d) for n, k, s, p, d in geometry]  # output_padding 0
         largest = [low + s - 1 for low, s in zip(smallest, self.stride)]
         if len(size) != 2 or not all(low <= n <= high for n, low, high in zip(size, smallest, largest)):
             raise ValueError(

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from autograd import Tensor
-from autograd.ops.pool import adaptive_output_size, check_divisor, pool_sizes
+from autograd.ops.geometry import IntPair, adaptive_output_size, check_divisor, pool_sizes
 from nn import functional as F
 from nn.module import Module
-
-IntPair = int | tuple[int, int]  # one value for both axes, or (height, width)
 
 
 class MaxPool2d(Module):

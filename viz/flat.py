@@ -28,8 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import scalar as _scalar
-from autograd.scalar import Scalar
+from autograd.scalar import GATES, Scalar
 from autograd.tensor import Tensor
 from viz.graph import TINY, Graph, as_roots, build_graph, engine_node
 from viz.render import fmt_exact, fmt_number
@@ -115,27 +114,9 @@ def _identifiers(names: dict[str, str]) -> dict[str, str]:
 # ---------------------------------------------------------------- the chain rule of each gate
 
 # One template per input: the gradient that input gets, written with the upstream gradient
-# {g}, the inputs {x} and {y}, the gate's output {z} and its constant {c}.
-SCALAR_RULES = {
-    _scalar._add_back: ("{g}", "{g}"),  # z = x + y: add gates copy
-    _scalar._pass_back: ("{g}",),  # z = x + c
-    _scalar._sub_back: ("{g}", "-{g}"),  # z = x - y
-    _scalar._rsub_back: ("-{g}",),  # z = c - x
-    _scalar._neg_back: ("-{g}",),  # z = -x
-    _scalar._mul_back: ("{g} * {y}", "{g} * {x}"),  # z = x * y: multiply gates swap
-    _scalar._scale_back: ("{g} * {c}",),  # z = x * c
-    _scalar._div_back: ("{g} / {y}", "-{g} * {z} / {y}"),  # z = x / y
-    _scalar._rdiv_back: ("-{g} * {c} / {x} ** 2",),  # z = c / x
-    _scalar._pow_back: ("{g} * {c} * {x} ** {c1}",),  # z = x ** c
-    _scalar._rpow_back: ("{g} * {z} * log({c})",),  # z = c ** x
-    _scalar._exp_back: ("{g} * {z}",),  # z = e^x
-    _scalar._log_back: ("{g} / {x}",),  # z = ln x
-    _scalar._tanh_back: ("{g} * (1 - {z} ** 2)",),  # z = tanh x
-    _scalar._sigmoid_back: ("{g} * (1 - {z}) * {z}",),  # z = sigmoid x: needs only its output
-    _scalar._relu_back: ("{g} * ({z} > 0)",),  # z = max(x, 0)
-}
-
-# The same for tensor ops, by class name. Inputs that were broadcast get unbroadcast(..., shape).
+# {g}, the inputs {x} and {y}, the gate's output {z} and its constant {c}. A Scalar gate's
+# templates are its ``rule`` in the gate table (autograd.scalar.GATES); tensor ops' are here.
+# Tensor ops, by class name (inputs that were broadcast get unbroadcast(..., shape)):
 TENSOR_RULES = {
     "Add": ("{g}", "{g}"),
     "Sub": ("{g}", "-{g}"),
@@ -163,9 +144,10 @@ def _number(x: float) -> str:
 
 def scalar_rule(node: Scalar, k: int) -> str:
     """The template of ``node``'s gradient for input ``k`` with the constant filled in."""
-    template = SCALAR_RULES[node._back][k]
+    gate = GATES[node._back]
+    template = gate.rule[k]
     c = node._aux
-    if node._back is _scalar._pow_back:
+    if gate.forward is Scalar.__pow__:  # x ** c: the rule for c = 0, 1, 2 reads better spelled out
         if c == 0:
             return "0 * {g}"
         if c == 1:

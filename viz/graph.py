@@ -37,9 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import scalar as _scalar
 from autograd.grad_mode import no_grad
-from autograd.scalar import Scalar
+from autograd.scalar import GATES, Scalar
 from autograd.tensor import Tensor
 
 #: Tensors with at most this many elements are small enough to show every value.
@@ -234,56 +233,25 @@ def _array(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------- Scalar gates
-
-# The constant of gates like x * 3, x ** 2, 3 / x, 3 - x, 2 ** x, shown in the gate (it is no wire).
-_SCALAR_CONSTANT = {
-    _scalar._scale_back: "* {}",
-    _scalar._pow_back: "** {}",
-    _scalar._rdiv_back: "{} /",
-    _scalar._rsub_back: "{} -",
-    _scalar._rpow_back: "{} **",
-}
-
-# What each Scalar gate's backward reads ("x", "y": its inputs, "z": its output, "c": the
-# constant): the values it "saves" for backward, shown in the backward view.
-_SCALAR_SAVED = {
-    _scalar._mul_back: ("x", "y"),
-    _scalar._scale_back: ("c",),
-    _scalar._div_back: ("y", "z"),
-    _scalar._rdiv_back: ("x", "c"),
-    _scalar._pow_back: ("x", "c"),
-    _scalar._rpow_back: ("z", "c"),
-    _scalar._exp_back: ("z",),
-    _scalar._log_back: ("x",),
-    _scalar._tanh_back: ("z",),
-    _scalar._sigmoid_back: ("z",),
-    _scalar._relu_back: ("z",),
-}
-
-_BACKWARD_NAMES = {"+": "Add", "-": "Sub", "*": "Mul", "/": "Div", "**": "Pow"}
+# What a gate shows and keeps comes from the gate table, autograd.scalar.GATES.
 
 
 def scalar_op(node: Scalar) -> str:
     """The text of a Scalar gate: ``*``, ``sigmoid``, or with its constant ``* 3``."""
-    template = _SCALAR_CONSTANT.get(node._back)
-    if template is not None:
-        return template.format(f"{node._aux:.4g}")
-    if node._back is _scalar._pass_back:  # x + c: c is not stored, but it is z - x
-        return f"+ {node.data - node._parents[0].data:.4g}"
-    return node.op
+    return GATES[node._back].label.replace("{c}", f"{node._aux:.4g}")
 
 
 def _scalar_saved(node: Scalar) -> list[tuple[str, float]]:
+    """The values a gate's backward reads, by name: ``[("x", 2.0), ("y", -1.0)]``."""
     values = {"z": lambda: node.data, "c": lambda: node._aux}
     values["x"] = lambda: node._parents[0].data
     values["y"] = lambda: node._parents[1].data
-    return [(name, values[name]()) for name in _SCALAR_SAVED.get(node._back, ())]
+    return [(name, values[name]()) for name in GATES[node._back].saved]
 
 
 def _backward_name(node: Any) -> str:
     if isinstance(node, Scalar):
-        op = node.op
-        return _BACKWARD_NAMES.get(op, op.capitalize()) + "Backward"
+        return GATES[node._back].name
     return node.name()
 
 

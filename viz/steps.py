@@ -40,13 +40,12 @@ from typing import Any
 
 import numpy as np
 
-from autograd import scalar as _scalar
+from autograd.backprop import root_gradient
 from autograd.engine import run_backward
 from autograd.grad_mode import no_grad
-from autograd.scalar import Scalar
+from autograd.scalar import GATES, Scalar
 from autograd.tensor import Tensor
 from viz.flat import (
-    SCALAR_RULES,
     TENSOR_RULES,
     _input_name,
     elementwise,
@@ -333,21 +332,8 @@ def _seeds(roots: list[Any], gradient: Any) -> list[Any]:
     for i, (root, grad) in enumerate(zip(roots, grads)):
         if isinstance(root, Scalar):
             seeds.append(1.0 if grad is None else float(grad))
-        elif grad is None:
-            if root._data.size != 1:
-                raise RuntimeError(
-                    f"backward_steps needs gradient= for a root of shape {tuple(root.shape)} (dL/droot, same "
-                    "shape), or reduce it first, e.g. y.sum()"
-                )
-            seeds.append(np.ones(root.shape, dtype=root.dtype))
-        else:
-            seed = np.asarray(_plain(grad), dtype=root.dtype)
-            if seed.shape != root.shape:
-                raise RuntimeError(
-                    f"backward_steps: the gradient for root {i} has shape {seed.shape} but the root has shape "
-                    f"{tuple(root.shape)}; they must match"
-                )
-            seeds.append(seed)
+        else:  # the checks of Tensor.backward (a one-element root, or a gradient of its shape)
+            seeds.append(root_gradient(root, grad, f"root {i}", "root")._data)
     return seeds
 
 
@@ -494,9 +480,9 @@ def _formula(frame: Frame, namer: _Namer) -> str:
             return f"{name} = {inputs[0]} {op} {inputs[1]}"
         if op == "neg":
             return f"{name} = -{inputs[0]}"
-        if obj._back in _CONSTANT_FIRST:
-            return f"{name} = {node.op} {inputs[0]}"  # 3 / x
-        if obj._back in SCALAR_RULES and node.op not in ("", op):
+        if GATES[obj._back].label.startswith("{c}"):  # the constant comes first: 3 / x, 3 - x, 2 ** x
+            return f"{name} = {node.op} {inputs[0]}"
+        if node.op not in ("", op):
             return f"{name} = {inputs[0]} {node.op}"  # x * 3
         return f"{name} = {op}({inputs[0]})"
     op = type(obj).__name__
@@ -510,7 +496,6 @@ def _formula(frame: Frame, namer: _Namer) -> str:
 
 
 _SYMBOLS = {"Add": "+", "Sub": "-", "Mul": "*", "Div": "/", "MatMul": "@", "Pow": "**"}
-_CONSTANT_FIRST = frozenset({_scalar._rdiv_back, _scalar._rsub_back, _scalar._rpow_back})  # 3 / x, 3 - x, 2 ** x
 
 
 def _input_text(obj: Any, k: int, frame: Frame, namer: _Namer) -> str:
@@ -566,7 +551,7 @@ def _local_formula_text(frame: Frame, send: Send, namer: _Namer) -> str:
     when it is a plain number (add gates: 1)."""
     obj = frame.obj
     if isinstance(obj, Scalar):
-        if obj._back not in SCALAR_RULES:
+        if obj._back not in GATES:  # a leaf: no gate
             return ""
         formula = local_formula(scalar_rule(obj, send.index))
     else:

@@ -28,6 +28,7 @@ class MatMul(Op):
 
     @staticmethod
     def backward(ctx, grad):
+        # dL/dx = dL/dy @ w^T, dL/dw = x^T @ dL/dy: the Jacobian is never formed
         x, w = ctx.saved_tensors
         x_needs, w_needs = ctx.needs_input_grad
         if x.ndim == 2 and w.ndim == 2:  # matrices: dL/dx = dL/dy @ w^T, dL/dw = x^T @ dL/dy

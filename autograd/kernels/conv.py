@@ -1,0 +1,222 @@
+"""The fast convolution kernels: im2col + GEMM with a cache-friendly layout.
+
+They compute what the reference code in ``autograd/ops/conv.py`` computes (im2col as a
+strided view, one matrix product, col2im as its adjoint), faster. Each trick is marked
+``# speed:`` with what it buys (a factor where one was measured: time without / time with it).
+
+Every kernel works on "columns": a (G, rows, N * H_out * W_out) matrix whose last axis runs
+over the output pixels (n, y, x). When a stride-1 convolution keeps the width (W_out == W,
+as 3x3 with padding 1 does) an output row y reads whole rows y + i of the image, shifted
+sideways by j - padding; with the images flattened, kernel offset (i, j) reads one
+contiguous stretch, so im2col and col2im are kH * kW long copies/adds. The few reads that
+wrap around a row end stand for the zero padding and are zeroed. Other geometries use
+strided views (many shorter copies).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from autograd import workspace
+from autograd.ops.geometry import Geometry, conv_output_hw
+
+# speed: rows of a columns matrix ROW_PAD elements further apart than their length: rows of a
+# power-of-two length (N * H * W usually is one) fall on the same cache sets, and the GEMMs
+# then run 1.15-1.2x slower
+ROW_PAD = 16
+# speed: conv_transpose2d (and conv2d's input gradient) makes its columns in blocks of at most
+# this many bytes, still in cache when added back
+COLUMN_BLOCK_BYTES = 6 << 20
+
+
+def _shifted_rows(x_w: int, out_w: int, geo: Geometry) -> bool:
+    """Whether the contiguous-shift layout applies: stride 1 and the output as wide as the input."""
+    return geo.stride == (1, 1) and out_w == x_w
+
+
+def _padded_rows(x: np.ndarray, geo: Geometry) -> np.ndarray:
+    """x (N, C, H, W) -> (C, N, P + (H + 2*ph) * W + P) with P = pw: each image with ph zero
+    rows above and below, flattened, between P zeros (where the first and last taps read)."""
+    n, c, h, w = x.shape
+    (ph, pw) = geo.padding
+    flat = workspace.empty((c, n, (h + 2 * ph) * w + 2 * pw), x.dtype)
+    flat[:, :, : pw + ph * w] = 0
+    flat[:, :, pw + ph * w : pw + (ph + h) * w] = x.transpose(1, 0, 2, 3).reshape(c, n, h * w)
+    flat[:, :, pw + (ph + h) * w :] = 0
+    return flat
+
+
+def _zero_wrapped(tap: np.ndarray, j: int, geo: Geometry) -> None:
+    """Zero the columns where kernel column j wrapped around a row end. tap (..., H_out, W)."""
+    (_, pw), (_, dw), width = geo.padding, geo.dilation, tap.shape[-1]
+    shift = j * dw - pw  # tap j reads column x + shift: outside [0, W) is padding
+    if shift < 0:
+        tap[..., : min(-shift, width)] = 0
+    elif shift > 0:
+        tap[..., max(width - shift, 0) :] = 0
+
+
+def im2col(x: np.ndarray, kernel: tuple[int, int], out_hw: tuple[int, int], geo: Geometry) -> np.ndarray:
+    """Receptive fields as columns. x (N, C, H, W) -> (G, C/G * kH * kW, N * H_out * W_out)."""
+    n, c, h, w = x.shape
+    (kh, kw), (ho, wo) = kernel, out_hw
+    (ph, pw), (sh, sw), (dh, dw) = geo.padding, geo.stride, geo.dilation
+    cols = _columns((c * kh * kw,), n * ho * wo, x.dtype).reshape(c, kh, kw, n, ho * wo)
+    if _shifted_rows(w, wo, geo):
+        # speed: stride 1, same width: one contiguous copy per kernel offset instead of a strided
+        # view's short rows
+        # cols[c, i, j, n, y * W + x] = image[c, n, y + i*dh, x + j*dw - pw]: one slice per offset
+        images = _padded_rows(x, geo)
+        for i in range(kh):
+            for j in range(kw):
+                start = i * dh * w + j * dw
+                cols[:, i, j] = images[:, :, start : start + ho * w]
+                _zero_wrapped(cols[:, i, j].reshape(c, n, ho, w), j, geo)
+    else:
+        if ph or pw:
+            x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        s_n, s_c, s_h, s_w = x.strides
+        # windows[c, i, j, n, y, x] = x_padded[n, c, y*sh + i*dh, x*sw + j*dw]  (a view, no copy)
+        shape, strides = (c, kh, kw, n, ho, wo), (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw)
+        cols.reshape(shape)[...] = as_strided(x, shape, strides, writeable=False)
+    return cols.reshape(geo.groups, c // geo.groups * kh * kw, n * ho * wo)
+
+
+def col2im(
+    w_mat: np.ndarray,
+    y_cols: np.ndarray,
+    shape: tuple[int, int, int, int],
+    kernel: tuple[int, int],
+    out_hw: tuple[int, int],
+    geo: Geometry,
+) -> np.ndarray:
+    """The adjoint of im2col applied to the columns w_mat @ y_cols: add every column back
+    onto the pixels it came from.
+
+    w_mat (G, C/G * kH * kW, C_y/G), y_cols (G, C_y/G, N * H_out * W_out) -> (N, C, H, W),
+    where (H, W) = ``shape[2:]`` and (H_out, W_out) = ``out_hw``. The columns are made for a
+    block of channels at a time (at most COLUMN_BLOCK_BYTES), each block with one add per
+    kernel offset, never a loop over pixels.
+    """
+    n, c, h, w = shape
+    groups, per_group = geo.groups, c // geo.groups
+    (kh, kw), (ho, wo) = kernel, out_hw
+    (ph, pw), (sh, sw), (dh, dw) = geo.padding, geo.stride, geo.dilation
+    shifted = _shifted_rows(w, wo, geo)
+    if shifted:  # laid out as _padded_rows
+        padded = workspace.zeros((groups, per_group, n, (h + 2 * ph) * w + 2 * pw), y_cols.dtype)
+    else:
+        full_h = max(h + 2 * ph, (ho - 1) * sh + dh * (kh - 1) + 1)
+        full_w = max(w + 2 * pw, (wo - 1) * sw + dw * (kw - 1) + 1)
+        padded = workspace.zeros((groups, per_group, n, full_h, full_w), y_cols.dtype)
+    column_bytes = groups * per_group * kh * kw * y_cols.shape[-1] * y_cols.itemsize  # all columns at once
+    step = math.ceil(per_group / max(1, math.ceil(column_bytes / COLUMN_BLOCK_BYTES)))  # channels per block
+    for c0 in range(0, per_group, step):
+        c1 = min(c0 + step, per_group)
+        cols = _matmul(w_mat[:, c0 * kh * kw : c1 * kh * kw], y_cols).reshape(groups, c1 - c0, kh, kw, n, ho, wo)
+        part = padded[:, c0:c1]
+        for i in range(kh):
+            for j in range(kw):
+                if shifted:
+                    _zero_wrapped(cols[:, :, i, j], j, geo)  # those columns belong to the padding
+                    start = i * dh * w + j * dw
+                    part[..., start : start + ho * w] += cols[:, :, i, j].reshape(groups, c1 - c0, n, ho * w)
+                else:
+                    rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+                    columns = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+                    part[..., rows, columns] += cols[:, :, i, j]
+        del cols  # its buffer is free for the next block
+    if shifted:
+        image = padded[..., pw + ph * w : pw + (ph + h) * w].reshape(c, n, h, w)
+    else:
+        image = padded.reshape(c, n, full_h, full_w)[:, :, ph : ph + h, pw : pw + w]
+    return workspace.contiguous(image.transpose(1, 0, 2, 3))
+
+
+def output_columns(t: np.ndarray, groups: int) -> np.ndarray:
+    """(N, C, H, W) -> (G, C/G, N * H * W): channels grouped, the rest flattened (one copy).
+
+    This is how the GEMMs take a conv's output gradient (both backward GEMMs share it)."""
+    n, c, h, w = t.shape
+    out = _columns((c,), n * h * w, t.dtype)
+    out.reshape(c, n, h * w)[...] = t.transpose(1, 0, 2, 3).reshape(c, n, h * w)
+    return out.reshape(groups, c // groups, n * h * w)
+
+
+def _columns(lead: tuple[int, ...], length: int, dtype: np.dtype) -> np.ndarray:
+    """An empty (*lead, length) matrix whose rows lie ROW_PAD elements further apart than their
+    length (see ROW_PAD), in a cached buffer."""
+    # speed: workspace buffers are reused from step to step: no fresh pages to fault in
+    return workspace.empty((*lead, length + ROW_PAD), dtype)[..., :length]
+
+
+def _from_columns(t: np.ndarray, n: int, hw: tuple[int, int]) -> np.ndarray:
+    """(G, C/G, N * H * W) -> contiguous (N, C, H, W) (one copy)."""
+    return workspace.contiguous(t.reshape(t.shape[0] * t.shape[1], n, *hw).transpose(1, 0, 2, 3))
+
+
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b for stacks of matrices with long rows (columns matrices), the result in a cached buffer."""
+    return np.matmul(a, b, out=_columns(a.shape[:-1], b.shape[-1], np.result_type(a, b)))
+
+
+def conv2d_forward(
+    x: np.ndarray,
+    w: np.ndarray,
+    geo: Geometry,
+    b: np.ndarray | None = None,
+    out_hw: tuple[int, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """y[n, o] = b[o] + sum over c, i, j of w[o, c, i, j] * x_pad[n, c, y*s + i*d, x*s + j*d].
+
+    ``out_hw`` (at most ``conv_output_hw``) computes only the first windows. Returns y and the
+    im2col buffer (the weight gradient can reuse it).
+    """
+    c_out, _, kh, kw = w.shape
+    ho, wo = conv_output_hw(x.shape[2:], (kh, kw), geo) if out_hw is None else out_hw
+    cols = im2col(x, (kh, kw), (ho, wo), geo)
+    y = _matmul(w.reshape(geo.groups, c_out // geo.groups, -1), cols)
+    if b is not None:
+        y += b.reshape(geo.groups, -1, 1)  # in place, on contiguous columns
+    return _from_columns(y, x.shape[0], (ho, wo)), cols
+
+
+def conv_transpose2d_forward(
+    y: np.ndarray, w: np.ndarray, geo: Geometry, out_hw: tuple[int, int], y_cols: np.ndarray | None = None
+) -> np.ndarray:
+    """The adjoint of conv2d_forward in its input: scatter w-weighted copies of each y pixel.
+
+    ``y_cols`` is ``output_columns(y, groups)`` when the caller has it already.
+    """
+    c_in, c_out_g, kh, kw = w.shape
+    n = y.shape[0]
+    w_mat = w.reshape(geo.groups, c_in // geo.groups, c_out_g * kh * kw).transpose(0, 2, 1)
+    if y_cols is None:
+        y_cols = output_columns(y, geo.groups)
+    return col2im(w_mat, y_cols, (n, c_out_g * geo.groups, *out_hw), (kh, kw), y.shape[2:], geo)
+
+
+def conv2d_weight_forward(
+    x: np.ndarray,
+    g: np.ndarray,
+    kernel: tuple[int, int],
+    geo: Geometry,
+    cols: np.ndarray | None = None,
+    g_cols: np.ndarray | None = None,
+) -> np.ndarray:
+    """dL/dw of conv2d: correlate the input x with the output gradient g. -> (C_out, C/G, kH, kW).
+
+    ``cols`` is x's im2col buffer when the forward pass kept it, ``g_cols`` g's output columns.
+    """
+    # speed: the forward pass's im2col buffer is reused (one im2col less per step), and both
+    # backward GEMMs share one copy of the gradient as columns
+    if cols is None:
+        cols = im2col(x, kernel, g.shape[2:], geo)
+    if g_cols is None:
+        g_cols = output_columns(g, geo.groups)
+    # speed: (cols g^T)^T rather than g cols^T: numpy's GEMM runs this orientation faster here
+    gw = np.matmul(cols, g_cols.transpose(0, 2, 1)).transpose(0, 2, 1)
+    return gw.reshape(g.shape[1], x.shape[1] // geo.groups, *kernel)

@@ -1,0 +1,123 @@
+"""The fast pooling kernels: max pooling's argmax from the running maximum, its scatter, and
+adaptive average pooling as two small matrix products.
+
+They compute what the reference code in ``autograd/ops/pool.py`` computes, faster. Each trick
+is marked ``# speed:`` with what it buys.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from autograd import workspace
+from autograd.ops.geometry import PoolGeometry, adaptive_bins
+
+
+def window_max(padded: np.ndarray, geo: PoolGeometry, argmax: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each window's maximum, an elementwise max over the kH * kW strided views (NaN wins), and
+    with ``argmax`` which kernel offset holds it (see window_argmax for the rule).
+
+    A maximum is only taken over by a strictly larger value, so without NaNs the argmax is
+    the last offset k at which the running maximum grew: the max over k of k * grew_k. A NaN
+    maximum, or one of -inf (which padding also holds), takes the exact scan instead.
+    """
+    # speed: the argmax from where the running maximum grew, one pass over the views with
+    # small integer offsets, instead of the exact scan's compare-and-mask per offset
+    offsets = geo.offsets()
+    best = workspace.contiguous(geo.view(padded, *offsets[0][:2]))
+    which = np.zeros(best.shape, _index_dtype(geo)) if argmax else None
+    for i, j, k in offsets[1:]:
+        v = geo.view(padded, i, j)
+        if argmax:
+            v = workspace.contiguous(v)  # read the strided view once
+            np.maximum(which, np.multiply(v > best, k, dtype=which.dtype), out=which)
+        np.maximum(best, v, out=best)
+    if argmax and not (best > -np.inf).all():  # a NaN or -inf maximum: the exact scan
+        which = window_argmax(padded, best, geo)
+    return best, which
+
+
+def _index_dtype(geo: PoolGeometry) -> np.dtype:
+    """The smallest integer type for a kernel offset."""
+    # speed: int8 offsets (for windows up to 127 positions): 8x fewer bytes to scan than int64
+    size = geo.kernel[0] * geo.kernel[1]
+    return np.dtype(np.int8 if size <= 127 else np.int16 if size <= 32767 else np.int32)
+
+
+def window_argmax(padded: np.ndarray, best: np.ndarray, geo: PoolGeometry) -> np.ndarray:
+    """Which kernel offset (i * kW + j) holds each window's maximum ``best``, PyTorch's CPU rule
+    (a scan in row-major order keeping a value that is greater, or NaN): ties go to the first
+    in scan order, a NaN maximum to the last NaN, and never to padding (a window of -inf
+    values picks its first real position)."""
+    dtype = _index_dtype(geo)
+    which = np.zeros(best.shape, dtype)
+    free = np.ones(best.shape, bool)  # windows whose maximum is not found yet
+    nan = np.isnan(best).any()
+    padding = geo.padding != (0, 0) or geo.padded_hw() != geo.in_hw
+    for i, j, k in geo.offsets():
+        v = geo.view(padded, i, j)
+        hit = v == best
+        if padding:
+            hit &= geo.inside(i, j)
+        hit &= free
+        free ^= hit
+        # speed: a multiply-add of the 0/1 mask; np.copyto with where= is far slower
+        which += np.multiply(hit, k, dtype=dtype)
+        if nan:  # a later NaN takes over: the last NaN wins (NaN == NaN is false above)
+            np.copyto(which, k, where=np.isnan(v))
+    return which
+
+
+def max_pool_scatter(g: np.ndarray, which: np.ndarray, geo: PoolGeometry) -> np.ndarray:
+    """Each window's gradient g placed at its argmax ``which`` (a kernel offset); overlapping
+    windows add up. Shapes: g (N, C, H_out, W_out) -> (N, C, H, W)."""
+    (ph, pw), (h, w) = geo.padding, geo.in_hw
+    disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(geo.stride, geo.dilation, geo.kernel))
+    finite = np.isfinite(g).all()  # else multiplying by a 0/1 mask would turn inf into NaN
+    out = workspace.zeros(g.shape[:2] + geo.padded_hw(), g.dtype)
+    for i, j, k in geo.offsets():
+        if disjoint and finite:
+            # speed: windows do not overlap (as the usual 2x2 stride-2 pool): each position gets
+            # at most one gradient, written in place with no add
+            np.multiply(g, which == k, out=geo.view(out, i, j))
+        elif finite:
+            # speed: g * mask rather than np.where (the where is the exact path for inf and NaN)
+            geo.view(out, i, j)[...] += g * (which == k)
+        else:
+            geo.view(out, i, j)[...] += np.where(which == k, g, 0)
+    out += 0.0  # -0.0 (a negative gradient times 0) becomes +0.0
+    return out[..., ph : ph + h, pw : pw + w]
+
+
+@functools.lru_cache(maxsize=256)
+def _adaptive_matrix(n: int, out: int, dtype: str) -> np.ndarray:
+    """P (out x n): row i averages bin i (1 / its size there, 0 elsewhere)."""
+    m = np.zeros((out, n))
+    for i, (start, end) in enumerate(adaptive_bins(n, out)):
+        m[i, start:end] = 1.0 / (end - start)
+    return m.astype(dtype)
+
+
+def bin_means(x: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray | None:
+    """Each adaptive bin's mean as P_h @ x @ P_w^T. Shapes: x (..., H, W) -> (..., oH, oW).
+
+    The products multiply P's zeros with every value, so one inf or NaN in x would make every
+    bin non-finite (0 * inf = NaN): returns None then (the caller takes the reference's slices).
+    """
+    # speed: two matrix products instead of a loop over the oH + oW bins' slices
+    (h, w), (oh, ow) = x.shape[-2:], out_hw
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = _adaptive_matrix(h, oh, x.dtype.str) @ x @ _adaptive_matrix(w, ow, x.dtype.str).T
+    return out if np.isfinite(out).all() else None
+
+
+def bin_spread(g: np.ndarray, in_hw: tuple[int, int]) -> np.ndarray | None:
+    """Each bin's value spread evenly over its inputs, P_h^T @ g @ P_w (overlapping bins add up).
+    Shapes: g (..., oH, oW) -> (..., H, W); None for a non-finite g (an inf must reach only its
+    own bin's inputs: the caller takes the reference's slices)."""
+    (oh, ow), (h, w) = g.shape[-2:], in_hw
+    if not np.isfinite(g).all():
+        return None
+    return _adaptive_matrix(h, oh, g.dtype.str).T @ g @ _adaptive_matrix(w, ow, g.dtype.str)

@@ -1,0 +1,211 @@
+"""The fast kernels (autograd/kernels/) against the reference code in autograd/ops/conv.py and
+autograd/ops/pool.py: every conv and pool op both ways, values, gradients and second-order
+gradients, in float64 to 1e-12."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd
+from autograd import kernels
+from autograd.kernels import conv as fast_conv
+from autograd.kernels import pool as fast_pool
+from autograd.ops.geometry import conv_arithmetic, output_size, transposed_output_size
+from autograd.testing import conv_cases
+
+
+def rand(shape, seed):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def derivatives(op, inputs, seed=100):
+    """y = op(*inputs); the gradients for a random upstream g (a graph, create_graph=True); and the
+    second-order gradients of <grads, u> in the inputs and in g. All as float64 arrays."""
+    ts = [autograd.tensor(a, requires_grad=True) for a in inputs]
+    y = op(*ts)
+    g = autograd.tensor(rand(y.shape, seed), requires_grad=True)
+    grads = autograd.autograd.grad(y, ts, g, create_graph=True, allow_unused=True)
+    inner = sum(
+        ((d * autograd.tensor(rand(d.shape, seed + 1 + k))).sum() for k, d in enumerate(grads) if d is not None)
+    )
+    second = autograd.autograd.grad(inner, [*ts, g], allow_unused=True)
+    return [y._data.copy()] + [None if d is None else d._data.copy() for d in (*grads, *second)]
+
+
+def assert_kernels_agree(op, inputs, rtol=1e-12, atol=1e-12):
+    """The op on the fast kernels and on the reference: the same values and derivatives."""
+    fast = derivatives(op, inputs)
+    with kernels.reference():
+        reference = derivatives(op, inputs)
+    assert kernels.enabled
+    for k, (a, b) in enumerate(zip(fast, reference)):
+        assert (a is None) == (b is None), k
+        if a is not None:
+            assert a.shape == b.shape, k
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, equal_nan=True, err_msg=f"output {k}")
+    return fast
+
+
+# ---------------------------------------------------------------- the switch
+
+
+def test_reference_switch_restores_the_kernels_even_after_an_error():
+    assert kernels.enabled
+    with pytest.raises(RuntimeError), kernels.reference():
+        assert not kernels.enabled
+        raise RuntimeError
+    assert kernels.enabled
+
+
+def test_reference_mode_never_calls_a_fast_kernel(monkeypatch):
+    """Inside reference() every op runs the reference code: the kernels would raise here."""
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a fast kernel ran in reference mode")
+
+    for module in (fast_conv, fast_pool):
+        for name in dir(module):
+            if callable(getattr(module, name)) and not name.startswith("__") and name[0].islower():
+                monkeypatch.setattr(module, name, forbidden)
+    with kernels.reference():
+        x, w = rand((2, 4, 7, 7), 1), rand((4, 2, 3, 3), 2)
+        derivatives(lambda x, w: autograd.conv2d(x, w, padding=1, groups=2), (x, w))
+        derivatives(lambda x, w: autograd.conv_transpose2d(x, w, stride=2, groups=2), (x, rand((4, 3, 3, 3), 3)))
+        derivatives(lambda x: autograd.max_pool2d(x, 3, 2, 1), (x,))
+        autograd.max_pool2d(autograd.tensor(x), 2, return_indices=True)
+        derivatives(lambda x: autograd.avg_pool2d(x, 7), (x,))
+        derivatives(lambda x: autograd.adaptive_avg_pool2d(x, (3, 2)), (x,))
+    with pytest.raises(AssertionError, match="a fast kernel ran"):
+        autograd.conv2d(autograd.tensor(x), autograd.tensor(w), padding=1, groups=2)
+
+
+# ---------------------------------------------------------------- convolutions
+
+
+@settings(max_examples=25, deadline=None)
+@given(conv_cases(), st.booleans())
+def test_conv2d_fast_and_reference_agree(case, bias):
+    inputs = [rand(case.input_shape, 1), rand(case.weight_shape, 2)] + ([rand((case.out_channels,), 3)] if bias else [])
+    assert_kernels_agree(lambda x, w, b=None: autograd.conv2d(x, w, b, **case.kwargs), inputs)
+
+
+@settings(max_examples=25, deadline=None)
+@given(conv_cases(), st.integers(0, 1), st.booleans())
+def test_conv_transpose2d_fast_and_reference_agree(case, extra, bias):
+    """conv_cases' geometry read as a transposed convolution, output_padding up to stride - 1."""
+    c_in, c_out_g = case.in_channels, case.out_channels // case.groups
+    op = tuple(min(extra, max(s, d) - 1) for s, d in zip(case.stride, case.dilation))
+    out_hw = [transposed_output_size(n, k, s, p, d, o) for n, k, s, p, d, o in
+              zip(case.input_hw, case.kernel, case.stride, case.padding, case.dilation, op)]  # fmt: skip
+    if min(out_hw) < 1:
+        return
+    inputs = [rand(case.input_shape, 4), rand((c_in, c_out_g, *case.kernel), 5)]
+    inputs += [rand((c_out_g * case.groups,), 6)] if bias else []
+
+    def op_fn(y, w, b=None):
+        return autograd.conv_transpose2d(y, w, b, case.stride, case.padding, op, case.groups, case.dilation)
+
+    assert_kernels_agree(op_fn, inputs)
+
+
+@pytest.mark.parametrize(
+    "x_shape, w_shape, kwargs",
+    [
+        ((2, 3, 9, 8), (4, 3, 3, 3), dict(padding=1)),  # the shifted-rows layout
+        ((2, 4, 9, 8), (6, 2, 3, 3), dict(padding=(1, 2), dilation=(1, 2), groups=2)),
+        ((1, 2, 6, 6), (2, 2, 3, 3), dict(padding="same", dilation=2)),
+        ((1, 2, 7, 6), (2, 2, 2, 4), dict(padding="same")),  # odd 'same' padding (pads the input)
+        ((2, 3, 10, 11), (3, 1, 5, 3), dict(stride=(3, 2), padding=2, groups=3)),
+        ((3, 2, 4, 4), (5, 2, 1, 1), dict()),
+    ],
+)
+def test_conv2d_fixed_geometries(x_shape, w_shape, kwargs):
+    assert_kernels_agree(lambda x, w: autograd.conv2d(x, w, **kwargs), [rand(x_shape, 7), rand(w_shape, 8)])
+
+
+@pytest.mark.parametrize("stride, groups", [(1, 1), (1, 2), (2, 1), (2, 2)])
+def test_col2im_in_channel_blocks_agrees_with_the_reference(monkeypatch, stride, groups):
+    """col2im builds its columns a block of channels at a time: blocks of one channel (the smallest)
+    must still give the reference's gradients."""
+    monkeypatch.setattr(fast_conv, "COLUMN_BLOCK_BYTES", 1)
+    inputs = [rand((3, 4, 9, 8), 1), rand((6, 4 // groups, 3, 3), 2)]
+    assert_kernels_agree(lambda x, w: autograd.conv2d(x, w, stride=stride, padding=1, groups=groups), inputs)
+
+
+# ---------------------------------------------------------------- pooling
+
+
+def with_specials(shape, seed, special):
+    """Tie-heavy values with some NaN or -inf (or none): every rule of the argmax gets exercised."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-2, 3, shape).astype(np.float64) + 0.0
+    if special is not None:
+        x[rng.random(shape) < 0.2] = special
+    return x
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 3), st.integers(1, 3), st.integers(0, 1), st.integers(1, 2), st.booleans(),
+    st.sampled_from([None, np.nan, -np.inf]), st.integers(0, 2**31),
+)  # fmt: skip
+def test_max_pool2d_fast_and_reference_agree(k, s, p, d, ceil_mode, special, seed):
+    p = min(p, k // 2)
+    x = with_specials((2, 3, 7, 6), seed, special)
+    assert_kernels_agree(lambda t: autograd.max_pool2d(t, k, s, p, d, ceil_mode), [x])
+    indices = []
+    for reference in (False, True):
+        kernels.enabled = not reference
+        try:
+            indices.append(autograd.max_pool2d(autograd.tensor(x), k, s, p, d, ceil_mode, return_indices=True)[1])
+        finally:
+            kernels.enabled = True
+    np.testing.assert_array_equal(indices[0]._data, indices[1]._data)
+
+
+def test_max_pool2d_all_nan_and_all_minus_inf_windows():
+    x = np.full((1, 2, 4, 4), -np.inf)
+    x[0, 1] = np.nan
+    x[0, 1, 0, 0] = 1.0
+    assert_kernels_agree(lambda t: autograd.max_pool2d(t, 3, 1, 1), [x])
+    assert_kernels_agree(lambda t: autograd.max_pool2d(t, 2, 1, 0, 2, True), [x])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 4), st.integers(1, 3), st.integers(0, 2), st.booleans(), st.booleans(),
+    st.sampled_from([None, 3, -2]), st.integers(0, 2**31),
+)  # fmt: skip
+def test_avg_pool2d_fast_and_reference_agree(k, s, p, ceil_mode, include_pad, divisor, seed):
+    p = min(p, k // 2)
+    x = rand((2, 3, 7, 6), seed)
+    assert_kernels_agree(lambda t: autograd.avg_pool2d(t, k, s, p, ceil_mode, include_pad, divisor), [x])
+
+
+def test_avg_pool2d_of_large_tiling_windows():
+    """The tiled reshape-and-mean path (windows of more than 16 positions that tile the input)."""
+    assert_kernels_agree(lambda t: autograd.avg_pool2d(t, (5, 4)), [rand((2, 3, 10, 12), 3)])
+
+
+@pytest.mark.parametrize("size", [1, (3, 2), (4, 4), (5, 3), (2, None), (7, 6)])
+@pytest.mark.parametrize("special", [None, np.inf, np.nan])
+def test_adaptive_avg_pool2d_fast_and_reference_agree(size, special):
+    """Global, equal, unequal and overlapping bins, with non-finite inputs (the sliced path)."""
+    x = rand((2, 3, 8, 6), 5)
+    if special is not None:
+        x[0, 1, 2, 3] = special
+    assert_kernels_agree(lambda t: autograd.adaptive_avg_pool2d(t, size), [x])
+
+
+# ---------------------------------------------------------------- one rule for the sizes
+
+
+@settings(max_examples=60, deadline=None)
+@given(conv_cases())
+def test_one_output_size_rule_for_ops_arithmetic_and_layers(case):
+    y = autograd.conv2d(autograd.tensor(rand(case.input_shape, 1)), autograd.tensor(rand(case.weight_shape, 2)),
+                        **case.kwargs)  # fmt: skip
+    geometry = list(zip(case.input_hw, case.kernel, case.stride, case.padding, case.dilation))
+    assert y.shape[2:] == tuple(output_size(*g) for g in geometry)
+    assert y.shape[2:] == tuple(conv_arithmetic(*g).output_size for g in geometry)
