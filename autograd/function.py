@@ -347,7 +347,7 @@ class Function:
 class Op(Function):
     """Base of the built-in ops: their backward runs on numpy arrays as well as on Tensors.
 
-    Written with operators and the helpers of ``autograd.ops.dual``, one backward serves both
+    Written with operators and the helpers of ``autograd.ops.either``, one backward serves both
     a fast first-order pass (arrays, nothing recorded) and ``create_graph=True`` (Tensors).
     """
 

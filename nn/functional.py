@@ -30,7 +30,7 @@ from autograd import (
 )
 from autograd.function import Op
 from autograd.ops import activation as ops_act
-from autograd.ops import dual
+from autograd.ops import either
 from autograd.ops.pointwise import expm1, log1p
 from autograd.ops.special import erf
 
@@ -660,7 +660,7 @@ class _BinaryCrossEntropy(Op):
         grad_x = grad * (x - y) / _clamp_min(x * (1 - x), _BCE_EPSILON)
         grad_y = None
         if ctx.needs_input_grad[1]:
-            grad_y = grad * (_clamp_min(dual.log(1 - x), -100) - _clamp_min(dual.log(x), -100))
+            grad_y = grad * (_clamp_min(either.log(1 - x), -100) - _clamp_min(either.log(x), -100))
         return grad_x, grad_y
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from autograd import workspace
 from autograd.function import Op
-from autograd.ops import dual
+from autograd.ops import either
 from autograd.ops.pointwise import float_data
 from autograd.tensor import Tensor
 
@@ -59,7 +59,7 @@ class ReLU(Op):
     def backward(ctx, grad):
         # dy/dx = 1 where x > 0 (or NaN), else 0: the Jacobian is diagonal, so multiply elementwise
         (positive,) = ctx.saved_tensors
-        return dual.keep(grad, positive)
+        return either.keep(grad, positive)
 
 
 class LeakyReLU(Op):
@@ -76,7 +76,7 @@ class LeakyReLU(Op):
     def backward(ctx, grad):
         # dy/dx = 1 where x > 0, else slope (diagonal again: multiply elementwise)
         (positive,) = ctx.saved_tensors
-        return grad * np.where(positive, 1.0, ctx.slope).astype(dual.data(grad).dtype), None
+        return grad * np.where(positive, 1.0, ctx.slope).astype(either.data(grad).dtype), None
 
 
 class Softmax(Op):
@@ -95,7 +95,7 @@ class Softmax(Op):
     def backward(ctx, grad):
         # dx = y * (g - sum(g * y)): the Jacobian diag(y) - y y^T applied without forming it
         (y,) = ctx.saved_tensors
-        return y * (grad - dual.sum_keep(grad * y, ctx.dim)), None
+        return y * (grad - either.sum_keep(grad * y, ctx.dim)), None
 
 
 class LogSoftmax(Op):
@@ -115,7 +115,7 @@ class LogSoftmax(Op):
     def backward(ctx, grad):
         # dx = g - softmax(x) * sum(g), with softmax(x) = e^y
         (y,) = ctx.saved_tensors
-        return grad - dual.exp(y) * dual.sum_keep(grad, ctx.dim), None
+        return grad - either.exp(y) * either.sum_keep(grad, ctx.dim), None
 
 
 def _dim(x: Tensor, dim: int, name: str) -> int:

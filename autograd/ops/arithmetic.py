@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd.function import Op
-from autograd.ops import dual
+from autograd.ops import either
 from autograd.ops.reduce import unbroadcast
 from autograd.tensor import Tensor, get_default_dtype, lift
 
@@ -130,18 +130,18 @@ class Pow(Op):
         x_needs, y_needs = ctx.needs_input_grad
         gx = gy = None
         if x_needs:
-            zero = dual.data(y) == 0
+            zero = either.data(y) == 0
             if zero.any():  # d/dx x^0 = 0 whatever the upstream gradient (even inf), as PyTorch
                 with np.errstate(invalid="ignore"):  # (x^(-1) at x == 0, masked right after)
-                    gx = dual.keep(grad * (y * x ** (y - 1 + zero)), ~zero)
+                    gx = either.keep(grad * (y * x ** (y - 1 + zero)), ~zero)
             else:
                 gx = grad * (y * x ** (y - 1))
             gx = unbroadcast(gx, x.shape, x.dtype)
         if y_needs:
-            at_zero = (dual.data(x) == 0) & (dual.data(y) >= 0)
+            at_zero = (either.data(x) == 0) & (either.data(y) >= 0)
             with np.errstate(divide="ignore", invalid="ignore"):
                 safe_x = x if not at_zero.any() else x + at_zero  # log(1) = 0 where masked
-                gy = unbroadcast(grad * z * dual.log(safe_x), y.shape, y.dtype)
+                gy = unbroadcast(grad * z * either.log(safe_x), y.shape, y.dtype)
         return gx, gy
 
 

@@ -31,7 +31,7 @@ from autograd import kernels
 from autograd.function import Op
 from autograd.kernels import conv as fast
 from autograd.kernels.conv import COLUMN_BLOCK_BYTES  # noqa: F401  (tests/test_conv_pool.py patches it here)
-from autograd.ops import dual
+from autograd.ops import either
 from autograd.ops.geometry import (  # noqa: F401  (ConvArithmetic, conv_arithmetic, ...: imported from here)
     ConvArithmetic,
     Geometry,
@@ -84,11 +84,11 @@ class Conv2d(Op):
         # fast path on arrays (first-order): both GEMMs share one copy of the gradient as columns
         g_cols = fast.output_columns(grad, geo.groups) if kernels.enabled and not isinstance(grad, Tensor) else None
         if x_needs:
-            gx = dual.apply(ConvTranspose2d, (grad, w, None), geo, x.shape[2:], g_cols)
+            gx = either.apply(ConvTranspose2d, (grad, w, None), geo, x.shape[2:], g_cols)
         if w_needs:
-            gw = dual.apply(Conv2dWeight, (x, grad), w.shape[2:], geo, cols, g_cols)
+            gw = either.apply(Conv2dWeight, (x, grad), w.shape[2:], geo, cols, g_cols)
         if b_needs:
-            gb = dual.sum_keep(grad, (0, 2, 3)).reshape(-1) if g_cols is None else g_cols.sum(-1).reshape(-1)
+            gb = either.sum_keep(grad, (0, 2, 3)).reshape(-1) if g_cols is None else g_cols.sum(-1).reshape(-1)
         return gx, gw, gb, None, None
 
 
@@ -123,11 +123,11 @@ class ConvTranspose2d(Op):
             # y's windows only: with output_padding >= stride a conv over dz would fit more
             # windows (over z's rows no y reaches), and cropping them afterwards would leave
             # 0 * dz there in the second derivative (NaN where dz is inf or NaN)
-            gy = dual.apply(Conv2d, (grad, w, None), geo, y.shape[2:])
+            gy = either.apply(Conv2d, (grad, w, None), geo, y.shape[2:])
         if w_needs:
-            gw = dual.apply(Conv2dWeight, (grad, y), w.shape[2:], geo, None, None)
+            gw = either.apply(Conv2dWeight, (grad, y), w.shape[2:], geo, None, None)
         if b_needs:
-            gb = dual.sum_keep(grad, (0, 2, 3)).reshape(-1)
+            gb = either.sum_keep(grad, (0, 2, 3)).reshape(-1)
         return gy, gw, gb, None, None, None
 
 
@@ -151,8 +151,8 @@ class Conv2dWeight(Op):
         # v is bilinear in (x, g): dx = conv_transpose2d(g, dv), dg = conv2d(x, dv)
         x, g = ctx.saved_tensors
         x_needs, g_needs = ctx.needs_input_grad[:2]
-        gx = dual.apply(ConvTranspose2d, (g, grad, None), ctx.geo, x.shape[2:], None) if x_needs else None
-        gg = dual.apply(Conv2d, (x, grad, None), ctx.geo, g.shape[2:]) if g_needs else None  # g's windows only
+        gx = either.apply(ConvTranspose2d, (g, grad, None), ctx.geo, x.shape[2:], None) if x_needs else None
+        gg = either.apply(Conv2d, (x, grad, None), ctx.geo, g.shape[2:]) if g_needs else None  # g's windows only
         return gx, gg, None, None, None, None
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from autograd.function import Op
-from autograd.ops import dual
+from autograd.ops import either
 from autograd.tensor import Tensor
 
 
@@ -85,7 +85,7 @@ class Index(Op):
     @staticmethod
     def backward(ctx, grad):
         # each selected element sends its gradient back to where it came from
-        return dual.apply(IndexScatter, (grad,), ctx.index, ctx.shape), None
+        return either.apply(IndexScatter, (grad,), ctx.index, ctx.shape), None
 
 
 class IndexScatter(Op):
@@ -135,9 +135,9 @@ class Gather(Op):
     @staticmethod
     def backward(ctx, grad):
         # each picked element sends its gradient back to where it came from (repeats add up)
-        zeros = np.zeros(ctx.shape, dual.data(grad).dtype)
+        zeros = np.zeros(ctx.shape, either.data(grad).dtype)
         zeros = Tensor._make(zeros) if isinstance(grad, Tensor) else zeros
-        return dual.apply(ScatterAdd, (zeros, grad), ctx.dim, ctx.index), None, None
+        return either.apply(ScatterAdd, (zeros, grad), ctx.dim, ctx.index), None, None
 
 
 class ScatterAdd(Op):
@@ -156,7 +156,7 @@ class ScatterAdd(Op):
     def backward(ctx, grad):
         # dy/dx = 1; dy/dsrc = the gradient at the positions each src element went to
         x_needs, src_needs = ctx.needs_input_grad[:2]
-        src_grad = dual.apply(Gather, (grad,), ctx.dim, ctx.index) if src_needs else None
+        src_grad = either.apply(Gather, (grad,), ctx.dim, ctx.index) if src_needs else None
         return (grad if x_needs else None), src_grad, None, None
 
 

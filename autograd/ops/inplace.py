@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograd.function import Op
-from autograd.ops import dual
+from autograd.ops import either
 from autograd.ops.indexing import split_ints_first, take
 from autograd.ops.reduce import unbroadcast
 from autograd.tensor import Tensor, lift
@@ -43,7 +43,7 @@ class IndexPut(Op):
         # x's elements outside the region pass through; v receives what the region received
         outside = ~_region(grad.shape, ctx.index)
         region = grad[ctx.index] if isinstance(grad, Tensor) else take(grad, ctx.index)
-        return dual.keep(grad, outside), unbroadcast(region, *ctx.v_like), None
+        return either.keep(grad, outside), unbroadcast(region, *ctx.v_like), None
 
 
 def index_put(x: Tensor, index: Any, value: Any) -> Tensor:
@@ -82,7 +82,7 @@ class CopySlices(Op):
         # the overwritten region gets no gradient from the old base; v gets what the view reads
         written = np.zeros(grad.shape, bool)
         replay(written, ctx.steps)[...] = True
-        return dual.keep(grad, ~written), replay(grad, ctx.steps), None
+        return either.keep(grad, ~written), replay(grad, ctx.steps), None
 
 
 class Fill(Op):
@@ -96,7 +96,7 @@ class Fill(Op):
     @staticmethod
     def backward(ctx, grad):
         # x is overwritten everywhere: no gradient to it; the one value fed every element
-        return dual.keep(grad, _NOWHERE), unbroadcast(grad, *ctx.value_like)
+        return either.keep(grad, _NOWHERE), unbroadcast(grad, *ctx.value_like)
 
 
 class Zero(Fill):
@@ -115,7 +115,7 @@ class Copy(Op):
     @staticmethod
     def backward(ctx, grad):
         # x is overwritten: no gradient to it; src gets the gradient, summed over its copies
-        return dual.keep(grad, _NOWHERE), unbroadcast(grad, *ctx.src_like)
+        return either.keep(grad, _NOWHERE), unbroadcast(grad, *ctx.src_like)
 
 
 class MaskedFill(Op):
@@ -129,8 +129,8 @@ class MaskedFill(Op):
     @staticmethod
     def backward(ctx, grad):
         # x's gradient passes where it was kept; the value gets the sum over the filled places
-        filled = dual.keep(grad, ctx.mask)
-        return dual.keep(grad, ~ctx.mask), None, unbroadcast(filled, *ctx.value_like)
+        filled = either.keep(grad, ctx.mask)
+        return either.keep(grad, ~ctx.mask), None, unbroadcast(filled, *ctx.value_like)
 
 
 def _number(x: Tensor, value: Any, what: str) -> Tensor:

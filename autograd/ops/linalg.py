@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd.function import Op
-from autograd.ops import dual
+from autograd.ops import either
 from autograd.ops.reduce import unbroadcast
 from autograd.tensor import Tensor
 
@@ -32,7 +32,7 @@ class MatMul(Op):
         x, w = ctx.saved_tensors
         x_needs, w_needs = ctx.needs_input_grad
         if x.ndim == 2 and w.ndim == 2:  # matrices: dL/dx = dL/dy @ w^T, dL/dw = x^T @ dL/dy
-            return (dual.mm(grad, w.T) if x_needs else None, dual.mm(x.T, grad) if w_needs else None)
+            return (either.mm(grad, w.T) if x_needs else None, either.mm(x.T, grad) if w_needs else None)
         if x.ndim > 1 and w.ndim > 1:  # batches of matrices (broadcast batch dimensions sum back)
             return (
                 unbroadcast(grad @ w.mT, x.shape, x.dtype) if x_needs else None,
@@ -41,12 +41,12 @@ class MatMul(Op):
         if x.ndim == 1 and w.ndim == 1:  # dot product: grad is 0-d
             return (grad * w if x_needs else None, grad * x if w_needs else None)
         # Treat vectors as matrices: x (D,) -> (1, D), w (D,) -> (D, 1), and grad to match.
-        x2 = dual.unsqueeze(x, 0) if x.ndim == 1 else x
-        w2 = dual.unsqueeze(w, 1) if w.ndim == 1 else w
+        x2 = either.unsqueeze(x, 0) if x.ndim == 1 else x
+        w2 = either.unsqueeze(w, 1) if w.ndim == 1 else w
         if x.ndim == 1:
-            grad = dual.unsqueeze(grad, grad.ndim - 1)
+            grad = either.unsqueeze(grad, grad.ndim - 1)
         if w.ndim == 1:
-            grad = dual.unsqueeze(grad, grad.ndim)
+            grad = either.unsqueeze(grad, grad.ndim)
         gx = gw = None
         if x_needs:  # dL/dx = dL/dy @ w^T
             gx = unbroadcast(grad @ w2.mT, x2.shape, x.dtype)

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from autograd.function import Op
-from autograd.ops import dual
+from autograd.ops import either
 from autograd.ops.reduce import unbroadcast
 from autograd.tensor import Tensor, get_default_dtype, lift
 
@@ -106,7 +106,7 @@ class Clamp(Op):
     def backward(ctx, grad):
         # dy/dx = 1 where low <= x <= high, else 0
         (inside,) = ctx.saved_tensors
-        return dual.keep(grad, inside), None, None
+        return either.keep(grad, inside), None, None
 
 
 class Maximum(Op):
@@ -145,11 +145,11 @@ def _split(ctx, grad, x, y, loses):
     loses, so both get it (as PyTorch: the NaN's source gets a gradient). Exact zeros
     elsewhere, never NaN * 0."""
     x_needs, y_needs = ctx.needs_input_grad
-    xd, yd = dual.data(x), dual.data(y)
+    xd, yd = either.data(x), either.data(y)
     tie = 0.5 * (xd == yd)
     wx, wy = 1 - loses(xd, yd) - tie, 1 - loses(yd, xd) - tie
-    gx = dual.keep(grad, wx > 0) * wx.astype(grad.dtype) if x_needs else None
-    gy = dual.keep(grad, wy > 0) * wy.astype(grad.dtype) if y_needs else None
+    gx = either.keep(grad, wx > 0) * wx.astype(grad.dtype) if x_needs else None
+    gy = either.keep(grad, wy > 0) * wy.astype(grad.dtype) if y_needs else None
     return (
         unbroadcast(gx, x.shape, x.dtype) if x_needs else None,
         unbroadcast(gy, y.shape, y.dtype) if y_needs else None,
@@ -172,8 +172,8 @@ class Where(Op):
         _, x_needs, y_needs = ctx.needs_input_grad
         return (
             None,
-            unbroadcast(dual.keep(grad, cond), *ctx.x_like) if x_needs else None,
-            unbroadcast(dual.keep(grad, ~cond), *ctx.y_like) if y_needs else None,
+            unbroadcast(either.keep(grad, cond), *ctx.x_like) if x_needs else None,
+            unbroadcast(either.keep(grad, ~cond), *ctx.y_like) if y_needs else None,
         )
 
 
@@ -538,7 +538,7 @@ class Flat(Op):
     @staticmethod
     def backward(ctx, grad):
         # dy/dx = 0 (almost everywhere): exact zeros, even for an infinite upstream gradient
-        return dual.keep(grad, np.zeros(ctx.shape, bool)), None
+        return either.keep(grad, np.zeros(ctx.shape, bool)), None
 
 
 class Floor(Flat):

@@ -28,7 +28,7 @@ from autograd.function import Op
 from autograd.kernels import pool as fast
 from autograd.kernels.pool import window_argmax as _window_argmax  # noqa: F401  (read here by the tests)
 from autograd.kernels.pool import window_max as _window_max  # noqa: F401  (read here by the tests)
-from autograd.ops import dual
+from autograd.ops import either
 from autograd.ops.geometry import (  # noqa: F401  (pool_sizes, ...: imported from here)
     IntPair,
     PoolGeometry,
@@ -61,7 +61,7 @@ class MaxPool2d(Op):
     def backward(ctx, grad):
         # dy/dx = 1 at the argmax of each window, 0 elsewhere: route the gradient there
         (which,) = ctx.saved_tensors
-        return dual.apply(MaxPoolScatter, (grad,), which, ctx.geo), None
+        return either.apply(MaxPoolScatter, (grad,), which, ctx.geo), None
 
 
 class MaxPoolScatter(Op):
@@ -87,7 +87,7 @@ class MaxPoolScatter(Op):
     def backward(ctx, grad):
         # linear in g: read the gradient back at the same argmax positions
         (which,) = ctx.saved_tensors
-        return dual.apply(MaxPoolGather, (grad,), which, ctx.geo), None, None
+        return either.apply(MaxPoolGather, (grad,), which, ctx.geo), None, None
 
 
 class MaxPoolGather(Op):
@@ -106,7 +106,7 @@ class MaxPoolGather(Op):
     def backward(ctx, grad):
         # the adjoint of gathering is scattering back
         (which,) = ctx.saved_tensors
-        return dual.apply(MaxPoolScatter, (grad,), which, ctx.geo), None, None
+        return either.apply(MaxPoolScatter, (grad,), which, ctx.geo), None, None
 
 
 def window_max(padded: np.ndarray, geo: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
@@ -167,7 +167,7 @@ class WindowSum(Op):
     @staticmethod
     def backward(ctx, grad):
         # dy/dx = 1 for every position in a window: each window's gradient spreads over them
-        return dual.apply(WindowSpread, (grad,), ctx.geo), None
+        return either.apply(WindowSpread, (grad,), ctx.geo), None
 
 
 class WindowSpread(Op):
@@ -188,7 +188,7 @@ class WindowSpread(Op):
     @staticmethod
     def backward(ctx, grad):
         # linear in g: read the gradient back as window sums
-        return dual.apply(WindowSum, (grad,), ctx.geo), None
+        return either.apply(WindowSum, (grad,), ctx.geo), None
 
 
 def _window_counts(n: int, out: int, k: int, s: int, p: int, include_pad: bool) -> np.ndarray:
@@ -215,7 +215,7 @@ class AdaptiveAvgPool2d(Op):
     @staticmethod
     def backward(ctx, grad):
         # linear: each bin's gradient spread evenly over its inputs
-        return dual.apply(AdaptiveAvgSpread, (grad,), ctx.in_hw), None
+        return either.apply(AdaptiveAvgSpread, (grad,), ctx.in_hw), None
 
 
 class AdaptiveAvgSpread(Op):
@@ -230,7 +230,7 @@ class AdaptiveAvgSpread(Op):
     @staticmethod
     def backward(ctx, grad):
         # linear in g: read the gradient back as bin means
-        return dual.apply(AdaptiveAvgPool2d, (grad,), ctx.out_hw), None
+        return either.apply(AdaptiveAvgPool2d, (grad,), ctx.out_hw), None
 
 
 def _bin_means_sliced(x: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 
 from autograd.function import Op
 from autograd.grad_mode import is_grad_enabled
-from autograd.ops import dual
+from autograd.ops import either
 from autograd.tensor import Tensor
 
 
@@ -59,7 +59,7 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
 
     Shapes: grad (broadcast shape) -> shape. Call it in the backward of every op that
     broadcasts its inputs; it returns ``grad`` itself when nothing was broadcast. ``grad`` is
-    a Tensor or a numpy array (see ``autograd.ops.dual``).
+    a Tensor or a numpy array (see ``autograd.ops.either``).
     """
     if grad.shape == shape and (grad.dtype is dtype or grad.dtype == dtype):  # (``is``: the usual, fast answer)
         return grad
@@ -116,7 +116,7 @@ class SumTo(Op):
     @staticmethod
     def backward(ctx, grad):
         # each copy made by broadcasting receives the gradient of the sum
-        return dual.cast(dual.expand(grad, ctx.shape), ctx.dtype), None, None
+        return either.cast(either.expand(grad, ctx.shape), ctx.dtype), None, None
 
 
 # Float32 sums of more elements than this along a strided axis accumulate in float64. numpy adds
@@ -157,7 +157,7 @@ class Sum(Op):
         # dy/dx_i = 1: every summed element receives the upstream gradient
         if not ctx.keepdim:
             grad = grad.reshape(_kept_shape(ctx.shape, ctx.dims))
-        return dual.expand(grad, ctx.shape), None, None
+        return either.expand(grad, ctx.shape), None, None
 
 
 class Mean(Op):
@@ -176,7 +176,7 @@ class Mean(Op):
         # dy/dx_i = 1/n
         if not ctx.keepdim:
             grad = grad.reshape(_kept_shape(ctx.shape, ctx.dims))
-        return dual.expand(grad, ctx.shape) / ctx.count, None, None
+        return either.expand(grad, ctx.shape) / ctx.count, None, None
 
 
 class Var(Op):
@@ -197,9 +197,9 @@ class Var(Op):
         (x,) = ctx.saved_tensors
         if not ctx.keepdim:
             grad = grad.reshape(_kept_shape(x.shape, ctx.dims))
-        centered = x - dual.mean_keep(x, ctx.dims)
+        centered = x - either.mean_keep(x, ctx.dims)
         if ctx.denominator <= 0:  # n <= correction: (2 / 0) (x_i - mean) is nan at x_i == mean, else +-inf
-            c = dual.data(centered)
+            c = either.data(centered)
             local = np.where(c == 0, np.nan, np.copysign(np.inf, c))
             return grad * local.astype(x.dtype), None, None, None
         return grad * centered * (2.0 / ctx.denominator), None, None, None
@@ -224,7 +224,7 @@ class Amax(Op):
         (share,) = ctx.saved_tensors
         if not ctx.keepdim:
             grad = grad.reshape(_kept_shape(share.shape, ctx.dims))
-        return dual.keep(grad, share > 0) * share.astype(grad.dtype), None, None, None
+        return either.keep(grad, share > 0) * share.astype(grad.dtype), None, None, None
 
 
 class TakeAlongDim(Op):
@@ -247,8 +247,8 @@ class TakeAlongDim(Op):
         # dy/dx = one-hot at the chosen index
         (onehot,) = ctx.saved_tensors
         if not ctx.keepdim:
-            grad = dual.unsqueeze(grad, ctx.dim)
-        return dual.keep(grad, onehot), None, None, None
+            grad = either.unsqueeze(grad, ctx.dim)
+        return either.keep(grad, onehot), None, None, None
 
 
 class MaxResult(NamedTuple):
@@ -376,7 +376,7 @@ class Prod(Op):
         d = ctx.dim
         xf = x.reshape(-1) if ctx.flat else x
         if not ctx.keepdim or ctx.flat:
-            grad = dual.unsqueeze(grad.reshape(()) if ctx.flat else grad, d)
+            grad = either.unsqueeze(grad.reshape(()) if ctx.flat else grad, d)
         if isinstance(xf, Tensor):  # create_graph: the product divided by x_i, differentiable
             if (xf._data == 0).any():
                 raise RuntimeError("dagrad computes the double backward of prod() only for inputs without zeros")
@@ -445,7 +445,7 @@ class Norm2(Op):
             grad = grad.reshape(_kept_shape(x.shape, ctx.dims))
         with np.errstate(divide="ignore", invalid="ignore"):
             g = grad * (x / y)
-        return dual.keep(g, np.broadcast_to(dual.data(y) != 0, x.shape)), None, None
+        return either.keep(g, np.broadcast_to(either.data(y) != 0, x.shape)), None, None
 
 
 def norm(x: Tensor, p: float | str = "fro", dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:

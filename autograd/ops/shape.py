@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from autograd.function import Op
-from autograd.ops import dual
+from autograd.ops import either
 from autograd.ops.reduce import normalize_dims, unbroadcast
 from autograd.tensor import Tensor, as_dtype
 
@@ -45,7 +45,7 @@ class Transpose(Op):
     @staticmethod
     def backward(ctx, grad):
         # swapping back is its own inverse
-        return dual.swap(grad, *ctx.dims), None, None
+        return either.swap(grad, *ctx.dims), None, None
 
 
 class Permute(Op):
@@ -61,7 +61,7 @@ class Permute(Op):
     @staticmethod
     def backward(ctx, grad):
         # the inverse permutation
-        return dual.permute(grad, ctx.inverse), None
+        return either.permute(grad, ctx.inverse), None
 
 
 class Expand(Op):
@@ -91,7 +91,7 @@ class Cast(Op):
     @staticmethod
     def backward(ctx, grad):
         # dy/dx = 1; the gradient goes back to the input's dtype
-        return dual.cast(grad, ctx.dtype), None
+        return either.cast(grad, ctx.dtype), None
 
 
 class Clone(Op):
@@ -137,7 +137,7 @@ class Cat(Op):
         # each input gets back its own slab of the gradient (in its own dtype, if cat promoted it)
         lead = (slice(None),) * ctx.dim
         return tuple(
-            dual.cast(grad[lead + (slice(int(a), int(b)),)], dtype) if need else None
+            either.cast(grad[lead + (slice(int(a), int(b)),)], dtype) if need else None
             for a, b, dtype, need in zip(ctx.bounds[:-1], ctx.bounds[1:], ctx.dtypes, ctx.needs_input_grad)
         )
 
@@ -389,7 +389,7 @@ class Triangle(Op):
     @staticmethod
     def backward(ctx, grad):
         # dy/dx = 1 inside the triangle, 0 outside
-        return dual.keep(grad, ctx.mask), None, None
+        return either.keep(grad, ctx.mask), None, None
 
 
 class Repeat(Op):

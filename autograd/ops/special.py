@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from autograd.function import Op
-from autograd.ops import dual
+from autograd.ops import either
 from autograd.ops.pointwise import float_data
 from autograd.tensor import Tensor
 
@@ -79,7 +79,7 @@ class Erf(Op):
     def backward(ctx, grad):
         # dy/dx = (2/sqrt(pi)) e^(-x^2)
         (x,) = ctx.saved_tensors
-        return grad * (dual.exp(-(x * x)) * _TWO_OVER_SQRT_PI)
+        return grad * (either.exp(-(x * x)) * _TWO_OVER_SQRT_PI)
 
 
 def erf(input: Tensor) -> Tensor:

@@ -1,6 +1,8 @@
-"""The few operations whose spelling differs between numpy arrays and Tensors.
+"""``either``: the few operations whose spelling differs between numpy arrays and Tensors.
 
-Every built-in op writes its backward once. Without ``create_graph`` the engine runs it on
+A built-in op's backward receives its gradient as *either* kind, and is written once for both
+(``either.keep(grad, mask)``, ``either.expand(grad, shape)``, ...). Every built-in op writes its
+backward once. Without ``create_graph`` the engine runs it on
 plain numpy arrays (fast: no graph is recorded); with ``create_graph=True`` it runs on
 Tensors, so the backward pass is itself recorded and can be differentiated again. Operators
 (``+ - * / ** @``, indexing, ``.reshape``, ``.mT``) read the same for both; the helpers below
