@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from autograd.engine import run_backward
+from autograd.tensor import values_of
 
 
 def root_gradient(t: Any, grad: Any, position: str, noun: str = "output") -> Any:
@@ -125,7 +126,7 @@ def grad(
                 "allow_unused=True to get None for it"
             )
         if g is not None and not create_graph:  # a first-order pass computes numpy arrays
-            g = Tensor._make(np.array(g._data if isinstance(g, Tensor) else g, copy=True))
+            g = Tensor._make(np.array(values_of(g), copy=True))
         result.append(g)
     return tuple(result) if not single else (result[0],)
 

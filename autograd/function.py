@@ -33,7 +33,7 @@ import numpy as np
 
 from autograd.engine import next_sequence_nr
 from autograd.grad_mode import _state
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, as_array, values_of
 
 _FREED = (
     "Trying to backward through the graph a second time (or to read saved tensors after "
@@ -273,7 +273,7 @@ class Function:
             grads = _as_tuple(self._user_backward(grad))
         else:  # a first-order pass: wrap the gradient, unwrap the results
             grads = _as_tuple(self._user_backward(Tensor._make(np.asarray(grad))))
-            grads = tuple([g._data if isinstance(g, Tensor) else g for g in grads])
+            grads = tuple([values_of(g) for g in grads])
         return self._checked(grads)
 
     def _checked(self, grads: tuple) -> tuple:
@@ -310,7 +310,7 @@ class Function:
     def _check_finite(self, grads: tuple) -> None:
         """detect_anomaly(): raise if a gradient holds NaN or Inf, showing where the op was made."""
         for i, g in enumerate(grads):
-            if g is not None and not np.all(np.isfinite(g._data if isinstance(g, Tensor) else g)):
+            if g is not None and not np.all(np.isfinite(values_of(g))):
                 where = self._trace or "(created outside detect_anomaly)\n"
                 raise RuntimeError(
                     f"{self.name()} returned NaN or Inf in its gradient for input {i}.\nThe op was created by:\n{where}"
@@ -321,7 +321,7 @@ class Function:
         convert a number (or the other kind of value) to ``parent``'s dtype, else raise."""
         arrays, given = not issubclass(kind, Tensor), g  # a first-order pass works on numpy arrays
         if type(g) is not (np.ndarray if arrays else Tensor):  # a number, or the other kind
-            values = np.asarray(g._data if isinstance(g, Tensor) else g, dtype=parent._out_dtype)
+            values = np.asarray(values_of(g), dtype=parent._out_dtype)
             g = values if arrays else Tensor._make(values)
         values = g if arrays else g._data
         if values.shape != parent._out_shape or values.dtype != parent._out_dtype:
@@ -485,4 +485,4 @@ def _array(result: Any, fn: type) -> np.ndarray:
             f"{fn.__name__}.forward returned {len(result)} values; a dagrad Function has one output "
             "(several outputs are not supported): write one Function per output, or stack them"
         )
-    return result._data if isinstance(result, Tensor) else np.asarray(result)
+    return as_array(result)

@@ -146,7 +146,7 @@ def _flat(data: Any) -> Iterator[Any]:
 def _nested(data: Any) -> Any:
     if isinstance(data, (list, tuple)):
         return [_nested(d) for d in data]
-    return data._data if isinstance(data, Tensor) else data
+    return values_of(data)
 
 
 def lift(x: Any, y: Any) -> tuple[Tensor, Tensor]:
@@ -561,7 +561,7 @@ class Tensor:
                 # create_graph=True: the gradient itself is differentiable, so it is kept as it is
                 self._grad = grad if current is None else current + grad
                 return
-            values = grad._data if isinstance(grad, Tensor) else grad
+            values = values_of(grad)
             if current is None:  # our own copy: gradients are shared between inputs and read-only views
                 self._grad = Tensor._make(workspace.contiguous(values.astype(self.dtype, copy=False)))
             elif current._grad_fn is not None or not current._data.flags.writeable:
@@ -688,25 +688,25 @@ class Tensor:
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
         """In-place ``self += alpha * other``."""
         return self._inplace(
-            lambda: self._data + alpha * _values(other), lambda old, o: ops_arith.add(old, o, alpha), (other,)
+            lambda: self._data + alpha * values_of(other), lambda old, o: ops_arith.add(old, o, alpha), (other,)
         )
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
         """In-place ``self -= alpha * other``."""
         return self._inplace(
-            lambda: self._data - alpha * _values(other), lambda old, o: ops_arith.sub(old, o, alpha), (other,)
+            lambda: self._data - alpha * values_of(other), lambda old, o: ops_arith.sub(old, o, alpha), (other,)
         )
 
     def mul_(self, other: Any) -> Tensor:
         """In-place ``self *= other``."""
         return self._inplace(
-            lambda: self._data * _values(other), lambda old, o: ops_arith.mul(old, o), (other,), keeps_input=True
+            lambda: self._data * values_of(other), lambda old, o: ops_arith.mul(old, o), (other,), keeps_input=True
         )
 
     def div_(self, other: Any) -> Tensor:
         """In-place ``self /= other``."""
         return self._inplace(
-            lambda: self._data / _values(other), lambda old, o: ops_arith.div(old, o), (other,), keeps_input=True
+            lambda: self._data / values_of(other), lambda old, o: ops_arith.div(old, o), (other,), keeps_input=True
         )
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
@@ -727,7 +727,7 @@ class Tensor:
     def fill_(self, value: Any) -> Tensor:
         """Fill with ``value`` (a number or a 0-d tensor) in place."""
         return self._inplace(
-            lambda: np.full_like(self._data, _values(ops_inplace._number(self, value, "fill_"))),
+            lambda: np.full_like(self._data, values_of(ops_inplace._number(self, value, "fill_"))),
             lambda old, v: ops_inplace.fill(old, v),
             (value,),
         )
@@ -748,7 +748,7 @@ class Tensor:
         """Set the elements where the boolean ``mask`` is true to ``value``, in place."""
         ops_inplace.masked_fill(Tensor._make(self._data), mask, 0)  # (the checks, before anything changes)
         return self._inplace(
-            lambda: np.where(_values(mask), _values(value), self._data),
+            lambda: np.where(values_of(mask), values_of(value), self._data),
             lambda old, v: ops_inplace.masked_fill(old, mask, v),
             (value,),
         )
@@ -761,7 +761,7 @@ class Tensor:
         """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor in place."""
         ops_inplace.copy(Tensor._make(self._data), src)  # (the checks, before anything changes)
         return self._inplace(
-            lambda: np.broadcast_to(np.asarray(_values(src)), self.shape).astype(self.dtype),
+            lambda: np.broadcast_to(np.asarray(values_of(src)), self.shape).astype(self.dtype),
             lambda old, s: ops_inplace.copy(old, s),
             (src,),
         )
@@ -780,7 +780,7 @@ class Tensor:
         def plain() -> np.ndarray:
             steps = ops_index.split_ints_first(index)
             target, where = (self._data, index) if steps is None else (self._data[steps[0]], steps[1])  # (a view)
-            target[where] = _values(value)
+            target[where] = values_of(value)
             return self._data
 
         region = self._data[index] if ops_index.is_basic(index) else np.empty(0)  # (what x[index] = v overwrites)
@@ -873,22 +873,22 @@ class Tensor:
 
     # comparisons: boolean tensors, never recorded
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._make(np.asarray(self._data == _values(other)))
+        return Tensor._make(np.asarray(self._data == values_of(other)))
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._make(np.asarray(self._data != _values(other)))
+        return Tensor._make(np.asarray(self._data != values_of(other)))
 
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self._data < _values(other)))
+        return Tensor._make(np.asarray(self._data < values_of(other)))
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self._data <= _values(other)))
+        return Tensor._make(np.asarray(self._data <= values_of(other)))
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self._data > _values(other)))
+        return Tensor._make(np.asarray(self._data > values_of(other)))
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self._data >= _values(other)))
+        return Tensor._make(np.asarray(self._data >= values_of(other)))
 
     def __invert__(self) -> Tensor:
         if self.dtype != np.bool_:
@@ -896,10 +896,10 @@ class Tensor:
         return Tensor._make(~self._data)
 
     def __and__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self._data & _values(other)))
+        return Tensor._make(np.asarray(self._data & values_of(other)))
 
     def __or__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self._data | _values(other)))
+        return Tensor._make(np.asarray(self._data | values_of(other)))
 
     # ---------------------------------------------------------------- methods
     def add(self, other: Any, alpha: float = 1) -> Tensor:
@@ -1491,9 +1491,15 @@ def _partly_shared(a: np.ndarray, b: np.ndarray) -> bool:
     return not same and np.shares_memory(a, b, max_work=10**6)
 
 
-def _values(value: Any) -> Any:
-    """The numpy values of a Tensor; anything else as it is."""
+def values_of(value: Any) -> Any:
+    """A Tensor's numpy values (its own array, not a copy); anything else as it is (a Python
+    number stays a number, so numpy's promotion treats it as PyTorch treats a scalar)."""
     return value._data if isinstance(value, Tensor) else value
+
+
+def as_array(value: Any) -> np.ndarray:
+    """A Tensor's numpy values (not a copy), or anything else through ``np.asarray``."""
+    return value._data if isinstance(value, Tensor) else np.asarray(value)
 
 
 # ------------------------------------------------------------------ factories
@@ -1574,7 +1580,7 @@ def linspace(
     _on_cpu(device)
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
-    data = np.linspace(_values(start), _values(end), int(steps))
+    data = np.linspace(values_of(start), values_of(end), int(steps))
     return _factory(data.astype(_default_float[0]), dtype, requires_grad)
 
 
@@ -1592,7 +1598,7 @@ def logspace(
     _on_cpu(device)
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError(f"logspace(): number of steps must be non-negative, got {steps}")
-    data = np.power(float(base), np.linspace(_values(start), _values(end), int(steps)))
+    data = np.power(float(base), np.linspace(values_of(start), values_of(end), int(steps)))
     return _factory(data.astype(_default_float[0]), dtype, requires_grad)
 
 

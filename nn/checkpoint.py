@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, values_of
 
 __all__ = ["CheckpointError", "load", "save"]
 
@@ -89,7 +89,7 @@ class _Flattener:
     def node(self, obj: Any, path: tuple, exact: bool = False) -> Any:
         where = ".".join(map(str, path)) or "the top level"
         if isinstance(obj, (Tensor, np.ndarray)):
-            a = obj._data if isinstance(obj, Tensor) else obj
+            a = values_of(obj)
             if a.dtype.kind not in "biuf":
                 raise TypeError(f"checkpoint.save: the tensor at {where} has dtype {a.dtype}, which is not supported")
             key = self._key(path, exact)

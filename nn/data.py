@@ -43,7 +43,7 @@ import numpy as np
 
 from autograd import random
 from autograd.random import Generator
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, as_array, values_of
 
 __all__ = [
     "BatchSampler",
@@ -154,7 +154,7 @@ def default_collate(samples: Sequence[Any]) -> Any:
         for i, s in enumerate(samples):
             if not isinstance(s, (Tensor, np.ndarray)):
                 raise TypeError(f"default_collate: sample {i} is a {type(s).__name__} but sample 0 is an array")
-            arrays.append(s._data if isinstance(s, Tensor) else np.asarray(s))
+            arrays.append(as_array(s))
         return _stack(arrays)
     if isinstance(first, (str, bytes)):
         return list(samples)
@@ -193,7 +193,7 @@ def default_collate(samples: Sequence[Any]) -> Any:
 
 def _index_array(indices: Any) -> np.ndarray:
     """Indices (a list, range, numpy array or Tensor of ints) as an int64 numpy array."""
-    a = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    a = as_array(indices)
     if a.size == 0:
         return np.zeros(0, dtype=np.int64)
     if a.ndim != 1 or a.dtype.kind not in "iu":
@@ -479,7 +479,7 @@ class WeightedRandomSampler(Sampler):
     ) -> None:
         _check_positive(num_samples, "num_samples")
         _check_bool(replacement, "replacement", ValueError)
-        w = np.asarray(weights._data if isinstance(weights, Tensor) else weights, dtype=np.float64)
+        w = np.asarray(values_of(weights), dtype=np.float64)
         if w.ndim != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have shape {w.shape}")
         self.weights = Tensor._make(w)

@@ -33,6 +33,7 @@ from autograd.ops import activation as ops_act
 from autograd.ops import either
 from autograd.ops.pointwise import expm1, log1p
 from autograd.ops.special import erf
+from autograd.tensor import as_array
 
 __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -186,7 +187,7 @@ def _class_last(input: Tensor) -> Tensor:
 
 
 def _check_targets(input: Tensor, target: Tensor, ignore_index: int, fn: str) -> np.ndarray:
-    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    t = as_array(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{fn}: class-index targets must be integers, got dtype {t.dtype} (use target.long())")
     expected = input.shape[:1] + input.shape[2:] if input.ndim >= 2 else ()
@@ -321,7 +322,7 @@ def _soft_cross_entropy(
 
 
 def _data_of(value: Any) -> np.ndarray:
-    return value._data if isinstance(value, Tensor) else np.asarray(value)
+    return as_array(value)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:

@@ -16,7 +16,7 @@ import numpy as np
 
 from autograd import Tensor, no_grad
 from autograd.graph import is_recording, module_scope
-from autograd.tensor import as_dtype, check_device, parse_to
+from autograd.tensor import as_array, as_dtype, check_device, parse_to
 
 
 def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
@@ -453,7 +453,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value._data if isinstance(value, Tensor) else np.asarray(value)
+            array = as_array(value)
             if array.dtype.kind not in "biuf":
                 problems.append(f"{key}: a value of dtype {array.dtype} cannot be loaded (numbers expected)")
             elif array.shape != target.shape:

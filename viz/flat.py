@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from autograd.scalar import GATES, Scalar
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, as_array
 from viz.graph import TINY, Graph, as_roots, build_graph, engine_node
 from viz.render import fmt_exact, fmt_number
 
@@ -297,7 +297,7 @@ def _seed_text(root: Any, gradient: Any, k: int, count: int) -> str:
         return "1"
     value = gradient if count == 1 else list(gradient)[k]
     if np.size(value) == 1:
-        return _number(float(np.asarray(value._data if isinstance(value, Tensor) else value).ravel()[0]))
+        return _number(float(as_array(value).ravel()[0]))
     return "gradient" if count == 1 else f"gradient[{k}]"
 
 
@@ -323,7 +323,7 @@ def _input_name(node: Any, j: int, idents: dict, ids: dict, known: dict | None =
     if j < len(saved) and isinstance(saved[j], (Tensor, np.ndarray)):
         if known and id(saved[j]) in known:
             return known[id(saved[j])]
-        value = np.asarray(saved[j]._data if isinstance(saved[j], Tensor) else saved[j])
+        value = as_array(saved[j])
         if value.size == 1:
             return _number(float(value.ravel()[0]))
     return "c"

@@ -39,7 +39,7 @@ import numpy as np
 
 from autograd.grad_mode import no_grad
 from autograd.scalar import GATES, Scalar
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, values_of
 
 #: Tensors with at most this many elements are small enough to show every value.
 TINY = 6
@@ -229,7 +229,7 @@ def _numel(shape: tuple | None) -> int:
 
 def _array(value: Any) -> Any:
     """A gradient or value as plain data: a Tensor becomes its numpy array."""
-    return value._data if isinstance(value, Tensor) else value
+    return values_of(value)
 
 
 # ---------------------------------------------------------------- Scalar gates

@@ -16,6 +16,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from autograd import Tensor, no_grad
+from autograd.tensor import as_array
 
 #: The widest figure, in inches: 8.8 in at matplotlib's 100 dpi is 880 px, GitHub's README column;
 #: Jupyter shows it without scaling at any window of 1,000 px or more.
@@ -25,7 +26,7 @@ DIVERGING = "RdBu_r"  # weights: negative blue, zero white, positive red
 
 
 def _array(t: Any) -> np.ndarray:
-    return t._data if isinstance(t, Tensor) else np.asarray(t)
+    return as_array(t)
 
 
 def _grid(fig: Any, images: np.ndarray, ncols: int, titles: Sequence[str], **imshow: Any) -> tuple[np.ndarray, Any]:

@@ -44,7 +44,7 @@ from autograd.backprop import root_gradient
 from autograd.engine import run_backward
 from autograd.grad_mode import no_grad
 from autograd.scalar import GATES, Scalar
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, values_of
 from viz.flat import (
     TENSOR_RULES,
     _input_name,
@@ -170,7 +170,7 @@ def _short(grad: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
-    return value._data if isinstance(value, Tensor) else value
+    return values_of(value)
 
 
 def _add(total: Any, g: Any) -> Any:

@@ -16,12 +16,9 @@ from typing import Any
 import numpy as np
 
 from autograd import workspace
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, values_of
 
-
-def data(x: Any) -> np.ndarray:
-    """The numpy values of an array or a Tensor (for masks and other constants)."""
-    return x._data if isinstance(x, Tensor) else x
+data = values_of  # the numpy values of an array or a Tensor (for masks and other constants)
 
 
 def expand(x: Any, shape: tuple[int, ...]) -> Any:

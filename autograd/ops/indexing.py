@@ -8,7 +8,7 @@ import numpy as np
 
 from autograd.function import Op
 from autograd.ops import either
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, as_array, values_of
 
 
 def normalize_index(index: Any) -> Any:
@@ -20,7 +20,7 @@ def normalize_index(index: Any) -> Any:
     if isinstance(index, range):  # x[range(3)]: the positions as an array
         return np.arange(index.start, index.stop, index.step)
     if isinstance(index, list):  # (an empty list selects nothing: integer positions, not floats)
-        return np.asarray([i._data if isinstance(i, Tensor) else i for i in index], dtype=None if index else np.int64)
+        return np.asarray([values_of(i) for i in index], dtype=None if index else np.int64)
     return index
 
 
@@ -163,7 +163,7 @@ class ScatterAdd(Op):
 def _check_index(fn: str, x: Tensor, dim: int, index: Any) -> tuple[int, np.ndarray]:
     from autograd.ops.reduce import normalize_dims
 
-    index = index._data if isinstance(index, Tensor) else np.asarray(index)
+    index = as_array(index)
     if index.dtype != np.int64:
         raise RuntimeError(f"{fn}(): Expected dtype int64 for index, got {index.dtype}")
     if index.ndim != x.ndim and not (index.ndim <= 1 and x.ndim <= 1):
@@ -196,7 +196,7 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """The slices of ``x`` at the positions ``index`` (1-d, int64) along ``dim``."""
     from autograd.ops.reduce import normalize_dims
 
-    positions = index._data if isinstance(index, Tensor) else np.asarray(index)
+    positions = as_array(index)
     if positions.ndim > 1 or positions.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Index is supposed to be a vector of integers")
     (d,) = normalize_dims(dim, x.ndim) or (0,)

@@ -13,7 +13,7 @@ import numpy as np
 from autograd.function import Op
 from autograd.ops import either
 from autograd.ops.reduce import unbroadcast
-from autograd.tensor import Tensor, get_default_dtype, lift
+from autograd.tensor import Tensor, as_array, get_default_dtype, lift
 
 
 def float_data(x: Tensor) -> np.ndarray:
@@ -218,7 +218,7 @@ def minimum(x: Tensor, y: Tensor | float) -> Tensor:
 
 def where(condition: Tensor, x: Tensor | float, y: Tensor | float) -> Tensor:
     """Choose ``x`` where ``condition`` is true and ``y`` elsewhere (broadcasting)."""
-    cond = np.asarray(condition._data if isinstance(condition, Tensor) else condition)
+    cond = as_array(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where() needs a boolean condition, got dtype {cond.dtype}")
     x, y = lift(x, y)
