@@ -9,7 +9,6 @@ dagrad is stricter and the test says so.
 import gzip
 import re
 import struct
-import time
 import tracemalloc
 import warnings
 import zlib
@@ -240,12 +239,10 @@ def test_a_gzip_bomb_is_refused_without_inflating_it(tmp_path):
     bomb = tmp_path / "bomb.gz"
     bomb.write_bytes(gzip_of(idx_header(0x08, 4), b"abcd", *[bytes(1 << 20)] * 256))
     assert bomb.stat().st_size < 1 << 20
-    start = time.perf_counter()
     error, peak = read_with_peak(bomb)
     assert isinstance(error, ValueError)
     assert re.search(r"expected 4 data bytes for shape \(4,\) of ubyte, found at least \d+ trailing bytes", str(error))
-    assert peak < 2 << 20, f"read_idx took {peak} bytes of memory for a 4-byte array"
-    assert time.perf_counter() - start < 5  # (inflating it all takes a while and 256 MiB)
+    assert peak < 2 << 20, f"read_idx took {peak} bytes of memory for a 4-byte array"  # (all of it: 256 MiB)
 
 
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
