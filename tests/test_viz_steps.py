@@ -438,7 +438,8 @@ def test_steps_page_in_a_real_headless_browser(tmp_path):
         play = browser.find_element(By.ID, "play")
         play.click()  # play: a step every 1.5 s
         assert "pause" in play.text
-        WebDriverWait(browser, 30, poll_frequency=0.1).until(lambda b: counter.text == "step 4 of 6")  # (a loaded CI machine)
+        # (a generous wait: a loaded CI machine may run the page slowly)
+        WebDriverWait(browser, 30, poll_frequency=0.1).until(lambda b: counter.text == "step 4 of 6")
         play.click()  # pause
         assert "play" in play.text
         paused = counter.text
