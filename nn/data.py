@@ -351,7 +351,7 @@ class Sampler:
 
     def _index_chunks(self) -> Iterator[np.ndarray]:
         """The indices in order, as int64 arrays; drawn lazily, as PyTorch's ``__iter__`` draws them."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} yields its indices through __iter__ only")
 
     def _iter_from_chunks(self) -> Iterator[int]:
         for chunk in self._index_chunks():
