@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import autograd
 from autograd import kernels
 from autograd.kernels import conv as fast_conv
+from autograd.kernels import pointwise as fast_pointwise
 from autograd.kernels import pool as fast_pool
 from autograd.ops.geometry import conv_arithmetic, output_size, transposed_output_size
 from autograd.testing import conv_cases
@@ -64,7 +65,7 @@ def test_reference_mode_never_calls_a_fast_kernel(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("a fast kernel ran in reference mode")
 
-    for module in (fast_conv, fast_pool):
+    for module in (fast_conv, fast_pool, fast_pointwise):
         for name in dir(module):
             if callable(getattr(module, name)) and not name.startswith("__") and name[0].islower():
                 monkeypatch.setattr(module, name, forbidden)
@@ -73,6 +74,7 @@ def test_reference_mode_never_calls_a_fast_kernel(monkeypatch):
         derivatives(lambda x, w: autograd.conv2d(x, w, padding=1, groups=2), (x, w))
         derivatives(lambda x, w: autograd.conv_transpose2d(x, w, stride=2, groups=2), (x, rand((4, 3, 3, 3), 3)))
         derivatives(lambda x: autograd.max_pool2d(x, 3, 2, 1), (x,))
+        derivatives(lambda x: autograd.max_pool2d(x, 2).relu(), (x,))
         autograd.max_pool2d(autograd.tensor(x), 2, return_indices=True)
         derivatives(lambda x: autograd.avg_pool2d(x, 7), (x,))
         derivatives(lambda x: autograd.adaptive_avg_pool2d(x, (3, 2)), (x,))
@@ -164,6 +166,57 @@ def test_max_pool2d_fast_and_reference_agree(k, s, p, d, ceil_mode, special, see
     np.testing.assert_array_equal(indices[0]._data, indices[1]._data)
 
 
+SPECIALS = [np.inf, -np.inf, np.nan, -0.0, 0.0, -1.5, 2.0]
+
+
+def bits(a):
+    """An array's exact bit pattern (tells -0.0 from +0.0 and keeps NaN payloads)."""
+    return np.ascontiguousarray(a).view(f"u{a.dtype.itemsize}")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from([np.float16, np.float32, np.float64]),
+    st.sampled_from([((3, 4), (3, 4)), ((3, 4), (4,)), ((1, 4), (3, 4)), ((2, 3, 4), (3, 1)), ((), (5,))]),
+    st.integers(0, 2**31),
+)
+def test_keep_is_where_bit_for_bit(dtype, shapes, seed):
+    """kernels.pointwise.keep (an integer multiply of bit patterns) gives np.where's bits:
+    +0.0 where the mask is false, the value itself (inf, NaN, -0.0) where it is true."""
+    rng = np.random.default_rng(seed)
+    x = rng.choice(np.array(SPECIALS, dtype), shapes[0])
+    mask = rng.random(shapes[1]) < 0.5
+    want = np.where(mask, x, np.zeros((), dtype))
+    got = fast_pointwise.keep(x, mask)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(bits(got), bits(want))
+    strided = np.repeat(x[..., None], 2, -1)[..., 0]  # a non-contiguous view of the same values
+    np.testing.assert_array_equal(bits(fast_pointwise.keep(strided, mask)), bits(want))
+
+
+@pytest.mark.parametrize(
+    "k, s, p, ceil_mode",
+    [(2, 2, 0, False), (2, 2, 0, True), (2, 3, 0, False), (3, 3, 1, False), (2, 2, 1, False), (3, 2, 1, False)],
+)
+def test_max_pool2d_gradient_bits_with_nonfinite_upstream(k, s, p, ceil_mode):
+    """The scatter of an upstream gradient holding inf, NaN and negative values: the same bits as
+    the reference (+0.0 off the argmax, never -0.0; inf not turned into NaN)."""
+    rng = np.random.default_rng(k * 100 + s * 10 + p)
+    x = rng.integers(-2, 3, (2, 3, 7, 6)).astype(np.float32)  # ties: the first in scan order wins
+    results = []
+    for reference in (False, True):
+        kernels.enabled = not reference
+        try:
+            t = autograd.tensor(x, requires_grad=True)
+            y = autograd.max_pool2d(t, k, s, p, ceil_mode=ceil_mode)
+            g = rng.choice(np.array(SPECIALS, np.float32), y.shape) if not results else results[0][1]
+            y.backward(autograd.tensor(g))
+            results.append((bits(t.grad._data), g))
+        finally:
+            kernels.enabled = True
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+
+
 def test_max_pool2d_all_nan_and_all_minus_inf_windows():
     x = np.full((1, 2, 4, 4), -np.inf)
     x[0, 1] = np.nan
@@ -209,3 +262,25 @@ def test_one_output_size_rule_for_ops_arithmetic_and_layers(case):
     geometry = list(zip(case.input_hw, case.kernel, case.stride, case.padding, case.dilation))
     assert y.shape[2:] == tuple(output_size(*g) for g in geometry)
     assert y.shape[2:] == tuple(conv_arithmetic(*g).output_size for g in geometry)
+
+
+def _signed_zero_gradients(lib, x, g_relu, g_pool):
+    """x.grad's sign bits through relu and through a 2x2 max-pool for upstream gradients that
+    hold -0.0 (as PyTorch: relu passes -0.0 on, the pool's scatter adds it onto +0.0)."""
+    out = []
+    for op, g in ((lib.nn.functional.relu, g_relu), (lambda t: lib.nn.functional.max_pool2d(t, 2), g_pool)):
+        t = lib.tensor(x, requires_grad=True)
+        op(t).backward(lib.tensor(g))
+        out.append(np.signbit(t.grad.numpy()))
+    return out
+
+
+def test_signed_zero_gradients_of_relu_and_max_pool_match_torch(oracle):
+    rng = np.random.default_rng(7)
+    x = rng.integers(-2, 3, (2, 3, 4, 6)).astype(np.float32)
+    g_relu = rng.choice(np.array([-0.0, 0.0, -1.0, 2.0], np.float32), x.shape)
+    g_pool = rng.choice(np.array([-0.0, 0.0, -1.0, 2.0], np.float32), (2, 3, 2, 3))
+    ours = _signed_zero_gradients(autograd, x, g_relu, g_pool)
+    theirs = oracle(_signed_zero_gradients, x, g_relu, g_pool)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a, b)

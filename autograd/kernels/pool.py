@@ -12,6 +12,7 @@ import functools
 import numpy as np
 
 from autograd import workspace
+from autograd.kernels import pointwise
 from autograd.ops.geometry import PoolGeometry, adaptive_bins
 
 
@@ -74,21 +75,45 @@ def max_pool_scatter(g: np.ndarray, which: np.ndarray, geo: PoolGeometry) -> np.
     """Each window's gradient g placed at its argmax ``which`` (a kernel offset); overlapping
     windows add up. Shapes: g (N, C, H_out, W_out) -> (N, C, H, W)."""
     (ph, pw), (h, w) = geo.padding, geo.in_hw
-    disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(geo.stride, geo.dilation, geo.kernel))
-    finite = np.isfinite(g).all()  # else multiplying by a 0/1 mask would turn inf into NaN
-    out = workspace.zeros(g.shape[:2] + geo.padded_hw(), g.dtype)
-    for i, j, k in geo.offsets():
-        if disjoint and finite:
-            # speed: windows do not overlap (as the usual 2x2 stride-2 pool): each position gets
-            # at most one gradient, written in place with no add
-            np.multiply(g, which == k, out=geo.view(out, i, j))
-        elif finite:
-            # speed: g * mask rather than np.where (the where is the exact path for inf and NaN)
-            geo.view(out, i, j)[...] += g * (which == k)
-        else:
-            geo.view(out, i, j)[...] += np.where(which == k, g, 0)
-    out += 0.0  # -0.0 (a negative gradient times 0) becomes +0.0
+    if _disjoint(geo):
+        out = _scatter_disjoint(g, which, geo)
+    else:
+        finite = np.isfinite(g).all()  # else multiplying by a 0/1 mask would turn inf into NaN
+        out = workspace.zeros(g.shape[:2] + geo.padded_hw(), g.dtype)
+        for i, j, k in geo.offsets():
+            if finite:
+                # speed: g * mask rather than np.where (the where is the exact path for inf and NaN)
+                geo.view(out, i, j)[...] += g * (which == k)
+            else:
+                geo.view(out, i, j)[...] += np.where(which == k, g, 0)
+        out += 0.0  # -0.0 (a negative gradient times 0) becomes +0.0
     return out[..., ph : ph + h, pw : pw + w]
+
+
+def _disjoint(geo: PoolGeometry) -> bool:
+    """Whether no two windows share an input position (the usual 2x2 stride-2 pool)."""
+    return all(s >= d * (k - 1) + 1 for s, d, k in zip(geo.stride, geo.dilation, geo.kernel))
+
+
+def _scatter_disjoint(g: np.ndarray, which: np.ndarray, geo: PoolGeometry) -> np.ndarray:
+    """max_pool_scatter when windows do not overlap: each position gets at most one gradient.
+    Shapes: g (N, C, H_out, W_out) -> (N, C, H_pad, W_pad), padding included."""
+    (sh, sw), (dh, dw), (kh, kw) = geo.stride, geo.dilation, geo.kernel
+    padded_hw, out_hw = geo.padded_hw(), geo.out_hw
+    # windows tiling the whole buffer write every position: no zeros needed first
+    tiled = (sh, sw) == (kh, kw) and (dh, dw) == (1, 1) and padded_hw == (out_hw[0] * sh, out_hw[1] * sw)
+    out = (workspace.empty if tiled else workspace.zeros)(g.shape[:2] + padded_hw, g.dtype)
+    # speed: the gradient's bit pattern times the 0/1 mask "argmax is here", as unsigned integers
+    # (see kernels/pointwise.keep): g's exact bits or +0.0, written in place - one pass per offset,
+    # no add, no finiteness check, no -0.0 to repair afterwards
+    # PyTorch adds each gradient onto zeros, so a -0.0 gradient arrives as +0.0: so does it here
+    g = np.add(g, 0.0, out=workspace.empty_like(g))  # -0.0 + 0.0 == +0.0; any other value unchanged
+    bits = pointwise.unsigned(g.dtype)
+    g_bits, here = g.view(bits), workspace.empty(g.shape, bits)
+    for i, j, k in geo.offsets():
+        np.equal(which, k, out=here, casting="unsafe")  # 1 where the argmax is offset k, else 0
+        np.multiply(g_bits, here, out=geo.view(out, i, j).view(bits))
+    return out
 
 
 @functools.lru_cache(maxsize=256)

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import workspace
+from autograd import kernels
+from autograd.kernels import pointwise as fast
 from autograd.tensor import Tensor, values_of
 
 data = values_of  # the numpy values of an array or a Tensor (for masks and other constants)
@@ -64,17 +65,14 @@ def log(x: Any) -> Any:
 def keep(x: Any, mask: np.ndarray) -> Any:
     """``x`` where ``mask`` is true, exact zeros elsewhere (broadcasting).
 
-    Multiplying by the 0/1 mask would leave -0.0 (and turn inf into NaN), so on arrays it
-    multiplies and then adds +0.0 when every value is finite (fast), else uses ``np.where``.
+    Not ``x * mask``: that would leave -0.0 where x < 0 and turn inf into NaN (inf * 0).
     """
     if isinstance(x, Tensor):
         from autograd.ops.pointwise import where
 
         return where(mask, x, 0.0)
-    if np.isfinite(x).all():
-        out = np.multiply(x, mask, out=workspace.empty_like(x) if x.shape == mask.shape else None)
-        out += 0.0  # -0.0 + 0.0 == +0.0
-        return out
+    if kernels.enabled:
+        return fast.keep(x, mask)
     return np.where(mask, x, np.zeros((), x.dtype))
 
 
