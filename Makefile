@@ -51,12 +51,16 @@ oracle: $(STAMP)
 oracle-freeze: oracle
 	DAGRAD_ORACLE=freeze $(BIN)/python -m pytest -q -p no:xdist tests
 
+# Each script times every library in its own gated child processes (benchmarks/harness.py):
+# about 5 minutes on a quiet 2-core machine, up to 20 when every run is loaded and repeated
+# (pass flags to a script for less: `python benchmarks/bench_train.py --retries 0`).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_scalar.py
 	$(BIN)/python benchmarks/bench_overhead.py
 	$(BIN)/python benchmarks/bench_conv.py
 	$(BIN)/python benchmarks/bench_train.py
+	$(BIN)/python benchmarks/bench_random.py
 
 # Execute the notebooks (notebooks/*.py are the sources) into notebooks/*.ipynb with outputs.
 notebooks: install

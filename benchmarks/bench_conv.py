@@ -1,158 +1,228 @@
-"""Convolution and max-pooling speed: dagrad vs PyTorch CPU, measured in the same run.
+"""Convolution and max-pooling speed: dagrad vs PyTorch CPU, with numpy's GEMM as the floor.
 
-For each shape it prints forward and forward+backward times (best of several runs), the
-GFLOP/s of the convolution, the ratio to PyTorch, and the ratio to a plain numpy GEMM of the
-same im2col shape (forward: one GEMM; forward+backward: three), which is the floor for an
-im2col design on this machine. float32 throughout; both libraries use the same threads.
+Cases, float32, batch 64:
 
-Targets (issue: convolution and pooling): conv forward+backward <= 2.0x PyTorch on every shape
-(<= 1.5x is the goal); max_pool2d forward+backward <= 1.0x PyTorch.
+* conv2d stride 1 on three shapes, forward (under ``no_grad``) and forward+backward (the gradients
+  of input, weight and bias from a given output gradient);
+* the numpy GEMM floor of each convolution: the same matrix products on an im2col-shaped buffer,
+  ``(C_out, K) @ (K, N*H*W)`` for forward and three such products for forward+backward (an im2col
+  design cannot beat it on this machine);
+* max_pool2d 2x2 stride 2 on two shapes, forward and forward+backward.
 
-Run: ``python benchmarks/bench_conv.py`` (needs ``torch==2.13.0``: ``make oracle``).
+Each library (dagrad, torch, numpy) is timed in its own child processes, 3 per library, each gated
+on an idle machine (rerun when other processes used over 3% of the CPUs; see ``harness.py``). The
+tables show ``median [min-max]`` ms over the processes of each process's median time, the ratio of
+the medians to PyTorch, and dagrad's ratio to the GEMM floor. dagrad's and PyTorch's outputs and
+gradients are compared before the timing (equal work). Both libraries use their default threads
+(2 on the project's 2-core machine).
+
+Targets (issue 18): conv2d <= 2.0x PyTorch on every shape, forward and forward+backward;
+max_pool2d <= 1.0x PyTorch on both shapes, forward and forward+backward.
+
+Run: ``python benchmarks/bench_conv.py`` (needs ``torch==2.13.0``: ``make oracle``); about a minute
+on a quiet 2-core machine, up to 4 minutes when every run is loaded and repeated. ``--help`` lists
+the harness's flags (``--processes 1`` for a quick look).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
 
+import harness
 import numpy as np
-import torch
 
-import autograd
-
-ROUNDS = 4
-BLOCK = 5  # timed runs per turn
+ROOT = Path(__file__).resolve().parent.parent
+LIBS = ("dagrad", "torch", "numpy")
 CONV_SHAPES = [  # (x shape, w shape, padding)
     ((64, 3, 32, 32), (32, 3, 3, 3), 1),
     ((64, 32, 16, 16), (64, 32, 3, 3), 1),
     ((64, 32, 16, 16), (64, 32, 1, 1), 0),
 ]
 POOL_SHAPES = [(64, 32, 32, 32), (64, 64, 16, 16)]
+TARGET_CONV = "<= 2.0"
+TARGET_POOL = "<= 1.0"
+RTOL = 2e-3  # float32 sums of up to 65,536 terms, in a different order
 
 
-def best_times(fns: dict[str, Callable[[], object]], rounds: int = ROUNDS) -> dict[str, float]:
-    """Best wall time of each function in seconds. The functions take turns, a block of runs
-    each after two warm-up runs, so a burst of load on a shared machine slows all of them alike."""
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            fn()  # warm-up runs: the allocator settles into this function's steady state
-            fn()
-            for _ in range(BLOCK):
-                start = time.perf_counter()
-                fn()
-                best[name] = min(best[name], time.perf_counter() - start)
-    return best
+def timing(fn: Any) -> Any:
+    """The harness's timing of ``fn`` with this script's budget (about 0.4 s a case)."""
+    return lambda: harness.time_case(fn, budget_s=0.4, min_repeats=5, max_repeats=200)
 
 
-def conv_row(xs: tuple, ws: tuple, padding: int, rng: np.random.Generator) -> dict:
-    """Time one convolution shape in dagrad, PyTorch and plain numpy GEMMs."""
+def out_hw(xs: tuple, ws: tuple, padding: int) -> tuple[int, int]:
+    """Height and width of a stride-1 convolution's output."""
+    return xs[2] + 2 * padding - ws[2] + 1, xs[3] + 2 * padding - ws[3] + 1
+
+
+def conv_inputs(xs: tuple, ws: tuple, padding: int, seed: int) -> tuple[np.ndarray, ...]:
+    """x, w, b and the output gradient of a convolution case (seeded, the same in every child)."""
+    rng = np.random.default_rng(seed)
     x = rng.standard_normal(xs).astype(np.float32)
     w = rng.standard_normal(ws).astype(np.float32)
     b = rng.standard_normal(ws[0]).astype(np.float32)
-    ax, aw, ab = (autograd.tensor(a, requires_grad=True) for a in (x, w, b))
-    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    n, c, h, wd = xs
-    out_hw = (h + 2 * padding - ws[2] + 1, wd + 2 * padding - ws[3] + 1)
-    grad = np.ones((n, ws[0], *out_hw), np.float32)
-    a_grad, t_grad = autograd.tensor(grad), torch.tensor(grad)
-
-    def ours_fwd() -> None:
-        with autograd.no_grad():
-            autograd.conv2d(ax, aw, ab, padding=padding)
-
-    def ours_step() -> None:
-        ax.grad = aw.grad = ab.grad = None
-        autograd.conv2d(ax, aw, ab, padding=padding).backward(a_grad)
-
-    def torch_fwd() -> None:
-        with torch.no_grad():
-            torch.nn.functional.conv2d(tx, tw, tb, padding=padding)
-
-    def torch_step() -> None:
-        tx.grad = tw.grad = tb.grad = None
-        torch.nn.functional.conv2d(tx, tw, tb, padding=padding).backward(t_grad)
-
-    # the same work as plain GEMMs on an im2col buffer: (C_out, K) @ (K, N*H*W)
-    k_dim, cols = c * ws[2] * ws[3], n * out_hw[0] * out_hw[1]
-    w_mat = rng.standard_normal((ws[0], k_dim)).astype(np.float32)
-    col_buf = rng.standard_normal((k_dim, cols)).astype(np.float32)
-    g_mat = rng.standard_normal((ws[0], cols)).astype(np.float32)
-
-    def gemm_fwd() -> None:
-        w_mat @ col_buf
-
-    def gemm_step() -> None:
-        w_mat @ col_buf
-        w_mat.T @ g_mat
-        g_mat @ col_buf.T
-
-    ours_step()
-    torch_step()
-    np.testing.assert_allclose(aw.grad.numpy(), tw.grad.numpy(), rtol=2e-3, atol=2e-2)  # equal work, same answer
-    flops = 2 * ws[0] * k_dim * cols
-    fns = {"ours_fwd": ours_fwd, "torch_fwd": torch_fwd, "gemm_fwd": gemm_fwd}
-    fns |= {"ours_step": ours_step, "torch_step": torch_step, "gemm_step": gemm_step}
-    return {"shape": f"x{xs} w{ws}", "flops": flops, **best_times(fns)}
+    grad = rng.standard_normal((xs[0], ws[0], *out_hw(xs, ws, padding))).astype(np.float32)
+    return x, w, b, grad
 
 
-def pool_row(xs: tuple, rng: np.random.Generator) -> dict:
-    """Time max_pool2d 2x2 stride 2 forward and forward+backward."""
-    x = rng.standard_normal(xs).astype(np.float32)
-    ax, tx = autograd.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    out = (xs[0], xs[1], xs[2] // 2, xs[3] // 2)
-    a_grad, t_grad = autograd.ones(*out), torch.ones(out)
+def tensor_child(lib: str) -> None:
+    """dagrad's or PyTorch's cases; the check holds projections of every output and gradient."""
+    if lib == "torch":
+        import torch
+        from torch.nn.functional import conv2d, max_pool2d
 
-    def ours_fwd() -> None:
-        with autograd.no_grad():
-            autograd.max_pool2d(ax, 2, 2)
+        no_grad = torch.no_grad
+    else:
+        sys.path.insert(0, str(ROOT))
+        import autograd as torch  # noqa: ICN001 - the same code for both libraries
+        from autograd import conv2d, max_pool2d, no_grad
 
-    def ours_step() -> None:
-        ax.grad = None
-        autograd.max_pool2d(ax, 2, 2).backward(a_grad)
+        assert Path(torch.__file__).resolve().is_relative_to(ROOT / "autograd"), torch.__file__
 
-    def torch_fwd() -> None:
-        with torch.no_grad():
-            torch.nn.functional.max_pool2d(tx, 2, 2)
+    cases, check = {}, {}
+    for i, (xs, ws, padding) in enumerate(CONV_SHAPES, 1):
+        x, w, b, g = (torch.tensor(a) for a in conv_inputs(xs, ws, padding, seed=i))
+        for t in (x, w, b):
+            t.requires_grad_(True)
 
-    def torch_step() -> None:
-        tx.grad = None
-        torch.nn.functional.max_pool2d(tx, 2, 2).backward(t_grad)
+        def fwd(x=x, w=w, b=b, padding=padding) -> Any:
+            with no_grad():
+                return conv2d(x, w, b, padding=padding)
 
-    fns = {"ours_fwd": ours_fwd, "torch_fwd": torch_fwd, "ours_step": ours_step, "torch_step": torch_step}
-    return {"shape": f"x{xs}", **best_times(fns)}
+        def step(x=x, w=w, b=b, g=g, padding=padding) -> None:
+            x.grad = w.grad = b.grad = None
+            conv2d(x, w, b, padding=padding).backward(g)
+
+        out = fwd()
+        step()
+        check[f"conv{i}"] = [harness.projection(a.detach().numpy()) for a in (out, x.grad, w.grad, b.grad)]
+        cases[f"conv{i} fwd"], cases[f"conv{i} f+b"] = timing(fwd), timing(step)
+    for j, xs in enumerate(POOL_SHAPES, 1):
+        rng = np.random.default_rng(10 + j)
+        x = torch.tensor(rng.standard_normal(xs).astype(np.float32)).requires_grad_(True)
+        g = torch.tensor(rng.standard_normal((*xs[:2], xs[2] // 2, xs[3] // 2)).astype(np.float32))
+
+        def fwd(x=x) -> Any:
+            with no_grad():
+                return max_pool2d(x, 2, 2)
+
+        def step(x=x, g=g) -> None:
+            x.grad = None
+            max_pool2d(x, 2, 2).backward(g)
+
+        out = fwd()
+        step()
+        check[f"pool{j}"] = [harness.projection(a.detach().numpy()) for a in (out, x.grad)]
+        cases[f"pool{j} fwd"], cases[f"pool{j} f+b"] = timing(fwd), timing(step)
+    harness.child_report(lib, cases, check=check)
 
 
-def main() -> None:
-    """Run every shape and print the tables."""
-    rng = np.random.default_rng(0)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}; numpy {np.__version__}; times in ms\n")
-    print("conv2d (stride 1)")
-    head = f"{'shape':<36}{'fwd':>8}{'torch':>8}{'ratio':>7}{'gemm':>8}"
-    head += f"{'f+b':>9}{'torch':>8}{'ratio':>7}{'gemm':>8}{'/gemm':>7}{'GFLOP/s':>9}"
-    print(head)
-    worst = 0.0
-    for xs, ws, p in CONV_SHAPES:
-        r = conv_row(xs, ws, p, rng)
-        ratio = r["ours_step"] / r["torch_step"]
-        worst = max(worst, ratio)
-        fwd = f"{r['ours_fwd'] * 1e3:8.1f}{r['torch_fwd'] * 1e3:8.1f}{r['ours_fwd'] / r['torch_fwd']:7.2f}"
-        step = f"{r['ours_step'] * 1e3:9.1f}{r['torch_step'] * 1e3:8.1f}{ratio:7.2f}{r['gemm_step'] * 1e3:8.1f}"
-        rest = f"{r['ours_step'] / r['gemm_step']:7.2f}{3 * r['flops'] / r['ours_step'] / 1e9:9.1f}"
-        print(f"{r['shape']:<36}{fwd}{r['gemm_fwd'] * 1e3:8.1f}{step}{rest}")
-    print(f"worst conv forward+backward ratio vs PyTorch: {worst:.2f}x (target <= 2.0x, goal <= 1.5x)\n")
-    print("max_pool2d 2x2 stride 2")
-    print(f"{'shape':<36}{'fwd':>8}{'torch':>8}{'ratio':>7}{'f+b':>9}{'torch':>8}{'ratio':>7}")
-    worst = 0.0
-    for xs in POOL_SHAPES:
-        r = pool_row(xs, rng)
-        ratio = r["ours_step"] / r["torch_step"]
-        worst = max(worst, ratio)
-        fwd = f"{r['ours_fwd'] * 1e3:8.1f}{r['torch_fwd'] * 1e3:8.1f}{r['ours_fwd'] / r['torch_fwd']:7.2f}"
-        print(f"{r['shape']:<36}{fwd}{r['ours_step'] * 1e3:9.1f}{r['torch_step'] * 1e3:8.1f}{ratio:7.2f}")
-    print(f"worst max_pool2d forward+backward ratio vs PyTorch: {worst:.2f}x (target <= 1.0x)")
+def gemm_child() -> None:
+    """The floor: numpy GEMMs of each convolution's im2col shape."""
+    cases = {}
+    for i, (xs, ws, padding) in enumerate(CONV_SHAPES, 1):
+        rng = np.random.default_rng(i)
+        h, w = out_hw(xs, ws, padding)
+        k_dim, cols = ws[1] * ws[2] * ws[3], xs[0] * h * w
+        w_mat = rng.standard_normal((ws[0], k_dim)).astype(np.float32)
+        col_buf = rng.standard_normal((k_dim, cols)).astype(np.float32)
+        g_mat = rng.standard_normal((ws[0], cols)).astype(np.float32)
+
+        def fwd(w_mat=w_mat, col_buf=col_buf) -> None:
+            w_mat @ col_buf
+
+        def step(w_mat=w_mat, col_buf=col_buf, g_mat=g_mat) -> None:
+            w_mat @ col_buf
+            w_mat.T @ g_mat
+            g_mat @ col_buf.T
+
+        cases[f"conv{i} fwd"], cases[f"conv{i} f+b"] = timing(fwd), timing(step)
+    harness.child_report("numpy", cases)
+
+
+def shape(dims: tuple) -> str:
+    """``64x3x32x32``: a shape as the tables print it."""
+    return "x".join(map(str, dims))
+
+
+def flops(xs: tuple, ws: tuple, padding: int) -> float:
+    """Multiply-adds x 2 of one forward convolution."""
+    h, w = out_hw(xs, ws, padding)
+    return 2.0 * ws[0] * ws[1] * ws[2] * ws[3] * xs[0] * h * w
+
+
+def main(options: harness.Options) -> int:
+    """Time the three libraries in gated phases, check equal work, print the tables; 1 if a check fails."""
+    runs = harness.run_phases(Path(__file__), LIBS, options)
+    print("\n".join(harness.machine_lines(runs)))
+    print(f"ms per call, median [min-max] over {options.processes} processes of each process's median\n")
+
+    rows = []
+    for i, (xs, ws, padding) in enumerate(CONV_SHAPES, 1):
+        for kind, passes in (("fwd", 1), ("f+b", 3)):
+            case = f"conv{i} {kind}"
+            ours, theirs, floor = (harness.case_spread(runs[lib], case) for lib in LIBS)
+            value = harness.ratio(ours, theirs)
+            rows.append(
+                [
+                    f"{shape(xs)} * {shape(ws)} p{padding} {kind}",
+                    harness.format_spread(ours),
+                    harness.format_spread(theirs),
+                    harness.format_ratio(value),
+                    TARGET_CONV + "x",
+                    harness.verdict(value, TARGET_CONV),
+                    harness.format_spread(floor),
+                    harness.format_ratio(harness.ratio(ours, floor)),
+                    f"{passes * flops(xs, ws, padding) / ours.median / 1e9:.1f}",
+                ]
+            )
+    headers = ["conv2d, stride 1", "dagrad", "torch", "ratio", "target", "ok", "numpy GEMM", "/GEMM", "GFLOP/s"]
+    print(harness.format_table(headers, rows))
+
+    rows = []
+    for j, xs in enumerate(POOL_SHAPES, 1):
+        for kind in ("fwd", "f+b"):
+            ours, theirs = (harness.case_spread(runs[lib], f"pool{j} {kind}") for lib in ("dagrad", "torch"))
+            value = harness.ratio(ours, theirs)
+            rows.append(
+                [
+                    f"{shape(xs)} {kind}",
+                    harness.format_spread(ours),
+                    harness.format_spread(theirs),
+                    harness.format_ratio(value),
+                    TARGET_POOL + "x",
+                    harness.verdict(value, TARGET_POOL),
+                ]
+            )
+    print()
+    print(harness.format_table(["max_pool2d 2x2, stride 2", "dagrad", "torch", "ratio", "target", "ok"], rows))
+
+    # Equal work: every dagrad process's outputs and gradients agree with PyTorch's first process.
+    reference = runs["torch"][0].report["check"]
+    differ = [
+        f"{name} (value {k})"
+        for run in runs["dagrad"]
+        for name, projections in run.report["check"].items()
+        for k, (ours, theirs) in enumerate(zip(projections, reference[name]))
+        if not harness.projections_agree(ours, theirs, RTOL)
+    ]
+    print(
+        "\nequal work: dagrad's outputs and gradients agree with PyTorch's "
+        f"(random projections, rtol {RTOL:g}): {'yes' if not differ else 'NO: ' + ', '.join(sorted(set(differ)))}"
+    )
+    print(harness.format_loads(runs, options.max_load))
+    return 0 if not differ else 1
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    harness.add_options(parser)
+    args = parser.parse_args()
+    if args.child == "numpy":
+        gemm_child()
+    elif args.child:
+        tensor_child(args.child)
+    else:
+        sys.exit(main(harness.options_from(args)))

@@ -9,46 +9,42 @@ arithmetic: a chain of 100 ops on 8x8 float32 arrays,
 with ``W`` (8x8), ``b`` (8) and ``s`` (8x8) float32 tensors that require grad and ``h``
 starting as a constant 8x8 input. One call is forward + backward (+ clearing the three
 ``.grad`` fields); the table reports microseconds per op, i.e. the call's time / 100.
-For dagrad and PyTorch it also splits that into forward (the chain and the sum, recorded
-but not differentiated; min) and backward (the difference); HIPS autograd traces and
-differentiates in one call, so it has no split.
-
-Each system runs ``REPEATS`` repeats of as many calls as fill about ``REPEAT_SECONDS``;
-the per-call time of a repeat is its mean, and the table shows the min (used for the
-ratios, as ``timeit`` advises) and the median over the repeats.
+For dagrad and PyTorch it also times the forward alone (the chain and the sum, recorded but
+not differentiated); HIPS autograd traces and differentiates in one call, so it has no split.
 
 * dagrad - ``import autograd`` from this repository;
-* PyTorch eager - ``torch==2.13.0`` (CPU), with its default thread count and with
-  ``torch.set_num_threads(1)``; the ratio uses whichever is faster;
+* PyTorch eager - ``torch==2.13.0`` (CPU), its default threads (2 on the project's machine);
 * HIPS autograd - the ``autograd`` package (pinned below). Its import name is the same as
   dagrad's, so it lives in its own venv, ``.venv-hips`` at the repository root (created on
-  the first run, which needs the package index), and runs as a subprocess of this script
-  that prints its timing (and gradients) as JSON.
+  the first run, which needs the package index), which runs this script's HIPS child.
 
-dagrad's gradients are checked against PyTorch's and HIPS autograd's (``rtol=1e-4``), so
-every system provably does the same work.
+Each system is timed in its own child processes, 3 per system, each gated on an idle machine
+(rerun when other processes used over 3% of the CPUs; see ``harness.py``); a process times
+repeats of about 0.05 s and reports their median; the table shows ``median [min-max]`` over
+the processes. dagrad's gradients are checked against PyTorch's and HIPS autograd's
+(``rtol=1e-4``), so every system provably does the same work.
 
 Targets: dagrad / torch <= 1.0 (no slower than PyTorch eager per op) and
-hips / dagrad >= 2.5 (at least 2.5x faster than HIPS autograd).
+HIPS / dagrad >= 2.5 (at least 2.5x faster than HIPS autograd).
 
-Run: ``python benchmarks/bench_overhead.py`` (about 30 s, plus a one-time venv setup).
+Run: ``python benchmarks/bench_overhead.py`` (needs ``torch==2.13.0``); about 40 s on a quiet
+2-core machine, up to 4 minutes when every run is loaded and repeated, plus a one-time venv setup.
+``--help`` lists the harness's flags (``--processes 1`` for a quick look).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import venv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import harness
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,10 +55,9 @@ N_BLOCKS = 25  # 4 ops per block -> 100 ops
 N_OPS = 4 * N_BLOCKS
 SIZE = 8
 SEED = 0
-REPEATS = 15
-REPEAT_SECONDS = 0.2
-TARGET_TORCH = 1.0  # dagrad / torch must be <= this
-TARGET_HIPS = 2.5  # hips / dagrad must be >= this
+TARGET_TORCH = "<= 1.0"  # dagrad / torch
+TARGET_HIPS = ">= 2.5"  # hips / dagrad
+LIBS = ("dagrad", "torch", "hips")
 
 
 def make_inputs() -> dict[str, np.ndarray]:
@@ -76,30 +71,24 @@ def make_inputs() -> dict[str, np.ndarray]:
     }
 
 
-def measure(fn: Callable[[], Any]) -> dict[str, float]:
-    """Seconds per call of ``fn``: min and median over ``REPEATS`` timed repeats."""
-    fn()  # warm-up
-    t0 = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - t0, 1e-7)
-    number = max(1, int(REPEAT_SECONDS / once))
-    per_call = []
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        per_call.append((time.perf_counter() - t0) / number)
-    return {"min": min(per_call), "median": statistics.median(per_call), "number": number}
+def timing(fn: Callable[[], Any]) -> Callable[[], dict[str, float]]:
+    """The harness's timing of ``fn``: repeats of about 0.05 s for about 0.8 s."""
+    return lambda: harness.time_case(fn, budget_s=0.8, repeat_s=0.05, min_repeats=9, max_repeats=30)
 
 
-# ---------------------------------------------------------------- the three systems
-def bench_dagrad(arrays: dict[str, np.ndarray]) -> tuple[dict[str, float], list[np.ndarray]]:
-    sys.path.insert(0, str(ROOT))
-    import autograd
+# ---------------------------------------------------------------- the children
+def tensor_child(lib: str) -> None:
+    """dagrad's or PyTorch's child: the same program on either library."""
+    if lib == "torch":
+        import torch
+    else:
+        sys.path.insert(0, str(ROOT))
+        import autograd as torch  # noqa: ICN001 - the same code for both libraries
 
-    assert Path(autograd.__file__).resolve().is_relative_to(ROOT / "autograd"), autograd.__file__
-    x = autograd.tensor(arrays["x"])
-    W, b, s = (autograd.tensor(arrays[k], requires_grad=True) for k in "Wbs")
+        assert Path(torch.__file__).resolve().is_relative_to(ROOT / "autograd"), torch.__file__
+    arrays = make_inputs()
+    x = torch.tensor(arrays["x"])
+    W, b, s = (torch.tensor(arrays[k]).requires_grad_(True) for k in "Wbs")
 
     def forward() -> Any:
         h = x
@@ -115,49 +104,19 @@ def bench_dagrad(arrays: dict[str, np.ndarray]) -> tuple[dict[str, float], list[
         forward().backward()
 
     step()
-    grads = [t.grad.numpy().copy() for t in (W, b, s)]
-    return {**measure(step), "forward": measure(forward)["min"]}, grads
+    grads = [t.grad.numpy().tolist() for t in (W, b, s)]
+    harness.child_report(lib, {"step": timing(step), "forward": timing(forward)}, check=grads)
 
 
-def bench_torch(arrays: dict[str, np.ndarray], threads: int | None) -> tuple[dict[str, float], list[np.ndarray]]:
-    import torch
-
-    default_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        x = torch.from_numpy(arrays["x"].copy())
-        W, b, s = (torch.from_numpy(arrays[k].copy()).requires_grad_() for k in "Wbs")
-
-        def forward() -> Any:
-            h = x
-            for _ in range(N_BLOCKS):
-                h = h @ W
-                h = h + b
-                h = h.tanh()
-                h = h * s
-            return h.sum()
-
-        def step() -> None:
-            W.grad = b.grad = s.grad = None
-            forward().backward()
-
-        step()
-        grads = [t.grad.numpy().copy() for t in (W, b, s)]
-        return {**measure(step), "forward": measure(forward)["min"]}, grads
-    finally:
-        torch.set_num_threads(default_threads)
-
-
-def hips_main(npz: str) -> None:
-    """Runs inside ``.venv-hips``: time HIPS autograd and print the result as JSON."""
+def hips_child() -> None:
+    """Runs inside ``.venv-hips``: HIPS autograd's child."""
     import autograd.numpy as anp
 
     import autograd
     from autograd import grad
 
     assert not hasattr(autograd, "Scalar"), f"expected HIPS autograd, got {autograd.__file__}"
-    arrays = dict(np.load(npz))
+    arrays = make_inputs()
     x = arrays["x"]
 
     def loss(params: tuple) -> Any:
@@ -172,24 +131,14 @@ def hips_main(npz: str) -> None:
 
     loss_grad = grad(loss)
     params = (arrays["W"], arrays["b"], arrays["s"])
-
-    def step() -> None:
-        loss_grad(params)
-
-    grads = loss_grad(params)
-    print(
-        json.dumps(
-            {
-                "timing": measure(step),
-                "grads": [np.asarray(g).tolist() for g in grads],
-                "grad_dtypes": [str(np.asarray(g).dtype) for g in grads],
-                "version": getattr(autograd, "__version__", HIPS_AUTOGRAD_VERSION),
-                "numpy": np.__version__,
-            }
-        )
+    grads = [np.asarray(g).tolist() for g in loss_grad(params)]
+    version = getattr(autograd, "__version__", HIPS_AUTOGRAD_VERSION)
+    harness.child_report(
+        "hips", {"step": timing(lambda: loss_grad(params))}, check=grads, info={"HIPS autograd": version}
     )
 
 
+# ---------------------------------------------------------------- the parent
 def ensure_hips_venv() -> Path:
     """Create ``.venv-hips`` with HIPS autograd (and this venv's numpy version) if missing."""
     python = HIPS_VENV / "bin" / "python"
@@ -215,91 +164,70 @@ def ensure_hips_venv() -> Path:
     return python
 
 
-def bench_hips(arrays: dict[str, np.ndarray]) -> tuple[dict[str, float], list[np.ndarray], str]:
-    python = ensure_hips_venv()
+def main(options: harness.Options) -> int:
+    """Time the three systems in gated phases, check their gradients agree, print the table; 1 if they do not."""
+    libs: tuple[str, ...] = LIBS
+    commands = {}
     with tempfile.TemporaryDirectory() as tmp:
-        npz = os.path.join(tmp, "inputs.npz")
-        np.savez(npz, **arrays)
-        # Run from a temporary folder and without PYTHONPATH, so `import autograd` is HIPS's.
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        proc = subprocess.run(
-            [str(python), str(Path(__file__).resolve()), "--hips", npz],
-            cwd=tmp,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    if proc.returncode != 0:
-        raise RuntimeError(f"HIPS autograd subprocess failed:\n{proc.stderr}")
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    grads = [np.asarray(g, dtype=d) for g, d in zip(out["grads"], out["grad_dtypes"])]
-    return out["timing"], grads, f"autograd {out['version']}, numpy {out['numpy']}"
+        try:
+            python = ensure_hips_venv()
+        except (OSError, subprocess.CalledProcessError) as exc:  # no index to install from, ...
+            print(f"HIPS autograd unavailable ({type(exc).__name__}: {exc}); timing dagrad and torch only")
+            libs = LIBS[:2]
+        else:
+            # From a temporary folder and without PYTHONPATH, so `import autograd` is HIPS's.
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+            commands["hips"] = harness.ChildCommand(python=str(python), cwd=tmp, env=env)
+        runs = harness.run_phases(Path(__file__), libs, options, commands=commands)
 
-
-# ---------------------------------------------------------------- report
-def main() -> None:
-    arrays = make_inputs()
-    import torch
-
-    results: dict[str, dict[str, float]] = {}
-    dag_timing, dag_grads = bench_dagrad(arrays)
-    results["dagrad"] = dag_timing
-    default_threads = torch.get_num_threads()
-    for label, threads in ((f"torch eager ({default_threads} threads)", None), ("torch eager (1 thread)", 1)):
-        timing, torch_grads = bench_torch(arrays, threads)
-        results[label] = timing
-        for name, g_dag, g_ref in zip("Wbs", dag_grads, torch_grads):
-            np.testing.assert_allclose(g_dag, g_ref, rtol=1e-4, atol=1e-6, err_msg=f"dagrad vs torch: d/d{name}")
-    try:
-        hips_timing, hips_grads, hips_version = bench_hips(arrays)
-    except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:  # no index to install from, ...
-        hips_version = f"unavailable ({type(exc).__name__}: {str(exc).strip().splitlines()[-1][:200]})"
-    else:
-        results["HIPS autograd"] = hips_timing
-        for name, g_dag, g_ref in zip("Wbs", dag_grads, hips_grads):
-            np.testing.assert_allclose(g_dag, g_ref, rtol=1e-4, atol=1e-6, err_msg=f"dagrad vs HIPS: d/d{name}")
-
-    print(f"Python {sys.version.split()[0]}, numpy {np.__version__}, torch {torch.__version__}, HIPS {hips_version}")
+    print("\n".join(harness.machine_lines(runs)))
     print(
-        f"chain of {N_OPS} ops on {SIZE}x{SIZE} float32 ({N_BLOCKS} x [@ W, + b, tanh, * s]) + sum + backward; "
-        "gradients of dagrad, torch and HIPS agree (rtol 1e-4)"
+        f"chain of {N_OPS} ops on {SIZE}x{SIZE} float32 ({N_BLOCKS} x [@ W, + b, tanh, * s]) + sum + backward\n"
+        f"µs per op (a call / {N_OPS}), median [min-max] over {options.processes} processes of each process's median\n"
     )
-    print(f"per call: min and median over {REPEATS} repeats of ~{REPEAT_SECONDS}s each\n")
-    header = f"{'system':<28}{'µs/call min':>13}{'µs/op min':>11}{'µs/op median':>14}{'fwd µs/op':>11}{'bwd µs/op':>11}"
-    print(header)
-    print("-" * len(header))
-    for name, t in results.items():
-        fwd = t.get("forward")
-        split = f"{fwd * 1e6 / N_OPS:>11.2f}{(t['min'] - fwd) * 1e6 / N_OPS:>11.2f}" if fwd else f"{'-':>11}{'-':>11}"
-        per_op = f"{t['min'] * 1e6 / N_OPS:>11.2f}{t['median'] * 1e6 / N_OPS:>14.2f}"
-        print(f"{name:<28}{t['min'] * 1e6:>13.1f}{per_op}{split}")
+    rows = []
+    step = {lib: harness.case_spread(runs[lib], "step") for lib in libs}
+    for lib in libs:
+        forward = harness.case_spread(runs[lib], "forward")
+        backward = None if forward is None else step[lib].median - forward.median
+        rows.append(
+            [
+                {"dagrad": "dagrad", "torch": "torch eager", "hips": "HIPS autograd"}[lib],
+                harness.format_spread(step[lib], 1e6 / N_OPS, 2),
+                harness.format_spread(forward, 1e6 / N_OPS, 2),
+                "-" if backward is None else f"{backward * 1e6 / N_OPS:.2f}",
+            ]
+        )
+    print(harness.format_table(["system", "forward+backward", "forward", "backward (difference)"], rows))
 
-    dag = results["dagrad"]["min"]
-    torch_name = min((k for k in results if k.startswith("torch")), key=lambda k: results[k]["min"])
-    torch_best = results[torch_name]["min"]
     print()
-    print(f"{'ratio (min)':<36}{'value':>8}{'target':>9}  ok")
-    r_torch = dag / torch_best
+    rows = []
+    r_torch = harness.ratio(step["dagrad"], step["torch"])
+    rows.append(["dagrad / torch", harness.format_ratio(r_torch), TARGET_TORCH, harness.verdict(r_torch, TARGET_TORCH)])
+    r_hips = harness.ratio(step.get("hips"), step["dagrad"])
+    rows.append(["HIPS / dagrad", harness.format_ratio(r_hips), TARGET_HIPS, harness.verdict(r_hips, TARGET_HIPS)])
+    print(harness.format_table(["ratio of medians", "value", "target", "ok"], rows))
+
+    # Equal work: dagrad's gradients (every process) agree with the first torch and HIPS processes'.
+    ours = [np.asarray(g) for run in runs["dagrad"] for g in run.report["check"]]
+    same = True
+    for lib in libs[1:]:
+        theirs = [np.asarray(g) for g in runs[lib][0].report["check"]] * len(runs["dagrad"])
+        same &= all(np.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(ours, theirs))
     print(
-        f"{'dagrad / ' + torch_name:<36}{r_torch:>8.2f}{'<= ' + format(TARGET_TORCH, 'g'):>9}  "
-        f"{'yes' if r_torch <= TARGET_TORCH else 'NO'}"
+        f"\nequal work: dagrad's gradients agree with {' and '.join(libs[1:])}'s (rtol 1e-4): {'yes' if same else 'NO'}"
     )
-    if "HIPS autograd" in results:
-        r_hips = results["HIPS autograd"]["min"] / dag
-        print(
-            f"{'HIPS autograd / dagrad':<36}{r_hips:>8.2f}{'>= ' + format(TARGET_HIPS, 'g'):>9}  "
-            f"{'yes' if r_hips >= TARGET_HIPS else 'NO'}"
-        )
-    else:
-        print(f"{'HIPS autograd / dagrad':<36}{'n/a':>8}{'>= ' + format(TARGET_HIPS, 'g'):>9}  -")
+    print(harness.format_loads(runs, options.max_load))
+    return 0 if same else 1
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hips", metavar="NPZ", help=argparse.SUPPRESS)  # internal: the HIPS subprocess
+    harness.add_options(parser)
     args = parser.parse_args()
-    if args.hips:
-        hips_main(args.hips)
+    if args.child == "hips":
+        hips_child()
+    elif args.child:
+        tensor_child(args.child)
     else:
-        main()
+        sys.exit(main(harness.options_from(args)))

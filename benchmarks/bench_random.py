@@ -11,76 +11,107 @@ Mersenne Twister:
 * float64 variants, ``randint`` and ``randperm`` for reference (``randn`` float64 asks the C
   library's log for every number, through long double, which costs most).
 
-Each row is the best of several runs of 1e6 draws (1e5 for ``randperm``), the two sides
-alternating. Target: ``rand`` and ``randn`` (float32) within 3x numpy's time.
+Each row is 1e6 draws (1e5 for ``randperm``). dagrad and numpy are each timed in their own child
+processes, 3 each, gated on an idle machine (rerun when other processes used over 3% of the CPUs;
+see ``harness.py``); the table shows ``median [min-max]`` ms over the processes of each process's
+median. Target: ``rand`` and ``randn`` (float32) within 3x numpy's time.
 
-Run: ``python benchmarks/bench_random.py`` (a few seconds).
+Run: ``python benchmarks/bench_random.py``; about 20 s on a quiet 2-core machine, up to 2.5 minutes
+when every run is loaded and repeated. ``--help`` lists the harness's flags.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
+import harness
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import autograd  # noqa: E402
-
-assert Path(autograd.__file__).resolve().is_relative_to(ROOT / "autograd"), autograd.__file__
-
+LIBS = ("dagrad", "numpy")
 N = 1_000_000
-ROUNDS = 7
-TARGET = 3.0  # rand and randn float32: at most this many times numpy's time
+TARGET = "<= 3"  # rand and randn float32: dagrad's time / numpy's
+ROWS = ["rand float32", "randn float32", "rand float64", "randn float64", "randint [0, 1000)", "randperm 1e5"]
+TARGETED = {"rand float32", "randn float32"}
 
 
-def best_time(fn: Callable[[], object], rounds: int = ROUNDS) -> float:
-    """The fastest of ``rounds`` calls, in seconds."""
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+def dagrad_draws() -> dict[str, Callable[[], object]]:
+    """dagrad's draw of each row."""
+    sys.path.insert(0, str(ROOT))
+    import autograd
 
-
-def compare(ours: Callable[[], object], numpys: Callable[[], object]) -> tuple[float, float]:
-    """Both timed, alternating rounds so that a change in machine load hits both."""
-    t_ours, t_numpy = float("inf"), float("inf")
-    for _ in range(ROUNDS):
-        t_ours = min(t_ours, best_time(ours, 1))
-        t_numpy = min(t_numpy, best_time(numpys, 1))
-    return t_ours, t_numpy
-
-
-def main() -> None:
-    state = np.random.RandomState(0)
+    assert Path(autograd.__file__).resolve().is_relative_to(ROOT / "autograd"), autograd.__file__
     autograd.manual_seed(0)
     f64 = autograd.float64
-    rows = [
-        ("rand float32", lambda: autograd.rand(N), lambda: state.random_sample(N).astype(np.float32), True),
-        ("randn float32", lambda: autograd.randn(N), lambda: state.standard_normal(N).astype(np.float32), True),
-        ("rand float64", lambda: autograd.rand(N, dtype=f64), lambda: state.random_sample(N), False),
-        ("randn float64", lambda: autograd.randn(N, dtype=f64), lambda: state.standard_normal(N), False),
-        ("randint [0, 1000)", lambda: autograd.randint(0, 1000, (N,)), lambda: state.randint(0, 1000, N), False),
-        ("randperm 1e5", lambda: autograd.randperm(N // 10), lambda: state.permutation(N // 10), False),
-    ]
-    print(f"{'1e6 draws':<20}{'dagrad (ms)':>13}{'numpy (ms)':>13}{'ratio':>9}")
-    failed = []
-    for name, ours, numpys, targeted in rows:
-        t_ours, t_numpy = compare(ours, numpys)
-        ratio = t_ours / t_numpy
-        mark = "" if not targeted else ("  ok" if ratio <= TARGET else f"  over {TARGET:g}x")
-        print(f"{name:<20}{t_ours * 1e3:>13.1f}{t_numpy * 1e3:>13.1f}{ratio:>8.1f}x{mark}")
-        if targeted and ratio > TARGET:
-            failed.append(name)
-    if failed:
-        print(f"\nslower than {TARGET:g}x numpy: {', '.join(failed)} (a loaded machine can cause this; rerun)")
+    return dict(
+        zip(
+            ROWS,
+            [
+                lambda: autograd.rand(N),
+                lambda: autograd.randn(N),
+                lambda: autograd.rand(N, dtype=f64),
+                lambda: autograd.randn(N, dtype=f64),
+                lambda: autograd.randint(0, 1000, (N,)),
+                lambda: autograd.randperm(N // 10),
+            ],
+        )
+    )
+
+
+def numpy_draws() -> dict[str, Callable[[], object]]:
+    """numpy's (legacy ``RandomState``) draw of each row."""
+    state = np.random.RandomState(0)
+    return dict(
+        zip(
+            ROWS,
+            [
+                lambda: state.random_sample(N).astype(np.float32),
+                lambda: state.standard_normal(N).astype(np.float32),
+                lambda: state.random_sample(N),
+                lambda: state.standard_normal(N),
+                lambda: state.randint(0, 1000, N),
+                lambda: state.permutation(N // 10),
+            ],
+        )
+    )
+
+
+def child(lib: str) -> None:
+    """Time every row of ``lib``."""
+    draws = dagrad_draws() if lib == "dagrad" else numpy_draws()
+    cases = {
+        name: lambda fn=fn: harness.time_case(fn, budget_s=0.4, min_repeats=5, max_repeats=50)
+        for name, fn in draws.items()
+    }
+    harness.child_report(lib, cases)
+
+
+def main(options: harness.Options) -> int:
+    """Time both in gated phases and print the table."""
+    runs = harness.run_phases(Path(__file__), LIBS, options)
+    print("\n".join(harness.machine_lines(runs)))
+    print(f"ms per 1e6 draws, median [min-max] over {options.processes} processes of each process's median\n")
+    rows = []
+    for name in ROWS:
+        ours, theirs = (harness.case_spread(runs[lib], name) for lib in LIBS)
+        value = harness.ratio(ours, theirs)
+        target = TARGET if name in TARGETED else ""
+        ok = harness.verdict(value, target)
+        row = [name, harness.format_spread(ours), harness.format_spread(theirs), harness.format_ratio(value, 1)]
+        rows.append([*row, target + "x" if target else "-", ok])
+    print(harness.format_table(["draws", "dagrad", "numpy", "ratio", "target", "ok"], rows))
+    print(harness.format_loads(runs, options.max_load))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    harness.add_options(parser)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+    else:
+        sys.exit(main(harness.options_from(args)))

@@ -9,61 +9,54 @@ numpy and a fixed seed). One *step* is
 
 so each step builds and differentiates a graph of roughly 65,000 scalar nodes.
 
-The same model is written twice: once with micrograd (``pip install micrograd==0.1.0``;
-its own ``MLP``) and once with a tiny Neuron/Layer/MLP on ``autograd.Scalar`` defined
-below. dagrad's model starts from a copy of micrograd's weights, and the first step's
-losses must agree to 1e-9, so both sides provably do the same work.
+The same model is written twice: with micrograd (``pip install micrograd==0.1.0``; its own
+``MLP``) and with a tiny Neuron/Layer/MLP on ``autograd.Scalar`` defined below. Both start
+from the same weights (drawn as micrograd draws them, seeded), and the losses of the first two
+steps must agree to 1e-9 across the two engines, so both provably do the same work.
 
-Each engine is timed in blocks of steps (a warm-up step, then timed steps), the blocks of
-the two engines alternating over several rounds so that a change in machine load hits
-both; the table shows the median step time over all blocks. This is done twice:
+Each engine is timed in its own child processes, 3 per engine, each gated on an idle machine
+(rerun when other processes used over 3% of the CPUs; see ``harness.py``); the tables show
+``median [min-max]`` over the processes of each process's median step time. Two modes:
 
-* gc on  - the garbage collector enabled, as users run their code;
-* gc off - ``gc.disable()`` (with ``gc.collect()`` before each timed step, outside the
-  timed region), which isolates the raw per-node cost of each engine.
+* gc on  - the garbage collector as the process starts with it, as users run their code
+  (the benchmark never changes the collector's settings here);
+* gc off - an explicit measurement mode: ``gc.disable()`` for the timing (with ``gc.collect()``
+  before each timed step, outside the timing; the setting is restored afterwards), which
+  isolates each engine's raw per-node cost.
 
-Targets: dagrad at least 10x faster than micrograd with gc on, at least 2x with gc off.
+A second table splits a gc-off step into building the graph (forward), backward, and freeing it.
 
-Run: ``python benchmarks/bench_scalar.py`` (about half a minute).
+Targets (issue 18): dagrad at least 10x faster than micrograd with gc on; with gc off the
+goal is 2x.
+
+Run: ``python benchmarks/bench_scalar.py`` (needs ``micrograd==0.1.0``: ``pip install -e '.[bench]'``);
+about 1.5 minutes on a quiet 2-core machine, up to 5 minutes when every run is loaded and repeated.
+``--help`` lists the harness's flags (``--processes 1`` for a quick look).
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
 import random
-import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import harness
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import autograd  # noqa: E402
-from autograd import Scalar  # noqa: E402
-
-assert Path(autograd.__file__).resolve().is_relative_to(ROOT / "autograd"), autograd.__file__
-
-try:
-    from micrograd.engine import Value
-    from micrograd.nn import MLP as MicroMLP
-except ImportError:  # pragma: no cover - a message is better than a traceback
-    sys.exit("micrograd is not installed: pip install micrograd==0.1.0")
-
+LIBS = ("micrograd", "dagrad")
 SEED = 1337
 N_POINTS = 100
 HIDDEN = (16, 16)
 ALPHA = 1e-4  # L2 regularisation strength (micrograd's demo)
 LEARNING_RATE = 0.1
-WARMUP_STEPS = 1  # per block, untimed: brings the collector to its steady state
-TIMED_STEPS = 3  # per block
-ROUNDS = 3  # blocks per engine and gc mode, alternating which engine goes first
-TARGET_GC_ON = 10.0
-TARGET_GC_OFF = 2.0
+TARGET_GC_ON = ">= 10"
+TARGET_GC_OFF = ">= 2"
 
 
 def make_moons(n: int, noise: float, seed: int) -> tuple[list[list[float]], list[float]]:
@@ -80,20 +73,30 @@ def make_moons(n: int, noise: float, seed: int) -> tuple[list[list[float]], list
     return points.tolist(), labels.tolist()
 
 
+def initial_weights() -> list[list[tuple[list[float], float]]]:
+    """Per layer, per neuron: (weights, bias), drawn as micrograd does (uniform in [-1, 1], bias 0)."""
+    rng = random.Random(SEED)
+    sizes = [2, *HIDDEN, 1]
+    return [
+        [([rng.uniform(-1, 1) for _ in range(n_in)], 0.0) for _ in range(n_out)]
+        for n_in, n_out in zip(sizes[:-1], sizes[1:])
+    ]
+
+
 # ---------------------------------------------------------------- dagrad's model on Scalar
 class Neuron:
     """``act(w . x + b)`` on Scalars, summed in micrograd's order."""
 
-    def __init__(self, w: Sequence[float], b: float, nonlin: bool) -> None:
-        self.w = [Scalar(v) for v in w]
-        self.b = Scalar(b)
+    def __init__(self, node: type, w: Sequence[float], b: float, nonlin: bool) -> None:
+        self.w = [node(v) for v in w]
+        self.b = node(b)
         self.nonlin = nonlin
 
-    def __call__(self, x: Sequence[Scalar]) -> Scalar:
+    def __call__(self, x: Sequence[Any]) -> Any:
         act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
         return act.relu() if self.nonlin else act
 
-    def parameters(self) -> list[Scalar]:
+    def parameters(self) -> list[Any]:
         return self.w + [self.b]
 
 
@@ -103,114 +106,111 @@ class Layer:
     def __init__(self, neurons: list[Neuron]) -> None:
         self.neurons = neurons
 
-    def __call__(self, x: Sequence[Scalar]) -> Any:
+    def __call__(self, x: Sequence[Any]) -> Any:
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
-    def parameters(self) -> list[Scalar]:
+    def parameters(self) -> list[Any]:
         return [p for n in self.neurons for p in n.parameters()]
 
 
 class MLP:
-    """Layers in sequence; built from micrograd's MLP so both start from equal weights."""
+    """Layers in sequence: ReLU on every layer but the last, as micrograd's MLP."""
 
-    def __init__(self, layers: list[Layer]) -> None:
-        self.layers = layers
+    def __init__(self, node: type, weights: list[list[tuple[list[float], float]]]) -> None:
+        last = len(weights) - 1
+        self.layers = [Layer([Neuron(node, w, b, i != last) for w, b in layer]) for i, layer in enumerate(weights)]
 
-    @classmethod
-    def copy_of(cls, micro: Any) -> MLP:
-        return cls(
-            [
-                Layer([Neuron([w.data for w in n.w], n.b.data, n.nonlin) for n in layer.neurons])
-                for layer in micro.layers
-            ]
-        )
-
-    def __call__(self, x: Sequence[Scalar]) -> Any:
+    def __call__(self, x: Sequence[Any]) -> Any:
         for layer in self.layers:
             x = layer(x)
         return x
 
-    def parameters(self) -> list[Scalar]:
+    def parameters(self) -> list[Any]:
         return [p for layer in self.layers for p in layer.parameters()]
 
 
+def build(lib: str) -> tuple[Any, type]:
+    """(model, node type) of ``lib``, from :func:`initial_weights`."""
+    weights = initial_weights()
+    if lib == "micrograd":
+        try:
+            from micrograd.engine import Value
+            from micrograd.nn import MLP as MicroMLP
+        except ImportError:  # pragma: no cover - a message is better than a traceback
+            sys.exit("micrograd is not installed: pip install micrograd==0.1.0")
+        model = MicroMLP(2, [*HIDDEN, 1])
+        values = [v for layer in weights for w, b in layer for v in (*w, b)]
+        for p, v in zip(model.parameters(), values, strict=True):
+            p.data = v
+        return model, Value
+    sys.path.insert(0, str(ROOT))
+    import autograd
+
+    assert Path(autograd.__file__).resolve().is_relative_to(ROOT / "autograd"), autograd.__file__
+    return MLP(autograd.Scalar, weights), autograd.Scalar
+
+
 # ---------------------------------------------------------------- one training step
-def train_step(model: Any, node: type, xs: list[list[float]], ys: list[float], lr: float) -> float:
-    """micrograd's demo step; ``node`` is ``Value`` or ``Scalar``. Returns the loss value."""
+def forward(model: Any, node: type, xs: list[list[float]], ys: list[float]) -> Any:
+    """The loss of micrograd's demo: SVM max-margin loss + L2 regularisation."""
     inputs = [[node(v) for v in row] for row in xs]
-    scores = [model(x) for x in inputs]
-    losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
+    losses = [(1 + -yi * model(x)).relu() for yi, x in zip(ys, inputs)]
     data_loss = sum(losses) * (1.0 / len(losses))
-    reg_loss = ALPHA * sum(p * p for p in model.parameters())
-    total = data_loss + reg_loss
+    return data_loss + ALPHA * sum(p * p for p in model.parameters())
+
+
+def train_step(model: Any, node: type, xs: list[list[float]], ys: list[float]) -> float:
+    """micrograd's demo step; ``node`` is ``Value`` or ``Scalar``. Returns the loss value."""
+    total = forward(model, node, xs, ys)
     params = model.parameters()
     for p in params:
         p.grad = 0.0
     total.backward()
     for p in params:
-        p.data -= lr * p.grad
+        p.data -= LEARNING_RATE * p.grad
     return total.data
 
 
-def time_steps(step: Callable[[], float], gc_on: bool) -> list[float]:
-    """Seconds of each timed step (after the warm-up), with the collector on or off."""
-    was_enabled = gc.isenabled()
-    gc.collect()
-    if gc_on:
-        gc.enable()
-    else:
+def gc_off(timing: Callable[[], dict[str, float]]) -> Callable[[], dict[str, float]]:
+    """``timing`` run with the collector disabled (the measurement mode), the setting restored after."""
+
+    def run() -> dict[str, float]:
+        was_enabled = gc.isenabled()
         gc.disable()
-    try:
-        for _ in range(WARMUP_STEPS):
-            step()
-        times = []
-        for _ in range(TIMED_STEPS):
-            if not gc_on:
-                gc.collect()  # free the previous graphs (micrograd's are cycles) outside the timing
-            t0 = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - t0)
-        return times
-    finally:
-        gc.collect()
-        if was_enabled:
-            gc.enable()
-
-
-def time_phases(model: Any, node: type, xs: list[list[float]], ys: list[float]) -> tuple[float, float, float]:
-    """Median seconds of (forward, backward, free) over several steps, collector off.
-
-    *forward* builds the graph up to the loss, *backward* is ``loss.backward()``, *free* is
-    dropping the last reference to the graph (for micrograd this frees little: its nodes form
-    reference cycles through their closures, left to the collector outside the timing).
-    """
-    forward, backward, free = [], [], []
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(WARMUP_STEPS + ROUNDS * TIMED_STEPS):
+        try:
+            return timing()
+        finally:
             gc.collect()
-            t0 = time.perf_counter()
-            inputs = [[node(v) for v in row] for row in xs]
-            losses = [(1 + -yi * model(x)).relu() for yi, x in zip(ys, inputs)]
-            loss = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in model.parameters())
-            t1 = time.perf_counter()
-            loss.backward()
-            t2 = time.perf_counter()
-            del inputs, losses, loss
-            t3 = time.perf_counter()
-            forward.append(t1 - t0)
-            backward.append(t2 - t1)
-            free.append(t3 - t2)
-    finally:
+            if was_enabled:
+                gc.enable()
+
+    return run
+
+
+def phases(model: Any, node: type, xs: list[list[float]], ys: list[float], steps: int) -> dict[str, dict]:
+    """Seconds of building the graph (forward), ``backward()`` and freeing the graph, collector off.
+
+    For micrograd, freeing does little: its nodes form reference cycles through their closures,
+    left to the collector (which runs outside the timing here).
+    """
+    times: dict[str, list[float]] = {"forward": [], "backward": [], "free": []}
+    for _ in range(steps + 1):  # the first is a warm-up
         gc.collect()
-        if was_enabled:
-            gc.enable()
-    return tuple(statistics.median(t[WARMUP_STEPS:]) for t in (forward, backward, free))
+        t0 = time.perf_counter()
+        loss = forward(model, node, xs, ys)
+        t1 = time.perf_counter()
+        loss.backward()
+        t2 = time.perf_counter()
+        del loss
+        t3 = time.perf_counter()
+        for name, t in zip(times, (t1 - t0, t2 - t1, t3 - t2)):
+            times[name].append(t)
+    return {name: harness.stats(t[1:]) for name, t in times.items()}
 
 
 def count_nodes(root: Any) -> int:
+    """Nodes of a graph (either engine's), found from its root."""
     seen, stack = {id(root)}, [root]
     while stack:
         n = stack.pop()
@@ -221,72 +221,81 @@ def count_nodes(root: Any) -> int:
     return len(seen)
 
 
-def main() -> None:
+def child(lib: str) -> None:
+    """Time ``lib``'s step with the collector on and off, and the phases; the first losses are the check."""
     xs, ys = make_moons(N_POINTS, noise=0.1, seed=SEED)
+    model, node = build(lib)
+    losses = [train_step(model, node, xs, ys) for _ in range(2)]  # before the timing: equal work
+    nodes = count_nodes(forward(model, node, xs, ys))
 
-    # Equal work: dagrad's model is a copy of micrograd's initial weights; first losses must agree.
-    random.seed(SEED)
-    micro = MicroMLP(2, list(HIDDEN) + [1])
-    dag = MLP.copy_of(micro)
-    loss_micro = train_step(micro, Value, xs, ys, LEARNING_RATE)
-    loss_dag = train_step(dag, Scalar, xs, ys, LEARNING_RATE)
-    assert abs(loss_micro - loss_dag) <= 1e-9, (loss_micro, loss_dag)
-    w_micro = [p.data for p in micro.parameters()]
-    w_dag = [p.data for p in dag.parameters()]
-    assert max(abs(a - b) for a, b in zip(w_micro, w_dag)) <= 1e-9, "updated weights differ"
-    loss2_micro = train_step(micro, Value, xs, ys, LEARNING_RATE)
-    loss2_dag = train_step(dag, Scalar, xs, ys, LEARNING_RATE)
-    assert abs(loss2_micro - loss2_dag) <= 1e-9, (loss2_micro, loss2_dag)
+    def step() -> float:
+        return train_step(model, node, xs, ys)
 
-    # Graph size (for the per-node column): rebuild one forward graph of each.
-    def forward_graph(model: Any, node: type) -> Any:
-        inputs = [[node(v) for v in row] for row in xs]
-        losses = [(1 + -yi * model(x)).relu() for yi, x in zip(ys, inputs)]
-        return sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in model.parameters())
+    cases = {
+        "step gc on": lambda: harness.time_case(step, budget_s=3.0, min_repeats=3, max_repeats=40, warmup=1),
+        "step gc off": gc_off(
+            lambda: harness.time_case(
+                step, budget_s=2.0, min_repeats=3, max_repeats=40, warmup=1, before_each=gc.collect
+            )
+        ),
+        "phase": gc_off(lambda: phases(model, node, xs, ys, steps=5)),  # cases "phase forward", ...
+    }
+    info = {"micrograd": harness.package_version("micrograd")} if lib == "micrograd" else {}
+    harness.child_report(lib, cases, check=losses, extra={"nodes": nodes}, info=info)
 
-    n_micro = count_nodes(forward_graph(micro, Value))
-    n_dag = count_nodes(forward_graph(dag, Scalar))
-    gc.collect()
 
-    n_params = len(micro.parameters())
-    print(f"Python {sys.version.split()[0]}, numpy {np.__version__}")
-    print(f"MLP 2-{'-'.join(map(str, HIDDEN))}-1 ({n_params} parameters), {N_POINTS} two-moons points, full batch")
-    print(f"first-step loss: micrograd {loss_micro:.12f}  dagrad {loss_dag:.12f}  (agree to 1e-9)")
-    print(f"graph nodes per step: micrograd {n_micro:,}  dagrad {n_dag:,}")
-    print(
-        f"timing: median over {ROUNDS} alternating rounds x {TIMED_STEPS} steps "
-        f"(each block after {WARMUP_STEPS} warm-up step)\n"
-    )
-
-    engines = [("micrograd", micro, Value), ("dagrad", dag, Scalar)]
-    results: dict[tuple[str, bool], float] = {}
-    for gc_on in (True, False):
-        times: dict[str, list[float]] = {name: [] for name, _, _ in engines}
-        for r in range(ROUNDS):
-            for name, model, node in engines if r % 2 == 0 else engines[::-1]:
-                times[name] += time_steps(lambda m=model, n=node: train_step(m, n, xs, ys, LEARNING_RATE), gc_on)
-        for name, t in times.items():
-            results[(name, gc_on)] = statistics.median(t)
-
-    header = f"{'gc':<5}{'micrograd s/step':>18}{'dagrad s/step':>15}{'µs/node m':>11}{'µs/node d':>11}"
-    header += f"{'speedup':>9}{'target':>8}  ok"
-    print(header)
-    print("-" * len(header))
-    for gc_on, target in ((True, TARGET_GC_ON), (False, TARGET_GC_OFF)):
-        m, d = results[("micrograd", gc_on)], results[("dagrad", gc_on)]
-        speedup = m / d
-        print(
-            f"{'on' if gc_on else 'off':<5}{m:>18.4f}{d:>15.4f}{m / n_micro * 1e6:>11.2f}{d / n_dag * 1e6:>11.2f}"
-            f"{speedup:>8.2f}x{'>=' + format(target, 'g') + 'x':>8}  {'yes' if speedup >= target else 'NO'}"
+def main(options: harness.Options) -> int:
+    """Time both engines in gated phases, check the losses agree, print the tables; 1 if they do not."""
+    runs = harness.run_phases(Path(__file__), LIBS, options)
+    nodes = {lib: runs[lib][0].report["extra"]["nodes"] for lib in LIBS}
+    print("\n".join(harness.machine_lines(runs)))
+    print(f"MLP 2-{'-'.join(map(str, HIDDEN))}-1, {N_POINTS} two-moons points, full batch")
+    print(f"graph nodes per step: micrograd {nodes['micrograd']:,}  dagrad {nodes['dagrad']:,}")
+    print(f"ms per step, median [min-max] over {options.processes} processes of each process's median\n")
+    rows = []
+    for mode, target in (("gc on", TARGET_GC_ON), ("gc off", TARGET_GC_OFF)):
+        micro, ours = (harness.case_spread(runs[lib], f"step {mode}") for lib in LIBS)
+        speedup = harness.ratio(micro, ours)
+        rows.append(
+            [
+                mode,
+                harness.format_spread(micro),
+                harness.format_spread(ours),
+                f"{micro.median / nodes['micrograd'] * 1e6:.2f}",
+                f"{ours.median / nodes['dagrad'] * 1e6:.2f}",
+                harness.format_ratio(speedup),
+                target + "x",
+                harness.verdict(speedup, target),
+            ]
         )
+    headers = ["", "micrograd", "dagrad", "µs/node m", "µs/node d", "speedup", "target", "ok"]
+    print(harness.format_table(headers, rows))
 
-    # Where a step's time goes (gc off): building the graph, backward, freeing it.
-    print(f"\nphases, gc off (ms, median of {ROUNDS * TIMED_STEPS} steps; parameter updates not included)")
-    print(f"{'engine':<11}{'forward':>9}{'backward':>10}{'free':>7}{'total':>8}")
-    for name, model, node in engines:
-        f, b, r = (1e3 * v for v in time_phases(model, node, xs, ys))
-        print(f"{name:<11}{f:>9.1f}{b:>10.1f}{r:>7.1f}{f + b + r:>8.1f}")
+    print("\nphases of a step, gc off (ms, median [min-max] over processes; parameter updates not included)")
+    rows = []
+    for lib in LIBS:
+        cells = []
+        for phase in ("forward", "backward", "free"):
+            cells.append(harness.format_spread(harness.case_spread(runs[lib], f"phase {phase}")))
+        rows.append([lib, *cells])
+    print(harness.format_table(["engine", "forward", "backward", "free"], rows))
+
+    reference = runs["micrograd"][0].report["check"]
+    worst = max(abs(a - b) for run in runs["dagrad"] for a, b in zip(run.report["check"], reference))
+    same = worst <= 1e-9
+    print(
+        f"\nequal work: first two losses micrograd {reference[0]:.12f} {reference[1]:.12f}; "
+        f"dagrad's differ by at most {worst:.1e} (limit 1e-9): {'yes' if same else 'NO'}"
+    )
+    print(harness.format_loads(runs, options.max_load))
+    return 0 if same else 1
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    harness.add_options(parser)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+    else:
+        sys.exit(main(harness.options_from(args)))

@@ -1,0 +1,589 @@
+"""What every benchmark script shares: timings that hold up on a shared machine.
+
+A benchmark script is both the *parent* that prints the tables and the *child* that times one
+library: ``python SCRIPT --child LIB`` times LIB's cases and prints one line of JSON. The parent
+(:func:`run_phases`):
+
+1. waits, at most ``--start-wait`` seconds, for the 1-minute load average to fall before starting
+   (or for a 2 s sample to show the machine quiet: the average trails a minute behind);
+2. times each library in its own phase, in its own child process: never one call of PyTorch, then
+   one of numpy, as the worker threads one library leaves spinning slow the other down (PyTorch's
+   CNN step went from 30 to 65-72 ms that way);
+3. runs ``--processes`` (3) children per library, rotating the order of the libraries between
+   rounds; each child reports, per case, the best and the median time of its repeats;
+4. gates every child on an idle machine: during its timed phase the child measures the CPU time the
+   *other* processes used (the machine's busy time in /proc/stat minus its own utime + stime in
+   /proc/self/stat) as a share of the machine. A child above ``--max-load`` (3%) is run again, at most
+   ``--retries`` times after a pause (5 s, then 10 s); when no try is quiet, the quietest is kept and
+   marked.
+
+The tables then show each case as ``median [min-max]`` over the processes (of each process's median
+time) and the ratio of the medians against a reference library, with the load each process saw.
+
+Nothing here changes the garbage collector's settings or the libraries' thread counts: both run
+as users run them (numpy's OpenBLAS and PyTorch each default to one thread per core).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROCESSES = 3  # children per library
+MAX_LOAD = 0.03  # others' share of the machine above which a child is run again
+RETRIES = 2  # extra tries of a loaded child
+RETRY_WAIT_S = 5.0  # pause before a retry
+START_WAIT_S = 60.0  # longest wait for a quiet machine before the first child
+QUIET_SAMPLE_S = 2.0  # how long the start check samples the machine's CPU use
+
+
+# ---------------------------------------------------------------- reading /proc
+@dataclass(frozen=True)
+class CpuTimes:
+    """The machine's CPU time so far, in clock ticks summed over all CPUs."""
+
+    busy: int
+    total: int
+
+
+def parse_proc_stat(text: str) -> CpuTimes:
+    """The aggregate ``cpu`` line of /proc/stat as busy and total ticks.
+
+    Busy is user + nice + system + irq + softirq + steal (steal: a hypervisor ran someone else on our
+    CPU); idle and iowait are not busy. guest and guest_nice are already counted in user and nice.
+    """
+    for line in text.splitlines():
+        fields = line.split()
+        if fields and fields[0] == "cpu":
+            values = [int(v) for v in fields[1:9]] + [0] * (8 - len(fields[1:9]))
+            user, nice, system, idle, iowait, irq, softirq, steal = values
+            busy = user + nice + system + irq + softirq + steal
+            return CpuTimes(busy=busy, total=busy + idle + iowait)
+    raise ValueError("no aggregate 'cpu' line in /proc/stat text")
+
+
+def parse_pid_stat(text: str) -> int:
+    """utime + stime (clock ticks, all threads) from the text of /proc/PID/stat.
+
+    The second field, the command name in parentheses, may itself hold spaces and parentheses,
+    so the fields are counted from the last ')'.
+    """
+    end = text.rfind(")")
+    if end < 0:
+        raise ValueError("not the text of /proc/PID/stat: no ')' after the command name")
+    rest = text[end + 1 :].split()  # rest[0] is field 3 (state); utime and stime are fields 14 and 15
+    if len(rest) < 13:
+        raise ValueError(f"/proc/PID/stat text too short: {len(rest) + 2} fields, need at least 15")
+    return int(rest[11]) + int(rest[12])
+
+
+def others_share(before: CpuTimes, after: CpuTimes, own_ticks: int) -> float:
+    """The share of the machine (0..1) used by other processes between two /proc/stat readings,
+    given the ticks this process used meanwhile. Tick counting is coarse, so a slightly negative
+    difference reads as 0."""
+    elapsed = after.total - before.total
+    if elapsed <= 0:
+        return 0.0
+    return max(0, after.busy - before.busy - own_ticks) / elapsed
+
+
+def read_cpu_times() -> CpuTimes:
+    """The machine's CPU time now (/proc/stat)."""
+    return parse_proc_stat(Path("/proc/stat").read_text())
+
+
+def read_own_ticks() -> int:
+    """This process's CPU time now, all threads (/proc/self/stat)."""
+    return parse_pid_stat(Path("/proc/self/stat").read_text())
+
+
+class LoadMeter:
+    """A ``with`` block that measures the other processes' share of the machine while it runs.
+
+    >>> with LoadMeter() as meter:
+    ...     work()
+    >>> meter.share  # 0.012 means others used 1.2% of all CPUs meanwhile
+    """
+
+    def __enter__(self) -> LoadMeter:
+        self.share: float | None = None
+        self._start = (read_cpu_times(), read_own_ticks(), time.perf_counter())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        machine, own, clock = self._start
+        self.seconds = time.perf_counter() - clock
+        self.share = others_share(machine, read_cpu_times(), read_own_ticks() - own)
+
+
+def cpu_model(cpuinfo: str) -> str:
+    """The processor's name in the text of /proc/cpuinfo ('unknown CPU' if none is given)."""
+    for key in ("model name", "Model", "Hardware", "Processor", "cpu model"):
+        for line in cpuinfo.splitlines():
+            name, sep, value = line.partition(":")
+            if sep and name.strip() == key and value.strip():
+                return value.strip()
+    return "unknown CPU"
+
+
+def load_average() -> float:
+    """The 1-minute load average (/proc/loadavg)."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def busy_share(seconds: float) -> float:
+    """The share of the machine that all other processes use over the next ``seconds``."""
+    with LoadMeter() as meter:
+        time.sleep(seconds)
+    return meter.share
+
+
+# ---------------------------------------------------------------- the child: timing one library
+def stats(times: Sequence[float]) -> dict[str, float]:
+    """Best and median of a list of seconds (what a child reports per case)."""
+    return {"best": min(times), "median": statistics.median(times), "repeats": len(times)}
+
+
+def time_case(
+    fn: Callable[[], object],
+    *,
+    budget_s: float = 1.0,
+    min_repeats: int = 5,
+    max_repeats: int = 50,
+    repeat_s: float | None = None,
+    warmup: int = 2,
+    before_each: Callable[[], object] | None = None,
+) -> dict[str, float]:
+    """Time ``fn``: ``warmup`` untimed calls, then repeats of ``number`` calls each.
+
+    A repeat is one call (calls of a millisecond or more), or, with ``repeat_s``, as many calls as
+    fill about ``repeat_s`` (calls of microseconds: the clock's resolution and its own cost then do
+    not count). As many repeats as fill about ``budget_s``, within ``[min_repeats, max_repeats]``.
+    ``before_each`` runs before every repeat, outside the timing. Returns the best and the median
+    seconds per call, and the number of calls per repeat.
+    """
+    for _ in range(warmup):
+        fn()
+    calls, elapsed = 1, 0.0
+    while True:  # calibrate on a run of calls long enough not to be one hiccup
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        elapsed = time.perf_counter() - start
+        if not repeat_s or elapsed >= repeat_s / 4 or calls >= 1_000_000:
+            break
+        calls *= 4
+    once = max(elapsed / calls, 1e-9)
+    number = max(1, round(repeat_s / once)) if repeat_s else 1
+    repeats = max(min_repeats, min(max_repeats, int(budget_s / (once * number))))
+    times = []
+    for _ in range(repeats):
+        if before_each is not None:
+            before_each()
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - start) / number)
+    return {**stats(times), "number": number}
+
+
+def runtime_info() -> dict[str, Any]:
+    """Versions and thread counts of what this process has loaded (reported by each child)."""
+    info: dict[str, Any] = {"python": platform.python_version()}
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        info["numpy"] = numpy.__version__
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        info["torch"] = torch.__version__
+        info["torch threads"] = torch.get_num_threads()
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # HIPS autograd's venv has numpy only
+        pass
+    else:
+        blas = [pool for pool in threadpool_info() if pool.get("user_api") == "blas"]
+        if blas:
+            info["blas"] = f"{blas[0].get('internal_api')} {blas[0].get('version')}"
+            info["blas threads"] = blas[0]["num_threads"]
+    return info
+
+
+def child_report(
+    lib: str,
+    cases: Mapping[str, Callable[[], dict[str, float]]],
+    *,
+    check: Any = None,
+    extra: Mapping[str, Any] | None = None,
+    info: Mapping[str, Any] | None = None,
+) -> None:
+    """Run the timing of each case inside a :class:`LoadMeter`, then print the child's one line of
+    JSON: the cases' times, the others' load, :func:`runtime_info` and ``info`` (versions the parent
+    prints), ``check`` (values the parent compares across libraries: equal work) and ``extra``
+    (anything else for the parent).
+
+    A case's function returns :func:`time_case`'s dict, or a dict of several such dicts (one
+    measurement timing several parts): ``{"forward": ..., "backward": ...}`` returned for case
+    ``"phase"`` become cases ``"phase forward"`` and ``"phase backward"``.
+    """
+    times = {}
+    with LoadMeter() as meter:
+        for name, timing in cases.items():
+            result = timing()
+            if "median" in result:
+                times[name] = result
+            else:
+                times.update({f"{name} {part}": value for part, value in result.items()})
+    report = {
+        "lib": lib,
+        "cases": times,
+        "load": meter.share,
+        "window_s": meter.seconds,
+        "info": {**runtime_info(), **(info or {})},
+        "check": check,
+        "extra": dict(extra or {}),
+    }
+    print(json.dumps(report), flush=True)
+
+
+def parse_child_output(stdout: str) -> dict[str, Any]:
+    """The child's report: the last line of its output that is a JSON object (a library may print
+    warnings before it)."""
+    for line in reversed(stdout.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                continue
+    raise ValueError(f"the child printed no JSON report; its output ends with: {stdout[-500:]!r}")
+
+
+# ---------------------------------------------------------------- the parent: gated phases
+@dataclass
+class ChildCommand:
+    """How to start a library's child: which Python, in which folder, with which environment."""
+
+    python: str = sys.executable
+    cwd: str | None = None
+    env: dict[str, str] | None = None
+
+
+@dataclass
+class Run:
+    """One accepted child process: its report, the others' load it saw, and how many tries it took."""
+
+    lib: str
+    report: dict[str, Any]
+    tries: int
+    quiet: bool
+
+    @property
+    def load(self) -> float:
+        return self.report["load"]
+
+    def time(self, case: str, stat: str = "median") -> float | None:
+        """Seconds per call of ``case`` (the process's median by default); None if not timed."""
+        found = self.report["cases"].get(case)
+        return None if found is None else found[stat]
+
+
+@dataclass
+class Options:
+    """The harness's settings (command-line flags, see :func:`add_options`)."""
+
+    processes: int = PROCESSES
+    max_load: float = MAX_LOAD
+    retries: int = RETRIES
+    retry_wait_s: float = RETRY_WAIT_S
+    start_wait_s: float = START_WAIT_S
+    log: Callable[[str], None] = field(default=lambda text: print(text, file=sys.stderr, flush=True))
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """The flags every benchmark script takes."""
+    parser.add_argument("--child", metavar="LIB", help=argparse.SUPPRESS)  # internal: time one library
+    parser.add_argument("--processes", type=int, default=PROCESSES, help="child processes per library (default 3)")
+    parser.add_argument(
+        "--max-load",
+        type=float,
+        default=MAX_LOAD * 100,
+        metavar="PERCENT",
+        help="rerun a child if other processes used more than this share of the CPUs meanwhile (default 3)",
+    )
+    parser.add_argument("--retries", type=int, default=RETRIES, help="reruns of a loaded child (default 2)")
+    parser.add_argument("--retry-wait", type=float, default=RETRY_WAIT_S, metavar="S", help="pause before a rerun")
+    parser.add_argument(
+        "--start-wait", type=float, default=START_WAIT_S, metavar="S", help="longest wait for a quiet machine at start"
+    )
+
+
+def options_from(args: argparse.Namespace) -> Options:
+    """:class:`Options` from the parsed flags of :func:`add_options`."""
+    return Options(
+        processes=args.processes,
+        max_load=args.max_load / 100,
+        retries=args.retries,
+        retry_wait_s=args.retry_wait,
+        start_wait_s=args.start_wait,
+    )
+
+
+def library_order(libs: Sequence[str], round_index: int) -> list[str]:
+    """The libraries in round ``round_index``: rotated by one each round, so none always goes first."""
+    shift = round_index % len(libs)
+    return list(libs[shift:]) + list(libs[:shift])
+
+
+def run_gated(
+    run_once: Callable[[], dict[str, Any]],
+    *,
+    max_load: float,
+    retries: int,
+    retry_wait_s: float,
+    describe: str = "child",
+    log: Callable[[str], None] = print,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[dict[str, Any], int, bool]:
+    """Run a child until its report's ``load`` is at most ``max_load``, at most ``1 + retries`` times,
+    pausing ``retry_wait_s`` before the first rerun and twice as long before each further one.
+
+    Returns (report, tries, quiet): the first quiet report, or the least loaded one when none was.
+    """
+    best: dict[str, Any] | None = None
+    for attempt in range(1, retries + 2):
+        report = run_once()
+        if report["load"] <= max_load:
+            return report, attempt, True
+        if best is None or report["load"] < best["load"]:
+            best = report
+        if attempt <= retries:
+            pause = retry_wait_s * 2 ** (attempt - 1)  # a burst of load often lasts a while: wait longer each time
+            log(
+                f"  {describe}: other processes used {report['load']:.1%} of the CPUs (over {max_load:.0%}); "
+                f"again in {pause:g} s (try {attempt + 1} of {retries + 1})"
+            )
+            sleep(pause)
+    log(f"  {describe}: no quiet try in {retries + 1}; keeping the least loaded ({best['load']:.1%})")
+    return best, retries + 1, False
+
+
+def wait_for_quiet(
+    *,
+    max_wait_s: float,
+    max_load: float,
+    load_limit: float,
+    read_load: Callable[[], float] = load_average,
+    sample: Callable[[float], float] = busy_share,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> str:
+    """Wait, at most ``max_wait_s``, for the 1-minute load average to fall to ``load_limit``.
+
+    The load average trails the last minute (our own previous benchmark included), so a sample of
+    the other processes' CPU share at most ``max_load`` also counts as quiet. Returns a line saying
+    how the machine was found.
+    """
+    start = clock()
+    while True:
+        load = read_load()
+        if load <= load_limit:
+            return f"1-minute load {load:.2f} (<= {load_limit:.2f})"
+        share = sample(QUIET_SAMPLE_S)
+        waited = clock() - start
+        if share <= max_load:
+            return f"1-minute load {load:.2f}, but others used {share:.1%} of the CPUs over {QUIET_SAMPLE_S:g} s"
+        if waited >= max_wait_s:
+            return (
+                f"not quiet after {waited:.0f} s: 1-minute load {load:.2f}, others using {share:.1%} of the CPUs "
+                "(every child is still gated)"
+            )
+        sleep(min(5.0, max(0.0, max_wait_s - waited)))
+
+
+def run_child(script: Path, lib: str, args: Sequence[str] = (), command: ChildCommand | None = None) -> dict[str, Any]:
+    """Start ``SCRIPT --child LIB ARGS`` and return its JSON report (a failed child raises, with its stderr)."""
+    command = command or ChildCommand()
+    proc = subprocess.run(
+        [command.python, str(script), "--child", lib, *args],
+        capture_output=True,
+        text=True,
+        cwd=command.cwd,
+        env=command.env,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"the {lib} child failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    return parse_child_output(proc.stdout)
+
+
+def run_phases(
+    script: Path,
+    libs: Sequence[str],
+    options: Options,
+    *,
+    args: Sequence[str] = (),
+    commands: Mapping[str, ChildCommand] | None = None,
+) -> dict[str, list[Run]]:
+    """Time every library in ``options.processes`` gated child processes each (see the module's
+    docstring). Returns each library's accepted runs, in the order they ran."""
+    started = time.monotonic()
+    options.log(
+        wait_for_quiet(
+            max_wait_s=options.start_wait_s, max_load=options.max_load, load_limit=0.25 * (os.cpu_count() or 1)
+        )
+    )
+    runs: dict[str, list[Run]] = {lib: [] for lib in libs}
+    for round_index in range(options.processes):
+        for lib in library_order(libs, round_index):
+            describe = f"{Path(script).stem} {lib} process {round_index + 1}/{options.processes}"
+            command = (commands or {}).get(lib)
+            report, tries, quiet = run_gated(
+                lambda lib=lib, command=command: run_child(script, lib, args, command),
+                max_load=options.max_load,
+                retries=options.retries,
+                retry_wait_s=options.retry_wait_s,
+                describe=describe,
+                log=options.log,
+            )
+            options.log(f"{describe}: others' load {report['load']:.1%}{'' if quiet else ' (never quiet)'}")
+            runs[lib].append(Run(lib=lib, report=report, tries=tries, quiet=quiet))
+    options.log(f"{Path(script).stem}: timed in {time.monotonic() - started:.0f} s")
+    return runs
+
+
+# ---------------------------------------------------------------- summaries and tables
+@dataclass(frozen=True)
+class Spread:
+    """The median and the range of a few measurements (one per process)."""
+
+    median: float
+    low: float
+    high: float
+
+
+def spread(values: Sequence[float]) -> Spread:
+    """Median, minimum and maximum of ``values``."""
+    if not values:
+        raise ValueError("spread of no values")
+    return Spread(statistics.median(values), min(values), max(values))
+
+
+def case_spread(runs: Sequence[Run], case: str, stat: str = "median") -> Spread | None:
+    """The spread of a case's time over processes (None if no run timed it)."""
+    values = [t for t in (run.time(case, stat) for run in runs) if t is not None]
+    return spread(values) if values else None
+
+
+def format_spread(value: Spread | None, scale: float = 1e3, digits: int = 1) -> str:
+    """``median [min-max]`` with the values multiplied by ``scale`` (1e3: seconds to ms); '-' for None."""
+    if value is None:
+        return "-"
+    m, lo, hi = (v * scale for v in (value.median, value.low, value.high))
+    return f"{m:.{digits}f} [{lo:.{digits}f}-{hi:.{digits}f}]"
+
+
+def ratio(numerator: Spread | None, denominator: Spread | None) -> float | None:
+    """The ratio of two medians (None if either is missing)."""
+    if numerator is None or denominator is None or denominator.median == 0:
+        return None
+    return numerator.median / denominator.median
+
+
+def verdict(value: float | None, target: str) -> str:
+    """'yes' if ``value`` meets ``target`` ('<= 1.5' or '>= 10'), 'NO' if not, '-' without either."""
+    if value is None or not target:
+        return "-"
+    op, _, bound = target.partition(" ")
+    if op not in ("<=", ">="):
+        raise ValueError(f"target must read '<= N' or '>= N', got {target!r}")
+    ok = value <= float(bound) if op == "<=" else value >= float(bound)
+    return "yes" if ok else "NO"
+
+
+def format_ratio(value: float | None, digits: int = 2) -> str:
+    """``1.37x``, or '-' for None."""
+    return "-" if value is None else f"{value:.{digits}f}x"
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain text table: the first column left-aligned, the others right-aligned, widths from the content."""
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+        return "  ".join(parts).rstrip()
+
+    rule = "-" * len(line(["-" * w for w in widths]))
+    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
+
+
+def format_loads(runs: Mapping[str, Sequence[Run]], max_load: float) -> str:
+    """One line per library: the others' CPU share each accepted process saw, tries, quiet or not."""
+    lines = [f"others' CPU share during each process (a process over {max_load:.0%} is rerun; * = never quiet):"]
+    for lib, lib_runs in runs.items():
+        seen = ", ".join(
+            f"{run.load:.1%}{'' if run.quiet else '*'}" + (f" ({run.tries} tries)" if run.tries > 1 else "")
+            for run in lib_runs
+        )
+        lines.append(f"  {lib}: {seen}")
+    loud = sum(not run.quiet for lib_runs in runs.values() for run in lib_runs)
+    if loud:
+        lines.append(f"  {loud} process(es) never got a quiet machine: their times may be slow; rerun when it is idle")
+    return "\n".join(lines)
+
+
+def machine_lines(runs: Mapping[str, Sequence[Run]]) -> list[str]:
+    """The machine, and each library's versions and thread counts as its first child reported them."""
+    try:
+        cpu = cpu_model(Path("/proc/cpuinfo").read_text())
+    except OSError:
+        cpu = platform.processor() or "unknown CPU"
+    lines = [f"machine: {cpu}, {os.cpu_count()} logical CPUs; Python {platform.python_version()}"]
+    for lib, lib_runs in runs.items():
+        if lib_runs:
+            info = lib_runs[0].report.get("info", {})
+            described = ", ".join(f"{k} {v}" for k, v in info.items() if k != "python")
+            lines.append(f"  {lib}: {described}")
+    return lines
+
+
+def package_version(name: str) -> str:
+    """An installed distribution's version, or 'not installed' (without importing it)."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def projection(array: Any, seed: int = 0) -> list[float]:
+    """``[<u, a>, |a|]`` for a fixed standard normal ``u``: two numbers, small enough for a child's JSON,
+    that show whether two libraries computed the same array ``a`` (see :func:`projections_agree`).
+
+    For a difference ``d`` between two arrays, ``<u, d>`` is normally distributed with standard
+    deviation ``|d|``, so the projections differ by about the arrays' distance.
+    """
+    import numpy as np
+
+    a = np.asarray(array, dtype=np.float64).ravel()
+    u = np.random.default_rng(seed).standard_normal(a.size)
+    return [float(u @ a), float(np.linalg.norm(a))]
+
+
+def projections_agree(ours: Sequence[float], theirs: Sequence[float], rtol: float) -> bool:
+    """Whether two :func:`projection` results agree: projections within ``rtol`` of the larger norm
+    (arrays that differ by more than that, relative to their size, almost never pass) and norms
+    within ``rtol`` of each other."""
+    scale = max(ours[1], theirs[1])
+    return abs(ours[0] - theirs[0]) <= rtol * scale and abs(ours[1] - theirs[1]) <= rtol * scale
