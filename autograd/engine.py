@@ -8,10 +8,15 @@ traversal asks of a node is written down below as four small protocols (``Node``
 
 The order comes from creation numbers (no recursion, so a chain of 100,000 ops is fine): an
 op's inputs always exist before the op, so every node that feeds a gradient into a node was
-created after it. Running the waiting node with the largest number first (a heap) therefore
-runs a node only after all its consumers, when its gradient is complete; inputs used twice
+created after it. Running the waiting node with the largest number first therefore runs a
+node only after all its consumers, when its gradient is complete; inputs used twice
 (``a + a``) simply receive two contributions that add up. Leaves feed nothing, so they run
 last. No pass over the graph is needed before the gradients start to flow.
+
+Finding the largest waiting number is cheap because a graph's nodes are mostly made one after
+the other: the next node to run is usually the one numbered just below the last, a single
+dict lookup. Only when that number is not waiting (it belongs to another graph, or no edge
+reached it) does the pass put the waiting numbers in a heap and ask it from then on.
 
 The gradient summed so far at each node belongs to the pass, not to the node (a dict local to
 :func:`run_backward`): passes in several threads through shared weights do not mix.
@@ -101,8 +106,7 @@ def run_backward(
     the caller's business.
     """
     pending: dict = {}  # node -> the gradient summed so far in this pass
-    waiting: list = []  # heap of -_seq: the latest-created op node runs next
-    by_seq: dict = {}  # _seq -> that waiting node (plain numbers compare faster than pairs)
+    waiting: dict = {}  # _seq -> op node, for the op nodes reached that have not run yet
     leaves: list = []  # reached nodes without parents: nothing depends on them, they run last
     captured: dict[int, Any] = {}
     for node, grad in roots:
@@ -110,11 +114,16 @@ def run_backward(
             pending[node] = pending[node] + grad
         else:
             pending[node] = grad
-            _queue(node, waiting, by_seq, leaves)
-    pop, push, take = heapq.heappop, heapq.heappush, by_seq.pop  # (fast local names)
-    drop, so_far_at = pending.pop, pending.get
-    while waiting:
-        node = take(-pop(waiting))
+            _queue(node, waiting, leaves)
+    later = None  # a heap of the waiting numbers, once the next one is not just below the last
+    take, drop, so_far_at, push = waiting.pop, pending.pop, pending.get, heapq.heappush  # (fast local names)
+    seq = max(waiting, default=0) + 1  # the number of the node that ran last
+    while waiting:  # the latest-created waiting node runs next
+        seq -= 1
+        node = take(seq, None)  # most often the node made just before the last one that ran
+        if node is None:  # no waiting node has this number: ask a heap of the waiting numbers
+            seq, later = _largest_waiting(waiting, later)
+            node = take(seq)
         grad = drop(node)
         parents = node._parents
         kind = None  # the type every gradient must have when the node's are checked
@@ -142,10 +151,10 @@ def run_backward(
             so_far = so_far_at(parent)
             if so_far is None:  # the first edge to reach it: queue it
                 pending[parent] = _NO_GRAD if g is None else g
-                seq = parent._seq
-                if seq:
-                    push(waiting, -seq)
-                    by_seq[seq] = parent
+                if parent._seq:
+                    waiting[parent._seq] = parent
+                    if later is not None:
+                        push(later, -parent._seq)
                 else:
                     leaves.append(parent)
             elif g is not None:
@@ -163,10 +172,21 @@ def run_backward(
     return captured
 
 
-def _queue(node: Node, waiting: list, by_seq: dict, leaves: list) -> None:
+def _queue(node: Node, waiting: dict, leaves: list) -> None:
     """Put a root in line (run_backward does the same inline for every edge)."""
     if node._seq:
-        heapq.heappush(waiting, -node._seq)
-        by_seq[node._seq] = node
+        waiting[node._seq] = node
     else:
         leaves.append(node)
+
+
+def _largest_waiting(waiting: dict, later: list | None) -> tuple[int, list]:
+    """The largest number in ``waiting``, from the heap ``later`` of negated waiting numbers
+    (made here on first use; run_backward then pushes each newly waiting number onto it).
+    Numbers of nodes that ran since they were pushed are dropped on the way."""
+    if later is None:
+        later = [-seq for seq in waiting]
+        heapq.heapify(later)
+    while -later[0] not in waiting:
+        heapq.heappop(later)
+    return -heapq.heappop(later), later

@@ -17,7 +17,10 @@ computes the value and makes the node) directly followed by its backward functio
 upstream x local gradient for each parent); ``GATES``, the one table that says what each gate
 is called, what it shows in a drawing and what its backward reads (``viz`` draws and explains
 gates from it); and finally the ``Scalar`` class, whose operators are those forwards. A node
-keeps its backward function, not a closure, so building a graph allocates only the node.
+keeps its backward function, not a closure, and its parents in two fields, not a tuple, so an
+operation adds one object to the graph, the node: Python's cyclic garbage collector, which looks
+over every new container object that stays alive, has no other to look at, and a graph holds no
+reference cycle (it is freed the moment its last reference goes, without the collector).
 """
 
 from __future__ import annotations
@@ -60,17 +63,42 @@ def _ln(x: float) -> float:
 
 
 # ---------------------------------------------------------------- the gates
-# A forward gets its operands and returns the new node: Scalar(value, parent a, parent b,
+# A forward gets its operands and returns the new node: _node(value, parent a, parent b,
 # backward function, constant). A number operand is no parent: it becomes the constant
-# (``_aux``), and the gate gets a backward with one parent. Each backward gets the node n and
+# (``_aux``), and the gate gets a backward with one parent; the value computed with it is made
+# a Python float (the number may be an int or a numpy scalar). Each backward gets the node n and
 # the upstream gradient g and returns g x local gradient for each parent; ``n.data`` is the
 # node's own output, its parents are ``n._a`` and ``n._b``, its constant ``n._aux``.
 
 
+_new_object = object.__new__  # makes an instance without running its class's __init__
+
+
+def _node(value: float, a: Scalar, b: Scalar | None, back: Callable, aux: Number = 0.0) -> Scalar:
+    """A gate's output node: the Scalar ``value`` with its parents, backward function and constant.
+
+    It sets every field ``Scalar.__init__`` sets for a leaf, without calling ``__init__``: a graph
+    makes one node per operation, and calling the class (which runs ``__init__`` from C) costs
+    more than these assignments. The node is the only object a gate adds to the graph (see the
+    module's docstring).
+    """
+    node = _new_object(Scalar)  # a Scalar whose fields are all set below
+    node.data = value
+    node.grad = 0.0
+    node._a = a
+    node._b = b
+    node._back = back
+    node._aux = aux
+    node.label = ""
+    node._seq = next_sequence_nr()
+    node._released = False
+    return node
+
+
 def _add(x: Scalar, y: Scalar | Number) -> Scalar:  # z = x + y  (also c + x)
     if type(y) is Scalar:
-        return Scalar(x.data + y.data, x, y, _add_back)
-    return Scalar(x.data + y, x, None, _pass_back, y)
+        return _node(x.data + y.data, x, y, _add_back)
+    return _node(float(x.data + y), x, None, _pass_back, y)
 
 
 def _add_back(n: Scalar, g: float) -> tuple:  # z = x + y: dz/dx = dz/dy = 1
@@ -83,8 +111,8 @@ def _pass_back(n: Scalar, g: float) -> tuple:  # z = x + c: dz/dx = 1
 
 def _sub(x: Scalar, y: Scalar | Number) -> Scalar:  # z = x - y
     if type(y) is Scalar:
-        return Scalar(x.data - y.data, x, y, _sub_back)
-    return Scalar(x.data - y, x, None, _pass_back, -y)  # x - c is the gate x + (-c)
+        return _node(x.data - y.data, x, y, _sub_back)
+    return _node(float(x.data - y), x, None, _pass_back, -y)  # x - c is the gate x + (-c)
 
 
 def _sub_back(n: Scalar, g: float) -> tuple:  # z = x - y: dz/dx = 1, dz/dy = -1
@@ -92,7 +120,7 @@ def _sub_back(n: Scalar, g: float) -> tuple:  # z = x - y: dz/dx = 1, dz/dy = -1
 
 
 def _rsub(x: Scalar, c: Number) -> Scalar:  # z = c - x
-    return Scalar(c - x.data, x, None, _rsub_back, c)
+    return _node(float(c - x.data), x, None, _rsub_back, c)
 
 
 def _rsub_back(n: Scalar, g: float) -> tuple:  # z = c - x: dz/dx = -1
@@ -100,7 +128,7 @@ def _rsub_back(n: Scalar, g: float) -> tuple:  # z = c - x: dz/dx = -1
 
 
 def _neg(x: Scalar) -> Scalar:  # z = -x
-    return Scalar(-x.data, x, None, _neg_back)
+    return _node(-x.data, x, None, _neg_back)
 
 
 def _neg_back(n: Scalar, g: float) -> tuple:  # z = -x: dz/dx = -1
@@ -109,8 +137,8 @@ def _neg_back(n: Scalar, g: float) -> tuple:  # z = -x: dz/dx = -1
 
 def _mul(x: Scalar, y: Scalar | Number) -> Scalar:  # z = x * y  (also c * x)
     if type(y) is Scalar:
-        return Scalar(x.data * y.data, x, y, _mul_back)
-    return Scalar(x.data * y, x, None, _scale_back, y)
+        return _node(x.data * y.data, x, y, _mul_back)
+    return _node(float(x.data * y), x, None, _scale_back, y)
 
 
 def _mul_back(n: Scalar, g: float) -> tuple:  # z = x * y: dz/dx = y, dz/dy = x
@@ -124,8 +152,8 @@ def _scale_back(n: Scalar, g: float) -> tuple:  # z = c * x: dz/dx = c
 
 def _div(x: Scalar, y: Scalar | Number) -> Scalar:  # z = x / y
     if type(y) is Scalar:
-        return Scalar(_divide(x.data, y.data), x, y, _div_back)
-    return Scalar(_divide(x.data, y), x, None, _scale_back, _divide(1.0, y))  # x / c is the gate x * (1/c)
+        return _node(_divide(x.data, y.data), x, y, _div_back)
+    return _node(float(_divide(x.data, y)), x, None, _scale_back, _divide(1.0, y))  # x / c is the gate x * (1/c)
 
 
 def _div_back(n: Scalar, g: float) -> tuple:  # z = x / y: dz/dx = 1/y, dz/dy = -z/y
@@ -134,7 +162,7 @@ def _div_back(n: Scalar, g: float) -> tuple:  # z = x / y: dz/dx = 1/y, dz/dy = 
 
 
 def _rdiv(x: Scalar, c: Number) -> Scalar:  # z = c / x
-    return Scalar(_divide(c, x.data), x, None, _rdiv_back, c)
+    return _node(float(_divide(c, x.data)), x, None, _rdiv_back, c)
 
 
 def _rdiv_back(n: Scalar, g: float) -> tuple:  # z = c / x: dz/dx = -c / x^2
@@ -145,7 +173,7 @@ def _rdiv_back(n: Scalar, g: float) -> tuple:  # z = c / x: dz/dx = -c / x^2
 def _pow(x: Scalar, p: Number) -> Scalar:  # z = x^p
     if isinstance(p, Scalar):
         raise TypeError("Scalar ** Scalar is not supported; use exp(b * log(a)) for a variable exponent")
-    return Scalar(_power(x.data, p), x, None, _pow_back, p)
+    return _node(_power(x.data, p), x, None, _pow_back, p)
 
 
 def _pow_back(n: Scalar, g: float) -> tuple:  # z = x^p: dz/dx = p x^(p-1)
@@ -155,7 +183,7 @@ def _pow_back(n: Scalar, g: float) -> tuple:  # z = x^p: dz/dx = p x^(p-1)
 
 
 def _rpow(x: Scalar, c: Number) -> Scalar:  # z = c^x
-    return Scalar(_power(c, x.data), x, None, _rpow_back, c)
+    return _node(_power(c, x.data), x, None, _rpow_back, c)
 
 
 def _rpow_back(n: Scalar, g: float) -> tuple:  # z = c^x: dz/dx = c^x ln c
@@ -170,7 +198,7 @@ def _exp(x: Scalar) -> Scalar:
         value = math.exp(x.data)
     except OverflowError:
         value = math.inf
-    return Scalar(value, x, None, _exp_back)
+    return _node(value, x, None, _exp_back)
 
 
 def _exp_back(n: Scalar, g: float) -> tuple:  # z = e^x: dz/dx = z
@@ -180,7 +208,7 @@ def _exp_back(n: Scalar, g: float) -> tuple:  # z = e^x: dz/dx = z
 def _log(x: Scalar) -> Scalar:
     """Natural logarithm (-inf at 0, nan below, as in PyTorch)."""
     v = x.data
-    return Scalar(math.log(v) if v > 0 else _ln(v), x, None, _log_back)
+    return _node(math.log(v) if v > 0 else _ln(v), x, None, _log_back)
 
 
 def _log_back(n: Scalar, g: float) -> tuple:  # z = ln x: dz/dx = 1/x
@@ -189,7 +217,7 @@ def _log_back(n: Scalar, g: float) -> tuple:  # z = ln x: dz/dx = 1/x
 
 def _tanh(x: Scalar) -> Scalar:
     """Hyperbolic tangent."""
-    return Scalar(math.tanh(x.data), x, None, _tanh_back)
+    return _node(math.tanh(x.data), x, None, _tanh_back)
 
 
 def _tanh_back(n: Scalar, g: float) -> tuple:  # z = tanh x: dz/dx = 1 - z^2
@@ -204,7 +232,7 @@ def _sigmoid(x: Scalar) -> Scalar:
     else:
         e = math.exp(v)
         s = e / (1.0 + e)
-    return Scalar(s, x, None, _sigmoid_back)
+    return _node(s, x, None, _sigmoid_back)
 
 
 def _sigmoid_back(n: Scalar, g: float) -> tuple:  # z = sigmoid x: dz/dx = z (1 - z)
@@ -213,7 +241,7 @@ def _sigmoid_back(n: Scalar, g: float) -> tuple:  # z = sigmoid x: dz/dx = z (1 
 
 def _relu(x: Scalar) -> Scalar:
     """max(x, 0) (NaN stays NaN and passes its gradient, as in PyTorch)."""
-    return Scalar(0.0 if x.data <= 0 else x.data, x, None, _relu_back)
+    return _node(0.0 if x.data <= 0 else x.data, x, None, _relu_back)
 
 
 def _relu_back(n: Scalar, g: float) -> tuple:  # z = max(x, 0): dz/dx = 1 if x > 0
@@ -282,28 +310,24 @@ class Scalar:
     _check_grads = False  # engine protocol: gradients are floats, nothing to check
     _receives = False  # engine protocol: an op node keeps its gradient in _backward (leaves in _receive)
 
-    def __init__(
-        self,
-        data: Number,
-        _a: Scalar | None = None,
-        _b: Scalar | None = None,
-        _back: Callable | None = None,
-        _aux: float = 0.0,
-        label: str = "",
-    ) -> None:
+    def __init__(self, data: Number, label: str = "") -> None:
+        """A leaf: a value you make (a gate makes its output with ``_node``)."""
         self.data = float(data)
         self.grad = 0.0
-        self._a = _a  # the parents, in two slots rather than a tuple: one object per node
-        self._b = _b
-        self._back = _back  # the gate's backward function (GATES[_back] is the gate)
-        self._aux = _aux  # the constant of ops like x * 3 or x ** 2
+        self._a = None  # the parents, in two slots rather than a tuple: one object per node
+        self._b = None  # (the second parent; None for a gate with one input)
+        self._back = None  # the gate's backward function (GATES[_back] is the gate)
+        self._aux = 0.0  # the constant of ops like x * 3 or x ** 2
         self.label = label
-        self._seq = 0 if _a is None else next_sequence_nr()  # creation order (engine)
-        self._released = False  # True once a backward without retain_graph went through this gate
+        self._seq = 0  # creation order, the engine's (0 for a leaf; an op takes the next number)
+        self._released = False  # True once a backward without retain_graph went through this node
 
     @property
     def _parents(self) -> tuple:
-        """The nodes this one was computed from (the engine protocol's parents)."""
+        """The nodes this one was computed from (the engine protocol's parents).
+
+        Made when asked: a tuple kept on every node would be a second object per operation for
+        the garbage collector to look over, costing more than making it once in backward."""
         a, b = self._a, self._b
         return () if a is None else (a,) if b is None else (a, b)
 
@@ -367,16 +391,16 @@ class Scalar:
         return grad
 
     def _backward(self, grad: float) -> tuple:
-        if self._released:
+        if self._released and self._back not in _KEEPS_NOTHING:
             raise RuntimeError(_FREED.format(name=self._backward_name()))
         self.grad += grad
         return self._back(self, grad)
 
     def _release(self) -> None:
-        """After a backward without retain_graph: this gate cannot run again if its backward
-        reads values it kept (PyTorch frees them; a Scalar only marks the gate)."""
-        if self._back not in _KEEPS_NOTHING:
-            self._released = True
+        """After a backward without retain_graph: a gate whose backward reads values it kept
+        cannot run again (PyTorch frees them; a Scalar only marks the node, and ``_backward``
+        lets gates that keep nothing run anyway)."""
+        self._released = True
 
     def _backward_name(self) -> str:
         """``MulBackward (s0)``: the gate's name in errors, as a tensor op's."""

@@ -6,11 +6,12 @@ import weakref
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd
 from autograd import Function, Scalar
+from autograd.engine import run_backward
 
 
 def leaf(values, dtype=autograd.float64):
@@ -650,6 +651,56 @@ def test_random_dags_give_the_same_gradients_as_tensors_and_scalars(steps):
         assert got == pytest.approx(s.grad, rel=1e-9, abs=1e-12)
     inputs = (leaf(start[0]), leaf(start[1]))
     assert autograd.gradcheck(lambda a, b: build([a, b], lambda p, q, op: combine(p, q, op).tanh()), inputs)
+
+
+def test_numbers_taken_by_other_graphs_are_skipped_few_or_many():
+    """The traversal walks creation numbers down from the root. Numbers between the graph's nodes
+    that belong to no node it reached (one here and there, a run of 500, a node made long before
+    the rest) are skipped: every node runs after all its consumers, latest-created first, and the
+    gradients are those of the same graph built without anything in between."""
+
+    def build(a, gaps):
+        made = []  # nodes no edge of the graph reaches: they take numbers in between
+        early = a * 2.0
+        if gaps:
+            made += [a + 1.0 for _ in range(500)]  # 500 numbers between early and the rest
+        y = early.tanh() * a
+        for k in range(20):
+            if gaps:
+                made.append(y + 3.0)  # one number between each pair of the graph's nodes
+            y = y * early + k
+        return y
+
+    a, b = Scalar(0.5), Scalar(0.5)
+    y, z = build(a, gaps=True), build(b, gaps=False)
+    ran = []
+    run_backward([(y, 1.0)], retain_graph=False, observer=lambda node, grad, grads: ran.append(node))
+    z.backward()
+    assert a.grad == pytest.approx(b.grad, rel=1e-12) and a.grad != 0.0
+    numbers = [node._seq for node in ran if node._seq]
+    assert numbers == sorted(numbers, reverse=True) and len(numbers) == len(set(numbers)) == 43
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 300), min_size=1, max_size=60))
+def test_a_wide_graph_with_gaps_runs_latest_first(gaps):
+    """Many nodes waiting at once (a sum of terms) with numbers of other graphs between them, as
+    many as ``gaps`` says: once the next number is not just below the last, the pass asks a heap;
+    the order stays latest-created first and every gradient is right."""
+    xs = [Scalar(0.1 * (k + 1)) for k in range(len(gaps))]
+    terms, unrelated = [], []
+    for x, gap in zip(xs, gaps):
+        terms.append(x * x + 1.0)
+        for _ in range(gap):
+            unrelated.append(x * 3.0)  # takes a number; no edge of the sum reaches it
+    total = terms[0]
+    for t in terms[1:]:
+        total = total + t
+    ran = []
+    run_backward([(total, 1.0)], retain_graph=False, observer=lambda node, grad, grads: ran.append(node))
+    numbers = [node._seq for node in ran if node._seq]
+    assert numbers == sorted(numbers, reverse=True) and len(numbers) == len(set(numbers))
+    assert [x.grad for x in xs] == pytest.approx([2 * x.data for x in xs], rel=1e-12)
 
 
 def test_hook_on_a_node_used_at_several_depths_sees_the_total_once():

@@ -1,5 +1,6 @@
 """Scalar: every op's value and gradient, against math and against the Tensor engine."""
 
+import gc
 import math
 
 import numpy as np
@@ -171,3 +172,48 @@ def test_nan_and_zero_base_edges_match_torch(oracle):
         s = Scalar(x)
         (0**s).backward()
         assert s.grad == their_grad == 0.0
+
+
+# ---------------------------------------------------------------- what a graph costs the collector
+
+
+def test_an_operation_adds_one_object_and_no_reference_cycle():
+    """A gate allocates only its output node (no tuple of parents, no closure), so Python's cyclic
+    collector has one new object per operation to look at; backward keeps nothing new; and the
+    graph has no reference cycle: dropping it frees everything, leaving the collector nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()  # (the test counts allocations; the setting is restored below)
+    try:
+        gc.collect()
+        w = Scalar(0.5)
+        before = gc.get_count()[0]  # new container objects minus those freed since the last collection
+        y = Scalar(1.0)
+        for k in range(1000):
+            y = (y * w + k).tanh()
+        made = gc.get_count()[0] - before
+        assert 3001 <= made <= 3001 + 5  # 3 gates a step, and the leaf
+        y.backward()
+        assert gc.get_count()[0] - before - made < 100  # (a few, whatever the graph's size: freelists)
+        del y
+        assert gc.collect() == 0
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_a_gate_sets_every_field_a_leaf_has():
+    x = Scalar(1.5, label="x")
+    made = [x + x, x + 1, x - x, x - 1, 2 - x, -x, x * x, x * 2, x / x, x / 2, 2 / x, x**2, 2**x]
+    made += [x.exp(), x.log(), x.tanh(), x.sigmoid(), x.relu()]
+    for node in [x, *made]:
+        fields = {name: getattr(node, name) for name in Scalar.__slots__}  # none left unset
+        assert type(fields["data"]) is float and fields["grad"] == 0.0 and fields["_released"] is False
+        assert (fields["_seq"] > 0) == (fields["_a"] is not None) == (node is not x)
+
+
+def test_a_number_operand_of_any_type_gives_a_float_value():
+    x = Scalar(1.5)
+    made = [x + np.float32(1), x - np.int64(2), x * np.float32(3), x / np.float64(4), x ** np.int64(2)]
+    made += [x.__rsub__(np.float32(2)), x.__rtruediv__(np.float32(3)), x.__rpow__(np.float32(2))]
+    assert all(type(node.data) is float for node in made)
+    assert [node.data for node in made] == [2.5, -0.5, 4.5, 0.375, 2.25, 0.5, 2.0, float(np.float32(2) ** 1.5)]
