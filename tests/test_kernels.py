@@ -284,3 +284,18 @@ def test_signed_zero_gradients_of_relu_and_max_pool_match_torch(oracle):
     theirs = oracle(_signed_zero_gradients, x, g_relu, g_pool)
     for a, b in zip(ours, theirs):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32])
+@pytest.mark.parametrize("shape", [(3,), (4096,), (2, 4097), (3, 5, 4096)])
+def test_relu_kernel_is_numpy_maximum_bit_for_bit(dtype, shape):
+    """kernels.pointwise.relu (a maximum against a row of zeros, the tail apart) gives
+    np.maximum(x, 0)'s bits: NaN stays NaN, -0.0 and -inf become +0.0; strided input takes numpy's path."""
+    rng = np.random.default_rng(len(shape))
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    if x.dtype.kind == "f":
+        x.reshape(-1)[:3] = [-0.0, np.nan, -np.inf]
+    for a in (x, x[..., ::2]):
+        got, want = fast_pointwise.relu(a), np.maximum(a, 0)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got.view(f"u{got.itemsize}"), want.view(f"u{want.itemsize}"))
