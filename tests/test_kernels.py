@@ -126,6 +126,16 @@ def test_conv2d_fixed_geometries(x_shape, w_shape, kwargs):
     assert_kernels_agree(lambda x, w: autograd.conv2d(x, w, **kwargs), [rand(x_shape, 7), rand(w_shape, 8)])
 
 
+@pytest.mark.parametrize("imagewise_k", [0, 10_000])
+@pytest.mark.parametrize("c_in, kernel, bias", [(3, 3, True), (8, 3, False), (2, 1, True)])
+def test_conv2d_forward_per_image_or_as_one_product(monkeypatch, imagewise_k, c_in, kernel, bias):
+    """conv2d's forward makes one product per image for columns with few rows (IMAGEWISE_K), else
+    one product over the batch and a layout copy: both give the reference's values and gradients."""
+    monkeypatch.setattr(fast_conv, "IMAGEWISE_K", imagewise_k)
+    inputs = [rand((3, c_in, 7, 6), 1), rand((5, c_in, kernel, kernel), 2)] + ([rand((5,), 3)] if bias else [])
+    assert_kernels_agree(lambda x, w, *b: autograd.conv2d(x, w, *b, padding=kernel // 2), inputs)
+
+
 @pytest.mark.parametrize("stride, groups", [(1, 1), (1, 2), (2, 1), (2, 2)])
 def test_col2im_in_channel_blocks_agrees_with_the_reference(monkeypatch, stride, groups):
     """col2im builds its columns a block of channels at a time: blocks of one channel (the smallest)

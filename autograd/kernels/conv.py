@@ -30,6 +30,9 @@ ROW_PAD = 16
 # speed: conv_transpose2d (and conv2d's input gradient) makes its columns in blocks of at most
 # this many bytes, still in cache when added back
 COLUMN_BLOCK_BYTES = 6 << 20
+# speed: conv2d's forward makes one product per image when its columns have fewer rows than this
+# (C/G * kH * kW): measured faster below 64 rows (9, 27, 32), slower from 72 rows up
+IMAGEWISE_K = 64
 
 
 def _shifted_rows(x_w: int, out_w: int, geo: Geometry) -> bool:
@@ -183,7 +186,18 @@ def conv2d_forward(
     c_out, _, kh, kw = w.shape
     ho, wo = conv_output_hw(x.shape[2:], (kh, kw), geo) if out_hw is None else out_hw
     cols = im2col(x, (kh, kw), (ho, wo), geo)
-    y = _matmul(w.reshape(geo.groups, c_out // geo.groups, -1), cols)
+    w_mat = w.reshape(geo.groups, c_out // geo.groups, -1)
+    if geo.groups == 1 and cols.shape[1] < IMAGEWISE_K:
+        # speed: with few rows (3 input channels x 3 x 3 = 27) the product is bound by memory,
+        # not arithmetic: one product per image writes y straight in (N, C_out, H*W) order,
+        # which saves _from_columns' copy (2.5-3.5x faster for a 3x3 conv on 3 channels)
+        n, k = x.shape[0], cols.shape[1]
+        y = workspace.empty((n, c_out, ho * wo), np.result_type(w, cols))
+        np.matmul(w_mat[0], cols[0].reshape(k, n, ho * wo).transpose(1, 0, 2), out=y)
+        if b is not None:
+            y += b.reshape(-1, 1)
+        return y.reshape(n, c_out, ho, wo), cols
+    y = _matmul(w_mat, cols)
     return _from_columns(y, x.shape[0], (ho, wo), b), cols
 
 
