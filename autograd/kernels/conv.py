@@ -171,6 +171,18 @@ def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.matmul(a, b, out=_columns(a.shape[:-1], b.shape[-1], np.result_type(a, b)))
 
 
+def imagewise(rows: int, geo: Geometry) -> bool:
+    """Whether conv2d's products go one image at a time: columns of fewer than IMAGEWISE_K rows
+    (C/G * kH * kW), one group."""
+    return geo.groups == 1 and rows < IMAGEWISE_K
+
+
+def wants_output_columns(w_shape: tuple[int, ...], geo: Geometry, x_needs: bool) -> bool:
+    """Whether conv2d's backward should make output_columns of its gradient: the input gradient
+    always uses them, the weight gradient unless it goes one image at a time."""
+    return x_needs or not imagewise(w_shape[1] * w_shape[2] * w_shape[3], geo)
+
+
 def conv2d_forward(
     x: np.ndarray,
     w: np.ndarray,
@@ -187,7 +199,7 @@ def conv2d_forward(
     ho, wo = conv_output_hw(x.shape[2:], (kh, kw), geo) if out_hw is None else out_hw
     cols = im2col(x, (kh, kw), (ho, wo), geo)
     w_mat = w.reshape(geo.groups, c_out // geo.groups, -1)
-    if geo.groups == 1 and cols.shape[1] < IMAGEWISE_K:
+    if imagewise(cols.shape[1], geo):
         # speed: with few rows (3 input channels x 3 x 3 = 27) the product is bound by memory,
         # not arithmetic: one product per image writes y straight in (N, C_out, H*W) order,
         # which saves _from_columns' copy (2.5-3.5x faster for a 3x3 conv on 3 channels)
@@ -232,6 +244,12 @@ def conv2d_weight_forward(
     # backward GEMMs share one copy of the gradient as columns
     if cols is None:
         cols = im2col(x, kernel, g.shape[2:], geo)
+    if g_cols is None and imagewise(cols.shape[1], geo):
+        # speed: (as conv2d_forward) one product per image, g read in its own (N, C_out, H*W)
+        # order: no copy of g as columns; the images' products are summed after
+        n, k, hw = g.shape[0], cols.shape[1], g.shape[2] * g.shape[3]
+        per_image = np.matmul(g.reshape(n, g.shape[1], hw), cols[0].reshape(k, n, hw).transpose(1, 2, 0))
+        return per_image.sum(0).reshape(g.shape[1], x.shape[1], *kernel)
     if g_cols is None:
         g_cols = output_columns(g, geo.groups)
     # speed: (cols g^T)^T rather than g cols^T: numpy's GEMM runs this orientation faster here

@@ -82,7 +82,9 @@ class Conv2d(Op):
         geo = ctx.geo
         gx = gw = gb = None
         # fast path on arrays (first-order): both GEMMs share one copy of the gradient as columns
-        g_cols = fast.output_columns(grad, geo.groups) if kernels.enabled and not isinstance(grad, Tensor) else None
+        g_cols = None
+        if kernels.enabled and not isinstance(grad, Tensor) and fast.wants_output_columns(w.shape, geo, x_needs):
+            g_cols = fast.output_columns(grad, geo.groups)
         if x_needs:
             gx = either.apply(ConvTranspose2d, (grad, w, None), geo, x.shape[2:], g_cols)
         if w_needs:
