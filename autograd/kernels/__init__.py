@@ -1,7 +1,8 @@
-"""Fast numpy kernels for the convolution and pooling ops, apart from the reference code.
+"""Fast numpy kernels for the convolution, pooling and ReLU ops, apart from the reference code.
 
 ``autograd/ops/conv.py`` and ``autograd/ops/pool.py`` each read as the reference: the math in
-plain numpy, a strided view and one product, a learner can follow beside the lecture. The
+plain numpy, a strided view and one product, a learner can follow beside the lecture (and
+ReLU's max(x, 0) and the masked gradient ``either.keep`` are one numpy call each). The
 kernels here compute the same values faster, with layout tricks; each trick is marked with a
 ``# speed:`` comment that says what it buys. The ops call the kernels while ``enabled`` is
 true (the default); ``reference()`` switches them to the reference code, for reading along or
