@@ -103,13 +103,13 @@ def _scatter_disjoint(g: np.ndarray, which: np.ndarray, geo: PoolGeometry) -> np
     # windows tiling the whole buffer write every position: no zeros needed first
     tiled = (sh, sw) == (kh, kw) and (dh, dw) == (1, 1) and padded_hw == (out_hw[0] * sh, out_hw[1] * sw)
     out = (workspace.empty if tiled else workspace.zeros)(g.shape[:2] + padded_hw, g.dtype)
-    # speed: the gradient's bit pattern times the 0/1 mask "argmax is here", as unsigned integers
-    # (see kernels/pointwise.keep): g's exact bits or +0.0, written in place - one pass per offset,
-    # no add, no finiteness check, no -0.0 to repair afterwards
     # PyTorch adds each gradient onto zeros, so a -0.0 gradient arrives as +0.0: so does it here
     g = np.add(g, 0.0, out=workspace.empty_like(g))  # -0.0 + 0.0 == +0.0; any other value unchanged
     bits = pointwise.unsigned(g.dtype)
     g_bits, here = g.view(bits), workspace.empty(g.shape, bits)
+    # speed: the gradient's bit pattern times the 0/1 mask "argmax is here", as unsigned integers
+    # (see kernels/pointwise.keep): g's exact bits or +0.0, written in place - one pass per offset,
+    # no add, no finiteness check, no -0.0 to repair afterwards
     for i, j, k in geo.offsets():
         np.equal(which, k, out=here, casting="unsafe")  # 1 where the argmax is offset k, else 0
         np.multiply(g_bits, here, out=geo.view(out, i, j).view(bits))
