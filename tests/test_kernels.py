@@ -120,6 +120,7 @@ def test_conv_transpose2d_fast_and_reference_agree(case, extra, bias):
         ((1, 2, 7, 6), (2, 2, 2, 4), dict(padding="same")),  # odd 'same' padding (pads the input)
         ((2, 3, 10, 11), (3, 1, 5, 3), dict(stride=(3, 2), padding=2, groups=3)),
         ((3, 2, 4, 4), (5, 2, 1, 1), dict()),
+        ((0, 3, 5, 5), (4, 3, 3, 3), dict(padding=1)),  # an empty batch (the reference once failed it)
     ],
 )
 def test_conv2d_fixed_geometries(x_shape, w_shape, kwargs):

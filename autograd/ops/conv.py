@@ -69,7 +69,7 @@ class Conv2d(Op):
         windows = im2col(x._data, w.shape[2:], geo, out_hw)  # (N, G, C/G, H_out, W_out, kH, kW)
         weights = grouped(w._data, geo.groups)  # (G, C_out/G, C/G, kH, kW)
         y = np.einsum("ngcyxij,gocij->ngoyx", windows, weights, optimize=True)  # one GEMM per group
-        y = y.reshape(y.shape[0], -1, *out_hw)
+        y = y.reshape(y.shape[0], w.shape[0], *out_hw)  # (not -1: an empty batch has no size to infer)
         if b is not None:
             y = y + b._data.reshape(1, -1, 1, 1)
         return y
