@@ -149,29 +149,6 @@ def test_col2im_in_channel_blocks_agrees_with_the_reference(monkeypatch, stride,
     assert_kernels_agree(lambda x, w: autograd.conv2d(x, w, stride=stride, padding=1, groups=groups), inputs)
 
 
-@pytest.mark.parametrize("block_bytes", [1, 3 * 4 * 9 * 8 * 8 * 8])  # one image per block; two images
-@pytest.mark.parametrize("stride, groups, c_in", [(1, 1, 4), (1, 2, 4), (2, 1, 4), (1, 1, 2), (2, 2, 2)])
-def test_conv_in_image_blocks_agrees_with_the_reference(monkeypatch, block_bytes, stride, groups, c_in):
-    """conv2d's forward and col2im go through the batch a block of images at a time (5 images:
-    blocks of one image, and blocks of two with a last block of one): values, gradients and
-    second derivatives are still the reference's, the one-product and the per-image paths alike."""
-    monkeypatch.setattr(fast_conv, "IMAGE_BLOCK_BYTES", block_bytes)
-    inputs = [rand((5, c_in, 9, 8), 1), rand((6, c_in // groups, 3, 3), 2), rand((6,), 3)]
-    assert_kernels_agree(lambda x, w, b: autograd.conv2d(x, w, b, stride=stride, padding=1, groups=groups), inputs)
-    inputs = [rand((5, 6, 5, 4), 4), rand((6, 2, 3, 3), 5)]
-    assert_kernels_agree(lambda y, w: autograd.conv_transpose2d(y, w, stride=stride, groups=groups), inputs)
-
-
-@pytest.mark.parametrize(
-    "n, per_image, block_bytes", [(0, 10, 1), (5, 10, 10), (5, 10, 20), (7, 10, 25), (3, 10, 10**6), (4, 0, 1)]
-)
-def test_image_blocks_cover_the_batch_once(monkeypatch, n, per_image, block_bytes):
-    monkeypatch.setattr(fast_conv, "IMAGE_BLOCK_BYTES", block_bytes)
-    blocks = fast_conv.image_blocks(n, per_image)
-    assert [i for b in blocks for i in range(n)[b]] == list(range(n))
-    assert all(b.stop - b.start == max(1, block_bytes // max(1, per_image)) for b in blocks[:-1])
-
-
 # ---------------------------------------------------------------- pooling
 
 

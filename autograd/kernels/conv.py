@@ -27,13 +27,8 @@ from autograd.ops.geometry import Geometry, conv_output_hw
 # power-of-two length (N * H * W usually is one) fall on the same cache sets, and the GEMMs
 # then run 1.15-1.2x slower
 ROW_PAD = 16
-# speed: conv2d's per-image forward and col2im go through the batch a block of images at a time,
-# as many as have this many bytes of columns and outputs: the block's columns are still in the
-# (L2) cache when the products read them, and its outputs when they are copied or added to
-# (a 3x3 conv on 3 channels, batch 64: 3.6 -> 2.7 ms with caches cold before each call)
-IMAGE_BLOCK_BYTES = 2 << 20
-# speed: col2im makes the columns of one block of images in blocks of channels of at most this
-# many bytes (a single large image), still in cache when added back
+# speed: conv_transpose2d (and conv2d's input gradient) makes its columns in blocks of at most
+# this many bytes, still in cache when added back
 COLUMN_BLOCK_BYTES = 6 << 20
 # speed: conv2d's forward makes one product per image when its columns have fewer rows than this
 # (C/G * kH * kW): measured faster below 64 rows (9, 27, 32), slower from 72 rows up
@@ -67,30 +62,12 @@ def _zero_wrapped(tap: np.ndarray, j: int, geo: Geometry) -> None:
         tap[..., max(width - shift, 0) :] = 0
 
 
-def image_blocks(n: int, per_image: int) -> list[slice]:
-    """The batch 0..n in blocks of images of at most IMAGE_BLOCK_BYTES (``per_image`` bytes each),
-    at least one image per block."""
-    step = max(1, IMAGE_BLOCK_BYTES // max(1, per_image))
-    return [slice(start, min(start + step, n)) for start in range(0, n, step)]
-
-
-def im2col(
-    x: np.ndarray,
-    kernel: tuple[int, int],
-    out_hw: tuple[int, int],
-    geo: Geometry,
-    out: np.ndarray | None = None,
-) -> np.ndarray:
-    """Receptive fields as columns. x (N, C, H, W) -> (G, C/G * kH * kW, N * H_out * W_out).
-
-    ``out``, when given, is where they go: a (C * kH * kW, N * H_out * W_out) matrix with
-    contiguous rows (a block of columns of a larger one, say)."""
+def im2col(x: np.ndarray, kernel: tuple[int, int], out_hw: tuple[int, int], geo: Geometry) -> np.ndarray:
+    """Receptive fields as columns. x (N, C, H, W) -> (G, C/G * kH * kW, N * H_out * W_out)."""
     n, c, h, w = x.shape
     (kh, kw), (ho, wo) = kernel, out_hw
     (ph, pw), (sh, sw), (dh, dw) = geo.padding, geo.stride, geo.dilation
-    if out is None:
-        out = _columns((c * kh * kw,), n * ho * wo, x.dtype)
-    cols = out.reshape(c, kh, kw, n, ho * wo)  # (a view: rows split, each row's columns split)
+    cols = _columns((c * kh * kw,), n * ho * wo, x.dtype).reshape(c, kh, kw, n, ho * wo)
     if _shifted_rows(w, wo, geo):
         # speed: stride 1, same width: one contiguous copy per kernel offset instead of a strided
         # view's short rows
@@ -108,7 +85,7 @@ def im2col(
         # windows[c, i, j, n, y, x] = x_padded[n, c, y*sh + i*dh, x*sw + j*dw]  (a view, no copy)
         shape, strides = (c, kh, kw, n, ho, wo), (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw)
         cols.reshape(shape)[...] = as_strided(x, shape, strides, writeable=False)
-    return out.reshape(geo.groups, c // geo.groups * kh * kw, n * ho * wo)
+    return cols.reshape(geo.groups, c // geo.groups * kh * kw, n * ho * wo)
 
 
 def col2im(
@@ -124,8 +101,8 @@ def col2im(
 
     w_mat (G, C/G * kH * kW, C_y/G), y_cols (G, C_y/G, N * H_out * W_out) -> (N, C, H, W),
     where (H, W) = ``shape[2:]`` and (H_out, W_out) = ``out_hw``. The columns are made for a
-    block of images and, within it, a block of channels at a time (IMAGE_BLOCK_BYTES,
-    COLUMN_BLOCK_BYTES), each block with one add per kernel offset, never a loop over pixels.
+    block of channels at a time (at most COLUMN_BLOCK_BYTES), each block with one add per
+    kernel offset, never a loop over pixels.
     """
     n, c, h, w = shape
     groups, per_group = geo.groups, c // geo.groups
@@ -133,39 +110,33 @@ def col2im(
     (ph, pw), (sh, sw), (dh, dw) = geo.padding, geo.stride, geo.dilation
     shifted = _shifted_rows(w, wo, geo)
     if shifted:  # laid out as _padded_rows
-        padded_hw = ((h + 2 * ph) * w + 2 * pw,)
+        padded = workspace.zeros((groups, per_group, n, (h + 2 * ph) * w + 2 * pw), y_cols.dtype)
     else:
         full_h = max(h + 2 * ph, (ho - 1) * sh + dh * (kh - 1) + 1)
-        padded_hw = (full_h, max(w + 2 * pw, (wo - 1) * sw + dw * (kw - 1) + 1))
-    image = workspace.empty(shape, y_cols.dtype)
-    per_image = (c * kh * kw * ho * wo + c * math.prod(padded_hw)) * y_cols.itemsize
-    for images in image_blocks(n, per_image):
-        nb, pixels = images.stop - images.start, slice(images.start * ho * wo, images.stop * ho * wo)
-        padded = workspace.zeros((groups, per_group, nb, *padded_hw), y_cols.dtype)
-        column_bytes = c * kh * kw * nb * ho * wo * y_cols.itemsize  # the block's columns, all channels
-        step = math.ceil(per_group / max(1, math.ceil(column_bytes / COLUMN_BLOCK_BYTES)))  # channels per block
-        for c0 in range(0, per_group, step):
-            c1 = min(c0 + step, per_group)
-            cols = _matmul(w_mat[:, c0 * kh * kw : c1 * kh * kw], y_cols[..., pixels])
-            cols = cols.reshape(groups, c1 - c0, kh, kw, nb, ho, wo)
-            part = padded[:, c0:c1]
-            for i in range(kh):
-                for j in range(kw):
-                    if shifted:
-                        _zero_wrapped(cols[:, :, i, j], j, geo)  # those columns belong to the padding
-                        start = i * dh * w + j * dw
-                        part[..., start : start + ho * w] += cols[:, :, i, j].reshape(groups, c1 - c0, nb, ho * w)
-                    else:
-                        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-                        columns = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-                        part[..., rows, columns] += cols[:, :, i, j]
-            del cols  # its buffer is free for the next block
-        if shifted:
-            block = padded[..., pw + ph * w : pw + (ph + h) * w].reshape(c, nb, h, w)
-        else:
-            block = padded.reshape(c, nb, *padded_hw)[:, :, ph : ph + h, pw : pw + w]
-        image[images] = block.transpose(1, 0, 2, 3)
-    return image
+        full_w = max(w + 2 * pw, (wo - 1) * sw + dw * (kw - 1) + 1)
+        padded = workspace.zeros((groups, per_group, n, full_h, full_w), y_cols.dtype)
+    column_bytes = groups * per_group * kh * kw * y_cols.shape[-1] * y_cols.itemsize  # all columns at once
+    step = math.ceil(per_group / max(1, math.ceil(column_bytes / COLUMN_BLOCK_BYTES)))  # channels per block
+    for c0 in range(0, per_group, step):
+        c1 = min(c0 + step, per_group)
+        cols = _matmul(w_mat[:, c0 * kh * kw : c1 * kh * kw], y_cols).reshape(groups, c1 - c0, kh, kw, n, ho, wo)
+        part = padded[:, c0:c1]
+        for i in range(kh):
+            for j in range(kw):
+                if shifted:
+                    _zero_wrapped(cols[:, :, i, j], j, geo)  # those columns belong to the padding
+                    start = i * dh * w + j * dw
+                    part[..., start : start + ho * w] += cols[:, :, i, j].reshape(groups, c1 - c0, n, ho * w)
+                else:
+                    rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+                    columns = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+                    part[..., rows, columns] += cols[:, :, i, j]
+        del cols  # its buffer is free for the next block
+    if shifted:
+        image = padded[..., pw + ph * w : pw + (ph + h) * w].reshape(c, n, h, w)
+    else:
+        image = padded.reshape(c, n, full_h, full_w)[:, :, ph : ph + h, pw : pw + w]
+    return workspace.contiguous(image.transpose(1, 0, 2, 3))
 
 
 def output_columns(t: np.ndarray, groups: int) -> np.ndarray:
@@ -185,15 +156,14 @@ def _columns(lead: tuple[int, ...], length: int, dtype: np.dtype) -> np.ndarray:
     return workspace.empty((*lead, length + ROW_PAD), dtype)[..., :length]
 
 
-def _from_columns(t: np.ndarray, hw: tuple[int, int], b: np.ndarray | None, out: np.ndarray) -> None:
-    """(G, C/G, N * H * W) -> ``out``, a contiguous (N, C, H, W) (one copy), plus b (C,) when given."""
-    n, c = out.shape[:2]
+def _from_columns(t: np.ndarray, n: int, hw: tuple[int, int], b: np.ndarray | None = None) -> np.ndarray:
+    """(G, C/G, N * H * W) -> contiguous (N, C, H, W) (one copy), plus b (C,) when given."""
+    c = t.shape[0] * t.shape[1]
     image = t.reshape(c, n, *hw).transpose(1, 0, 2, 3)
     if b is None:
-        np.copyto(out, image)
-    else:
-        # speed: the bias added on the way, in the same pass as the copy
-        np.add(image, b.reshape(c, 1, 1), out=out)
+        return workspace.contiguous(image)
+    # speed: the bias added on the way, in the same pass as the copy
+    return np.add(image, b.reshape(c, 1, 1), out=workspace.empty((n, c, *hw), t.dtype))
 
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -223,31 +193,24 @@ def conv2d_forward(
     """y[n, o] = b[o] + sum over c, i, j of w[o, c, i, j] * x_pad[n, c, y*s + i*d, x*s + j*d].
 
     ``out_hw`` (at most ``conv_output_hw``) computes only the first windows. Returns y and the
-    im2col buffer of the whole batch (the weight gradient can reuse it).
+    im2col buffer (the weight gradient can reuse it).
     """
-    n, c = x.shape[:2]
     c_out, _, kh, kw = w.shape
     ho, wo = conv_output_hw(x.shape[2:], (kh, kw), geo) if out_hw is None else out_hw
-    k, dtype = c // geo.groups * kh * kw, np.result_type(x, w)  # k: rows of a group's columns
-    cols = _columns((c * kh * kw,), n * ho * wo, x.dtype)
-    y = workspace.empty((n, c_out, ho, wo), dtype)
-    w_mat = w.reshape(geo.groups, c_out // geo.groups, k)
-    # (one block with one product for columns of many rows: blocks measured no faster there)
-    blocks = image_blocks(n, (c * kh * kw + c_out) * ho * wo * cols.itemsize) if imagewise(k, geo) else [slice(0, n)]
-    for images in blocks:
-        nb, pixels = images.stop - images.start, slice(images.start * ho * wo, images.stop * ho * wo)
-        part = im2col(x[images], (kh, kw), (ho, wo), geo, out=cols[:, pixels])
-        if imagewise(k, geo):
-            # speed: with few rows (3 input channels x 3 x 3 = 27) the product is bound by memory,
-            # not arithmetic: one product per image writes y straight in (N, C_out, H*W) order,
-            # which saves _from_columns' copy (2.5-3.5x faster for a 3x3 conv on 3 channels)
-            y_part = y[images].reshape(nb, c_out, ho * wo)
-            np.matmul(w_mat[0], part[0].reshape(k, nb, ho * wo).transpose(1, 0, 2), out=y_part)
-            if b is not None:
-                y_part += b.reshape(-1, 1)
-        else:
-            _from_columns(_matmul(w_mat, part), (ho, wo), b, out=y[images])
-    return y, cols.reshape(geo.groups, k, n * ho * wo)
+    cols = im2col(x, (kh, kw), (ho, wo), geo)
+    w_mat = w.reshape(geo.groups, c_out // geo.groups, -1)
+    if imagewise(cols.shape[1], geo):
+        # speed: with few rows (3 input channels x 3 x 3 = 27) the product is bound by memory,
+        # not arithmetic: one product per image writes y straight in (N, C_out, H*W) order,
+        # which saves _from_columns' copy (2.5-3.5x faster for a 3x3 conv on 3 channels)
+        n, k = x.shape[0], cols.shape[1]
+        y = workspace.empty((n, c_out, ho * wo), np.result_type(w, cols))
+        np.matmul(w_mat[0], cols[0].reshape(k, n, ho * wo).transpose(1, 0, 2), out=y)
+        if b is not None:
+            y += b.reshape(-1, 1)
+        return y.reshape(n, c_out, ho, wo), cols
+    y = _matmul(w_mat, cols)
+    return _from_columns(y, x.shape[0], (ho, wo), b), cols
 
 
 def conv_transpose2d_forward(
