@@ -213,7 +213,7 @@ def main(options: harness.Options) -> int:
         "\nequal work: dagrad's outputs and gradients agree with PyTorch's "
         f"(random projections, rtol {RTOL:g}): {'yes' if not differ else 'NO: ' + ', '.join(sorted(set(differ)))}"
     )
-    print(harness.format_loads(runs, options.max_load))
+    print(harness.format_loads(runs, options.max_load, options.max_slowdown))
     return 0 if not differ else 1
 
 

@@ -217,7 +217,7 @@ def main(options: harness.Options) -> int:
     print(
         f"\nequal work: dagrad's gradients agree with {' and '.join(libs[1:])}'s (rtol 1e-4): {'yes' if same else 'NO'}"
     )
-    print(harness.format_loads(runs, options.max_load))
+    print(harness.format_loads(runs, options.max_load, options.max_slowdown))
     return 0 if same else 1
 
 

@@ -103,7 +103,7 @@ def main(options: harness.Options) -> int:
         row = [name, harness.format_spread(ours), harness.format_spread(theirs), harness.format_ratio(value, 1)]
         rows.append([*row, target + "x" if target else "-", ok])
     print(harness.format_table(["draws", "dagrad", "numpy", "ratio", "target", "ok"], rows))
-    print(harness.format_loads(runs, options.max_load))
+    print(harness.format_loads(runs, options.max_load, options.max_slowdown))
     return 0
 
 

@@ -287,7 +287,7 @@ def main(options: harness.Options) -> int:
         f"\nequal work: first two losses micrograd {reference[0]:.12f} {reference[1]:.12f}; "
         f"dagrad's differ by at most {worst:.1e} (limit 1e-9): {'yes' if same else 'NO'}"
     )
-    print(harness.format_loads(runs, options.max_load))
+    print(harness.format_loads(runs, options.max_load, options.max_slowdown))
     return 0 if same else 1
 
 

@@ -174,7 +174,7 @@ def main(options: harness.Options) -> int:
         f"\nequal work: first losses at batch 64 {first['dagrad']:.6f} (dagrad) {first['torch']:.6f} (torch); "
         f"all losses agree to {worst:.1e} (limit 1e-3): {'yes' if same else 'NO'}"
     )
-    print(harness.format_loads(runs, options.max_load))
+    print(harness.format_loads(runs, options.max_load, options.max_slowdown))
     return 0 if same else 1
 
 

@@ -15,10 +15,17 @@ library: ``python SCRIPT --child LIB`` times LIB's cases and prints one line of 
    *other* processes used (the machine's busy time in /proc/stat minus its own utime + stime in
    /proc/self/stat) as a share of the machine. A child above ``--max-load`` (3%) is run again, at most
    ``--retries`` times after a pause (5 s, then 10 s); when no try is quiet, the quietest is kept and
-   marked.
+   marked;
+5. gates every child on the machine's own speed: this VM now and then runs every process about 1.6x
+   slower for a while (seconds to minutes; a fixed workload's time jumps between two levels), which
+   /proc/stat does not show. Each child times :func:`machine_probe` (a Python loop and a numpy sine,
+   one thread) before and after its cases; a child whose slower probe took more than
+   ``--max-slowdown`` (25%) longer than the fastest probe of the run (the parent's own at the start
+   included) is run again, as a loaded one is.
 
 The tables then show each case as ``median [min-max]`` over the processes (of each process's median
-time) and the ratio of the medians against a reference library, with the load each process saw.
+time) and the ratio of the medians against a reference library, with the load and the probe's
+slowdown each process saw.
 
 Nothing here changes the garbage collector's settings or the libraries' thread counts: both run
 as users run them (numpy's OpenBLAS and PyTorch each default to one thread per core).
@@ -46,6 +53,7 @@ RETRIES = 2  # extra tries of a loaded child
 RETRY_WAIT_S = 5.0  # pause before a retry
 START_WAIT_S = 60.0  # longest wait for a quiet machine before the first child
 QUIET_SAMPLE_S = 2.0  # how long the start check samples the machine's CPU use
+MAX_SLOWDOWN = 0.25  # a child whose machine probe ran this much slower than the run's fastest is run again
 
 
 # ---------------------------------------------------------------- reading /proc
@@ -149,6 +157,25 @@ def busy_share(seconds: float) -> float:
     return meter.share
 
 
+def machine_probe(repeats: int = 15) -> float:
+    """Seconds of a fixed workload on one thread (a Python loop, then a numpy sine over 65,536
+    floats): the median of ``repeats``, about 1 ms each. Its time shows how fast the machine runs
+    right now; it takes a few milliseconds and starts no threads."""
+    import numpy as np
+
+    x = np.linspace(0.0, 1.0, 1 << 16, dtype=np.float32)
+    y = np.empty_like(x)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        total = 0
+        for i in range(20_000):
+            total += i * i
+        np.sin(x, out=y)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 # ---------------------------------------------------------------- the child: timing one library
 def stats(times: Sequence[float]) -> dict[str, float]:
     """Best and median of a list of seconds (what a child reports per case)."""
@@ -228,8 +255,9 @@ def child_report(
     extra: Mapping[str, Any] | None = None,
     info: Mapping[str, Any] | None = None,
 ) -> None:
-    """Run the timing of each case inside a :class:`LoadMeter`, then print the child's one line of
-    JSON: the cases' times, the others' load, :func:`runtime_info` and ``info`` (versions the parent
+    """Run the timing of each case inside a :class:`LoadMeter`, between two :func:`machine_probe`,
+    then print the child's one line of JSON: the cases' times, the others' load, the probes' seconds,
+    :func:`runtime_info` and ``info`` (versions the parent
     prints), ``check`` (values the parent compares across libraries: equal work) and ``extra``
     (anything else for the parent).
 
@@ -238,6 +266,7 @@ def child_report(
     ``"phase"`` become cases ``"phase forward"`` and ``"phase backward"``.
     """
     times = {}
+    probes = [machine_probe()]
     with LoadMeter() as meter:
         for name, timing in cases.items():
             result = timing()
@@ -245,10 +274,12 @@ def child_report(
                 times[name] = result
             else:
                 times.update({f"{name} {part}": value for part, value in result.items()})
+    probes.append(machine_probe())
     report = {
         "lib": lib,
         "cases": times,
         "load": meter.share,
+        "probe": probes,
         "window_s": meter.seconds,
         "info": {**runtime_info(), **(info or {})},
         "check": check,
@@ -282,12 +313,14 @@ class ChildCommand:
 
 @dataclass
 class Run:
-    """One accepted child process: its report, the others' load it saw, and how many tries it took."""
+    """One accepted child process: its report, the others' load it saw, how many tries it took, and
+    how much slower than the run's fastest its machine probe ran."""
 
     lib: str
     report: dict[str, Any]
     tries: int
     quiet: bool
+    slowdown: float | None = None  # the child's slower probe / the run's fastest probe when it was judged
 
     @property
     def load(self) -> float:
@@ -308,6 +341,7 @@ class Options:
     retries: int = RETRIES
     retry_wait_s: float = RETRY_WAIT_S
     start_wait_s: float = START_WAIT_S
+    max_slowdown: float = MAX_SLOWDOWN
     log: Callable[[str], None] = field(default=lambda text: print(text, file=sys.stderr, flush=True))
 
 
@@ -327,6 +361,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--start-wait", type=float, default=START_WAIT_S, metavar="S", help="longest wait for a quiet machine at start"
     )
+    parser.add_argument(
+        "--max-slowdown",
+        type=float,
+        default=MAX_SLOWDOWN * 100,
+        metavar="PERCENT",
+        help="rerun a child whose machine probe ran this much slower than the run's fastest (default 25)",
+    )
 
 
 def options_from(args: argparse.Namespace) -> Options:
@@ -337,7 +378,24 @@ def options_from(args: argparse.Namespace) -> Options:
         retries=args.retries,
         retry_wait_s=args.retry_wait,
         start_wait_s=args.start_wait,
+        max_slowdown=args.max_slowdown / 100,
     )
+
+
+class SpeedGate:
+    """The fastest :func:`machine_probe` of a run so far, and each child's slowdown against it."""
+
+    def __init__(self, fastest: float) -> None:
+        self.fastest = fastest
+
+    def slowdown(self, report: Mapping[str, Any]) -> float | None:
+        """The report's slower probe over the fastest probe seen, this report's included (None
+        without probes: a child that did not measure one)."""
+        probes = report.get("probe")
+        if not probes:
+            return None
+        self.fastest = min(self.fastest, *probes)
+        return max(probes) / self.fastest
 
 
 def library_order(libs: Sequence[str], round_index: int) -> list[str]:
@@ -355,28 +413,47 @@ def run_gated(
     describe: str = "child",
     log: Callable[[str], None] = print,
     sleep: Callable[[float], None] = time.sleep,
+    slowdown: Callable[[dict[str, Any]], float | None] = lambda report: None,
+    max_slowdown: float = MAX_SLOWDOWN,
 ) -> tuple[dict[str, Any], int, bool]:
-    """Run a child until its report's ``load`` is at most ``max_load``, at most ``1 + retries`` times,
-    pausing ``retry_wait_s`` before the first rerun and twice as long before each further one.
+    """Run a child until its report's ``load`` is at most ``max_load`` and its ``slowdown(report)``
+    (None: not judged) at most ``1 + max_slowdown``, at most ``1 + retries`` times, pausing
+    ``retry_wait_s`` before the first rerun and twice as long before each further one.
 
-    Returns (report, tries, quiet): the first quiet report, or the least loaded one when none was.
+    Returns (report, tries, quiet): the first report that passes, or the least bad one when none
+    did (bad: how far over its limit the load or the slowdown was).
     """
-    best: dict[str, Any] | None = None
+
+    def badness(report: dict[str, Any]) -> float:
+        slow = slowdown(report)
+        return max(report["load"] / max_load if max_load else report["load"], (slow or 1.0) / (1 + max_slowdown))
+
+    best: tuple[float, dict[str, Any]] | None = None
     for attempt in range(1, retries + 2):
         report = run_once()
-        if report["load"] <= max_load:
+        slow = slowdown(report)
+        loaded, slowed = report["load"] > max_load, slow is not None and slow > 1 + max_slowdown
+        if not loaded and not slowed:
             return report, attempt, True
-        if best is None or report["load"] < best["load"]:
-            best = report
+        if best is None or badness(report) < best[0]:
+            best = (badness(report), report)
         if attempt <= retries:
             pause = retry_wait_s * 2 ** (attempt - 1)  # a burst of load often lasts a while: wait longer each time
-            log(
-                f"  {describe}: other processes used {report['load']:.1%} of the CPUs (over {max_load:.0%}); "
-                f"again in {pause:g} s (try {attempt + 1} of {retries + 1})"
+            why = (
+                f"other processes used {report['load']:.1%} of the CPUs (over {max_load:.0%})"
+                if loaded
+                else f"the machine probe ran {slow:.2f}x the run's fastest (over {1 + max_slowdown:.2f}x)"
             )
+            log(f"  {describe}: {why}; again in {pause:g} s (try {attempt + 1} of {retries + 1})")
             sleep(pause)
-    log(f"  {describe}: no quiet try in {retries + 1}; keeping the least loaded ({best['load']:.1%})")
-    return best, retries + 1, False
+    report = best[1]
+    slow = slowdown(report)
+    log(
+        f"  {describe}: no quiet try in {retries + 1}; keeping the least bad ({report['load']:.1%} load"
+        + ("" if slow is None else f", probe {slow:.2f}x")
+        + ")"
+    )
+    return report, retries + 1, False
 
 
 def wait_for_quiet(
@@ -444,6 +521,7 @@ def run_phases(
             max_wait_s=options.start_wait_s, max_load=options.max_load, load_limit=0.25 * (os.cpu_count() or 1)
         )
     )
+    gate = SpeedGate(min(machine_probe() for _ in range(3)))
     runs: dict[str, list[Run]] = {lib: [] for lib in libs}
     for round_index in range(options.processes):
         for lib in library_order(libs, round_index):
@@ -456,9 +534,16 @@ def run_phases(
                 retry_wait_s=options.retry_wait_s,
                 describe=describe,
                 log=options.log,
+                slowdown=gate.slowdown,
+                max_slowdown=options.max_slowdown,
             )
-            options.log(f"{describe}: others' load {report['load']:.1%}{'' if quiet else ' (never quiet)'}")
-            runs[lib].append(Run(lib=lib, report=report, tries=tries, quiet=quiet))
+            slow = gate.slowdown(report)
+            options.log(
+                f"{describe}: others' load {report['load']:.1%}"
+                + ("" if slow is None else f", machine probe {slow:.2f}x the fastest")
+                + ("" if quiet else " (never quiet)")
+            )
+            runs[lib].append(Run(lib=lib, report=report, tries=tries, quiet=quiet, slowdown=slow))
     options.log(f"{Path(script).stem}: timed in {time.monotonic() - started:.0f} s")
     return runs
 
@@ -529,18 +614,27 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(headers), rule, *(line(row) for row in rows)])
 
 
-def format_loads(runs: Mapping[str, Sequence[Run]], max_load: float) -> str:
-    """One line per library: the others' CPU share each accepted process saw, tries, quiet or not."""
-    lines = [f"others' CPU share during each process (a process over {max_load:.0%} is rerun; * = never quiet):"]
+def format_loads(runs: Mapping[str, Sequence[Run]], max_load: float, max_slowdown: float = MAX_SLOWDOWN) -> str:
+    """One line per library: the others' CPU share each accepted process saw and its machine probe's
+    slowdown (when measured), tries, quiet or not."""
+    lines = [
+        f"others' CPU share and the machine probe's slowdown during each process (a process over {max_load:.0%} "
+        f"or {1 + max_slowdown:.2f}x is rerun; * = never quiet):"
+    ]
     for lib, lib_runs in runs.items():
         seen = ", ".join(
-            f"{run.load:.1%}{'' if run.quiet else '*'}" + (f" ({run.tries} tries)" if run.tries > 1 else "")
+            f"{run.load:.1%}"
+            + ("" if run.slowdown is None else f" {run.slowdown:.2f}x")
+            + ("" if run.quiet else "*")
+            + (f" ({run.tries} tries)" if run.tries > 1 else "")
             for run in lib_runs
         )
         lines.append(f"  {lib}: {seen}")
     loud = sum(not run.quiet for lib_runs in runs.values() for run in lib_runs)
     if loud:
-        lines.append(f"  {loud} process(es) never got a quiet machine: their times may be slow; rerun when it is idle")
+        lines.append(
+            f"  {loud} process(es) never got a quiet machine at its usual speed: their times may be slow; rerun later"
+        )
     return "\n".join(lines)
 
 

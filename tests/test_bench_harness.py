@@ -144,6 +144,8 @@ def test_format_loads_marks_the_processes_that_never_got_a_quiet_machine():
     assert lines[2] == "  torch: 1.2%, 7.4%* (3 tries)"
     assert "1 process(es) never got a quiet machine" in lines[3]
     assert len(harness.format_loads({"torch": runs["torch"][:1]}, 0.03).splitlines()) == 2  # all quiet: no warning
+    runs["dagrad"][0].slowdown = 1.034  # a probe measured: its slowdown is shown
+    assert harness.format_loads(runs, 0.03).splitlines()[1] == "  dagrad: 0.4% 1.03x, 2.1% (2 tries)"
 
 
 def test_machine_lines_name_the_cpu_and_each_librarys_versions():
@@ -216,7 +218,7 @@ def test_when_no_try_is_quiet_the_least_loaded_is_kept_and_marked():
     )
     assert (report["load"], tries, quiet) == (0.06, 3, False)
     assert rec.slept == [1, 2]  # no pause after the last try
-    assert "no quiet try in 3" in rec.logged[-1] and "6.0%" in rec.logged[-1]
+    assert "no quiet try in 3" in rec.logged[-1] and "6.0% load" in rec.logged[-1]
 
 
 def test_no_retries_means_one_try():
@@ -225,6 +227,45 @@ def test_no_retries_means_one_try():
         1,
         False,
     )
+
+
+def test_speed_gate_judges_a_childs_slower_probe_against_the_fastest_seen():
+    gate = harness.SpeedGate(fastest=1.0e-3)
+    assert gate.slowdown({"load": 0.0}) is None  # no probe: not judged
+    assert gate.slowdown({"probe": [1.1e-3, 1.0e-3]}) == pytest.approx(1.1)
+    assert gate.slowdown({"probe": [1.6e-3, 1.65e-3]}) == pytest.approx(1.65)  # the VM's slow state
+    assert gate.slowdown({"probe": [0.8e-3, 1.6e-3]}) == pytest.approx(2.0)  # a faster probe moves the reference
+    assert gate.fastest == 0.8e-3
+    assert gate.slowdown({"probe": [0.9e-3, 0.85e-3]}) == pytest.approx(0.9 / 0.8)
+
+
+def test_a_child_on_a_slowed_machine_is_rerun_like_a_loaded_one():
+    rec = Recorder([0.0, 0.0, 0.0])
+    probes = iter([[1.7e-3, 1.6e-3], [1.0e-3, 1.05e-3], [1.0e-3, 1.0e-3]])
+    gate = harness.SpeedGate(fastest=1.0e-3)
+
+    def child():
+        return {**rec.child(), "probe": next(probes)}
+
+    report, tries, quiet = harness.run_gated(
+        child, max_load=0.03, retries=2, retry_wait_s=5, describe="dagrad process 2/3", log=rec.log,
+        sleep=rec.sleep, slowdown=gate.slowdown, max_slowdown=0.25,
+    )  # fmt: skip
+    assert (report["probe"], tries, quiet) == ([1.0e-3, 1.05e-3], 2, True)
+    assert rec.slept == [5]
+    assert "dagrad process 2/3: the machine probe ran 1.70x the run's fastest (over 1.25x)" in rec.logged[0]
+
+
+def test_when_every_try_is_slowed_the_least_slowed_is_kept_and_marked():
+    rec = Recorder([0.0, 0.0])
+    probes = iter([[1.7e-3, 1.7e-3], [1.4e-3, 1.3e-3]])
+    gate = harness.SpeedGate(fastest=1.0e-3)
+    report, tries, quiet = harness.run_gated(
+        lambda: {**rec.child(), "probe": next(probes)}, max_load=0.03, retries=1, retry_wait_s=1, log=rec.log,
+        sleep=rec.sleep, slowdown=gate.slowdown,
+    )  # fmt: skip
+    assert (report["probe"], tries, quiet) == ([1.4e-3, 1.3e-3], 2, False)
+    assert "probe 1.40x" in rec.logged[-1]
 
 
 def test_library_order_rotates_so_each_library_goes_first_in_turn():
@@ -285,6 +326,7 @@ def test_run_phases_runs_each_library_in_its_own_gated_processes(monkeypatch):
 
     monkeypatch.setattr(harness, "run_child", fake_child)
     monkeypatch.setattr(harness, "wait_for_quiet", lambda **kwargs: "quiet")
+    monkeypatch.setattr(harness, "machine_probe", lambda: 1e-3)
     monkeypatch.setattr(harness.time, "sleep", lambda seconds: None)
     logged = []
     options = harness.Options(processes=3, retries=2, retry_wait_s=0, log=logged.append)
@@ -302,6 +344,8 @@ def test_options_from_flags_read_the_load_limit_in_percent():
     harness.add_options(parser)
     options = harness.options_from(parser.parse_args(["--max-load", "5", "--processes", "1"]))
     assert (options.max_load, options.processes, options.retries) == (0.05, 1, harness.RETRIES)
+    assert options.max_slowdown == harness.MAX_SLOWDOWN
+    assert harness.options_from(parser.parse_args(["--max-slowdown", "40"])).max_slowdown == pytest.approx(0.4)
     assert parser.parse_args(["--child", "torch"]).child == "torch"
 
 
@@ -340,6 +384,7 @@ def test_child_report_prints_one_json_line_and_spreads_grouped_cases(capsys):
     assert report["check"] == [1.5] and report["extra"] == {"nodes": 7}
     assert report["info"]["engine"] == "x 1.0" and "numpy" in report["info"]
     assert 0.0 <= report["load"] <= 1.0
+    assert len(report["probe"]) == 2 and all(p > 0 for p in report["probe"])  # before and after the cases
 
 
 def test_parse_child_output_takes_the_last_json_line():
