@@ -16,12 +16,14 @@ library: ``python SCRIPT --child LIB`` times LIB's cases and prints one line of 
    /proc/self/stat) as a share of the machine. A child above ``--max-load`` (3%) is run again, at most
    ``--retries`` times after a pause (5 s, then 10 s); when no try is quiet, the quietest is kept and
    marked;
-5. gates every child on the machine's own speed: this VM now and then runs every process about 1.6x
-   slower for a while (seconds to minutes; a fixed workload's time jumps between two levels), which
-   /proc/stat does not show. Each child times :func:`machine_probe` (a Python loop and a numpy sine,
-   one thread) before and after its cases; a child whose slower probe took more than
-   ``--max-slowdown`` (25%) longer than the fastest probe of the run (the parent's own at the start
-   included) is run again, as a loaded one is.
+5. gates every repeat and every child on the machine's own speed: this VM now and then runs every
+   process about 1.6x slower for a while (seconds to minutes; a fixed workload's time jumps between
+   two levels), which /proc/stat does not show. A child times :func:`machine_probe` (a Python loop
+   and a numpy sine, one thread, about a millisecond) before and after its cases and around every
+   repeat; a case's median leaves out the repeats whose probe took more than ``MAX_SLOWDOWN``
+   (25%) longer than the child's fastest probe, and a child whose fastest probe took that much
+   longer than the run's fastest (the parent's own at the start included), or with a case that
+   never ran at the usual speed, is run again, as a loaded one is.
 
 The tables then show each case as ``median [min-max]`` over the processes (of each process's median
 time) and the ratio of the medians against a reference library, with the load and the probe's
@@ -191,14 +193,18 @@ def time_case(
     repeat_s: float | None = None,
     warmup: int = 2,
     before_each: Callable[[], object] | None = None,
-) -> dict[str, float]:
+    probe: Callable[[], float] | None = lambda: machine_probe(repeats=1),
+) -> dict[str, Any]:
     """Time ``fn``: ``warmup`` untimed calls, then repeats of ``number`` calls each.
 
     A repeat is one call (calls of a millisecond or more), or, with ``repeat_s``, as many calls as
     fill about ``repeat_s`` (calls of microseconds: the clock's resolution and its own cost then do
     not count). As many repeats as fill about ``budget_s``, within ``[min_repeats, max_repeats]``.
     ``before_each`` runs before every repeat, outside the timing. Returns the best and the median
-    seconds per call, and the number of calls per repeat.
+    seconds per call, and the number of calls per repeat; with ``probe`` (taken before the first
+    repeat and after each), also every repeat's time and the slower of the probes on either side
+    of it (``times``, ``probes``), from which :func:`child_report` leaves out the repeats the
+    machine ran slowed.
     """
     for _ in range(warmup):
         fn()
@@ -214,7 +220,8 @@ def time_case(
     once = max(elapsed / calls, 1e-9)
     number = max(1, round(repeat_s / once)) if repeat_s else 1
     repeats = max(min_repeats, min(max_repeats, int(budget_s / (once * number))))
-    times = []
+    times, probes = [], []
+    between = probe() if probe is not None else 0.0  # one probe between two repeats serves both
     for _ in range(repeats):
         if before_each is not None:
             before_each()
@@ -222,7 +229,32 @@ def time_case(
         for _ in range(number):
             fn()
         times.append((time.perf_counter() - start) / number)
-    return {**stats(times), "number": number}
+        if probe is not None:
+            before, between = between, probe()
+            probes.append(max(before, between))
+    result = {**stats(times), "number": number}
+    if probe is not None:
+        result.update(times=times, probes=probes)
+    return result
+
+
+def usual_speed(result: dict[str, Any], fastest: float, max_slowdown: float = MAX_SLOWDOWN) -> dict[str, Any]:
+    """A :func:`time_case` result without its repeats the machine ran slowed: those whose probe took
+    over ``1 + max_slowdown`` times ``fastest`` (the child's fastest probe). The median is then the
+    kept repeats' (``kept`` of ``repeats``); the best stays the best of all. With fewer than 3 kept
+    (or fewer than all of fewer than 3) it keeps every repeat and reports the repeats' median probe
+    as ``slowed``: the parent then sees a slowed child. A result without probes is returned as it is.
+    """
+    if "probes" not in result:
+        return result
+    times, probes = result["times"], result["probes"]
+    kept = [t for t, p in zip(times, probes) if p <= fastest * (1 + max_slowdown)]
+    out = {key: value for key, value in result.items() if key not in ("times", "probes")}
+    if len(kept) >= min(3, len(times)):
+        out.update(median=statistics.median(kept), kept=len(kept))
+    else:
+        out.update(kept=len(times), slowed=statistics.median(probes))
+    return out
 
 
 def runtime_info() -> dict[str, Any]:
@@ -256,8 +288,10 @@ def child_report(
     info: Mapping[str, Any] | None = None,
 ) -> None:
     """Run the timing of each case inside a :class:`LoadMeter`, between two :func:`machine_probe`,
-    then print the child's one line of JSON: the cases' times, the others' load, the probes' seconds,
-    :func:`runtime_info` and ``info`` (versions the parent
+    then print the child's one line of JSON: the cases' times (each median over the repeats the
+    machine ran at its usual speed, :func:`usual_speed`), the others' load, the probe (the child's
+    fastest, then the probe of any case that never ran at that speed), :func:`runtime_info` and
+    ``info`` (versions the parent
     prints), ``check`` (values the parent compares across libraries: equal work) and ``extra``
     (anything else for the parent).
 
@@ -275,6 +309,10 @@ def child_report(
             else:
                 times.update({f"{name} {part}": value for part, value in result.items()})
     probes.append(machine_probe())
+    fastest = min(probes + [p for result in times.values() for p in result.get("probes", ())])
+    times = {name: usual_speed(result, fastest) for name, result in times.items()}
+    # the parent judges the child by its fastest probe, and by each case that never ran at that speed
+    probes = [fastest] + [result["slowed"] for result in times.values() if "slowed" in result]
     report = {
         "lib": lib,
         "cases": times,
@@ -361,13 +399,6 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--start-wait", type=float, default=START_WAIT_S, metavar="S", help="longest wait for a quiet machine at start"
     )
-    parser.add_argument(
-        "--max-slowdown",
-        type=float,
-        default=MAX_SLOWDOWN * 100,
-        metavar="PERCENT",
-        help="rerun a child whose machine probe ran this much slower than the run's fastest (default 25)",
-    )
 
 
 def options_from(args: argparse.Namespace) -> Options:
@@ -378,7 +409,6 @@ def options_from(args: argparse.Namespace) -> Options:
         retries=args.retries,
         retry_wait_s=args.retry_wait,
         start_wait_s=args.start_wait,
-        max_slowdown=args.max_slowdown / 100,
     )
 
 

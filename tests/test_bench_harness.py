@@ -345,7 +345,6 @@ def test_options_from_flags_read_the_load_limit_in_percent():
     options = harness.options_from(parser.parse_args(["--max-load", "5", "--processes", "1"]))
     assert (options.max_load, options.processes, options.retries) == (0.05, 1, harness.RETRIES)
     assert options.max_slowdown == harness.MAX_SLOWDOWN
-    assert harness.options_from(parser.parse_args(["--max-slowdown", "40"])).max_slowdown == pytest.approx(0.4)
     assert parser.parse_args(["--child", "torch"]).child == "torch"
 
 
@@ -353,17 +352,41 @@ def test_options_from_flags_read_the_load_limit_in_percent():
 def test_time_case_counts_its_calls():
     calls, prepared = [], []
     result = harness.time_case(
-        lambda: calls.append(1), budget_s=0.0, min_repeats=4, max_repeats=9, before_each=lambda: prepared.append(1)
-    )
+        lambda: calls.append(1), budget_s=0.0, min_repeats=4, max_repeats=9, before_each=lambda: prepared.append(1),
+        probe=None,
+    )  # fmt: skip
     assert result["repeats"] == 4 and result["number"] == 1  # budget 0: the minimum of repeats
     assert len(calls) == 2 + 1 + 4  # warm-up, calibration, repeats
     assert len(prepared) == 4
     assert 0 <= result["best"] <= result["median"]
 
 
+def test_time_case_probes_the_machine_between_repeats():
+    probes = iter([1.0, 1.1, 3.0, 1.0, 1.2])
+    result = harness.time_case(lambda: None, budget_s=0.0, min_repeats=4, max_repeats=4, warmup=0,
+                               probe=lambda: next(probes))  # fmt: skip
+    assert len(result["times"]) == 4
+    assert result["probes"] == [1.1, 3.0, 3.0, 1.2]  # each repeat: the slower probe on either side
+
+
+def test_usual_speed_leaves_out_the_repeats_the_machine_ran_slowed():
+    result = {"best": 1.0, "median": 2.0, "repeats": 5, "number": 1,
+              "times": [1.0, 1.1, 2.0, 2.1, 1.2], "probes": [1.0, 1.05, 1.7, 1.6, 1.1]}  # fmt: skip
+    kept = harness.usual_speed(result, fastest=1.0, max_slowdown=0.25)
+    assert kept == {"best": 1.0, "median": 1.1, "repeats": 5, "number": 1, "kept": 3}
+    slowed = harness.usual_speed({**result, "probes": [1.7, 1.6, 1.7, 1.65, 1.1]}, fastest=1.0)
+    assert slowed["median"] == 2.0 and slowed["kept"] == 5 and slowed["slowed"] == 1.65  # fewer than 3 at speed
+    few = {"best": 1.0, "median": 1.5, "repeats": 2, "number": 1, "times": [1.0, 2.0], "probes": [1.0, 1.1]}
+    assert harness.usual_speed(few, fastest=1.0)["median"] == 1.5  # all of fewer than 3: kept
+    plain = {"best": 1.0, "median": 2.0, "repeats": 3}
+    assert harness.usual_speed(plain, fastest=1.0) is plain
+
+
 def test_time_case_batches_short_calls_into_repeats():
     calls = []
-    result = harness.time_case(lambda: calls.append(1), budget_s=0.0, min_repeats=3, repeat_s=1e-3, warmup=0)
+    result = harness.time_case(
+        lambda: calls.append(1), budget_s=0.0, min_repeats=3, repeat_s=1e-3, warmup=0, probe=None
+    )
     assert result["number"] > 1  # appending to a list takes far less than a millisecond
     assert result["repeats"] == 3
 
@@ -384,7 +407,20 @@ def test_child_report_prints_one_json_line_and_spreads_grouped_cases(capsys):
     assert report["check"] == [1.5] and report["extra"] == {"nodes": 7}
     assert report["info"]["engine"] == "x 1.0" and "numpy" in report["info"]
     assert 0.0 <= report["load"] <= 1.0
-    assert len(report["probe"]) == 2 and all(p > 0 for p in report["probe"])  # before and after the cases
+    assert len(report["probe"]) == 1 and report["probe"][0] > 0  # the child's fastest (no case was probed)
+
+
+def test_child_report_leaves_out_slowed_repeats_and_reports_a_case_that_never_ran_at_speed(capsys, monkeypatch):
+    monkeypatch.setattr(harness, "machine_probe", lambda repeats=15: 1.0)
+    fast = {"best": 1.0, "median": 1.5, "repeats": 4, "number": 1, "times": [1.0, 2.0, 1.1, 1.2],
+            "probes": [1.0, 1.7, 1.1, 1.0]}  # fmt: skip
+    slow = {"best": 2.0, "median": 2.0, "repeats": 3, "number": 1, "times": [2.0, 2.0, 2.1],
+            "probes": [1.7, 1.6, 1.65]}  # fmt: skip
+    harness.child_report("dagrad", {"fast": lambda: fast, "slow": lambda: slow})
+    report = json.loads(capsys.readouterr().out)
+    assert report["cases"]["fast"] == {"best": 1.0, "median": 1.1, "repeats": 4, "number": 1, "kept": 3}
+    assert report["cases"]["slow"]["slowed"] == 1.65
+    assert report["probe"] == [1.0, 1.65]  # the parent sees a case slowed 1.65x: it reruns the child
 
 
 def test_parse_child_output_takes_the_last_json_line():
