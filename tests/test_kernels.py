@@ -140,6 +140,36 @@ def test_conv2d_forward_per_image_or_as_one_product(monkeypatch, imagewise_k, c_
     assert_kernels_agree(lambda w, *b: autograd.conv2d(x, w, *b, padding=kernel // 2), inputs[1:])
 
 
+@pytest.mark.parametrize("imagewise_k", [0, 10_000])
+@pytest.mark.parametrize("groups, x_needs", [(1, True), (1, False), (2, True)])
+def test_conv2d_bias_in_the_product_gives_the_reference_gradients(monkeypatch, imagewise_k, groups, x_needs):
+    """With one group conv2d's forward adds the bias in its product (a row of ones in the columns)
+    and a plain backward takes dw and db from one product: the reference's y, dx, dw and db."""
+    monkeypatch.setattr(fast_conv, "IMAGEWISE_K", imagewise_k)
+    x, w, b, g = rand((3, 4, 7, 6), 1), rand((6, 4 // groups, 3, 3), 2), rand((6,), 3), rand((3, 6, 7, 6), 4)
+    results = []
+    for reference in (False, True):
+        kernels.enabled = not reference
+        try:
+            ts = [autograd.tensor(x, requires_grad=x_needs), autograd.tensor(w, requires_grad=True),
+                  autograd.tensor(b, requires_grad=True)]  # fmt: skip
+            y = autograd.conv2d(*ts, padding=1, groups=groups)
+            y.backward(autograd.tensor(g))
+            results.append([y._data.copy()] + [t.grad._data.copy() for t in ts if t.requires_grad])
+        finally:
+            kernels.enabled = True
+    for fast, ref in zip(*results):
+        np.testing.assert_allclose(fast, ref, rtol=1e-12, atol=1e-12)
+    cols = fast_conv.conv2d_forward(x, w, _conv_geometry(groups), b)[1]
+    assert fast_conv.has_ones_row(cols, w.shape) == (groups == 1)
+
+
+def _conv_geometry(groups):
+    from autograd.ops.geometry import Geometry
+
+    return Geometry((1, 1), (1, 1), (1, 1), groups)
+
+
 @pytest.mark.parametrize("stride, groups", [(1, 1), (1, 2), (2, 1), (2, 2)])
 def test_col2im_in_channel_blocks_agrees_with_the_reference(monkeypatch, stride, groups):
     """col2im builds its columns a block of channels at a time: blocks of one channel (the smallest)

@@ -62,12 +62,21 @@ def _zero_wrapped(tap: np.ndarray, j: int, geo: Geometry) -> None:
         tap[..., max(width - shift, 0) :] = 0
 
 
-def im2col(x: np.ndarray, kernel: tuple[int, int], out_hw: tuple[int, int], geo: Geometry) -> np.ndarray:
-    """Receptive fields as columns. x (N, C, H, W) -> (G, C/G * kH * kW, N * H_out * W_out)."""
+def im2col(
+    x: np.ndarray, kernel: tuple[int, int], out_hw: tuple[int, int], geo: Geometry, ones_row: bool = False
+) -> np.ndarray:
+    """Receptive fields as columns. x (N, C, H, W) -> (G, C/G * kH * kW, N * H_out * W_out).
+
+    ``ones_row`` (one group) adds a last row of ones: (1, C * kH * kW + 1, N * H_out * W_out), so
+    a product with a bias column adds the bias (see conv2d_forward)."""
     n, c, h, w = x.shape
     (kh, kw), (ho, wo) = kernel, out_hw
     (ph, pw), (sh, sw), (dh, dw) = geo.padding, geo.stride, geo.dilation
-    cols = _columns((c * kh * kw,), n * ho * wo, x.dtype).reshape(c, kh, kw, n, ho * wo)
+    rows = c * kh * kw
+    buffer = _columns((rows + ones_row,), n * ho * wo, x.dtype)
+    if ones_row:
+        buffer[rows] = 1
+    cols = buffer[:rows].reshape(c, kh, kw, n, ho * wo)
     if _shifted_rows(w, wo, geo):
         # speed: stride 1, same width: one contiguous copy per kernel offset instead of a strided
         # view's short rows
@@ -85,7 +94,7 @@ def im2col(x: np.ndarray, kernel: tuple[int, int], out_hw: tuple[int, int], geo:
         # windows[c, i, j, n, y, x] = x_padded[n, c, y*sh + i*dh, x*sw + j*dw]  (a view, no copy)
         shape, strides = (c, kh, kw, n, ho, wo), (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw)
         cols.reshape(shape)[...] = as_strided(x, shape, strides, writeable=False)
-    return cols.reshape(geo.groups, c // geo.groups * kh * kw, n * ho * wo)
+    return buffer.reshape(geo.groups, (rows + ones_row) // geo.groups, n * ho * wo)
 
 
 def col2im(
@@ -193,24 +202,30 @@ def conv2d_forward(
     """y[n, o] = b[o] + sum over c, i, j of w[o, c, i, j] * x_pad[n, c, y*s + i*d, x*s + j*d].
 
     ``out_hw`` (at most ``conv_output_hw``) computes only the first windows. Returns y and the
-    im2col buffer (the weight gradient can reuse it).
+    im2col buffer (the weight gradient can reuse it; with a bias and one group it has a last row
+    of ones, which gives the bias gradient too: see weight_and_bias_grads).
     """
     c_out, _, kh, kw = w.shape
     ho, wo = conv_output_hw(x.shape[2:], (kh, kw), geo) if out_hw is None else out_hw
-    cols = im2col(x, (kh, kw), (ho, wo), geo)
+    # speed: with one group the bias rides in the product, as a column of w against a row of
+    # ones in the columns: no pass over y to add it (and none over the gradient to sum it)
+    fold = b is not None and geo.groups == 1
+    cols = im2col(x, (kh, kw), (ho, wo), geo, ones_row=fold)
     w_mat = w.reshape(geo.groups, c_out // geo.groups, -1)
-    if imagewise(cols.shape[1], geo):
+    if fold:
+        w_mat = np.concatenate([w_mat[0], b.reshape(c_out, 1).astype(w.dtype, copy=False)], axis=1)[None]
+    if imagewise(w_mat.shape[2] - fold, geo):
         # speed: with few rows (3 input channels x 3 x 3 = 27) the product is bound by memory,
         # not arithmetic: one product per image writes y straight in (N, C_out, H*W) order,
         # which saves _from_columns' copy (2.5-3.5x faster for a 3x3 conv on 3 channels)
         n, k = x.shape[0], cols.shape[1]
         y = workspace.empty((n, c_out, ho * wo), np.result_type(w, cols))
         np.matmul(w_mat[0], cols[0].reshape(k, n, ho * wo).transpose(1, 0, 2), out=y)
-        if b is not None:
+        if b is not None and not fold:
             y += b.reshape(-1, 1)
         return y.reshape(n, c_out, ho, wo), cols
     y = _matmul(w_mat, cols)
-    return _from_columns(y, x.shape[0], (ho, wo), b), cols
+    return _from_columns(y, x.shape[0], (ho, wo), None if fold else b), cols
 
 
 def conv_transpose2d_forward(
@@ -238,20 +253,43 @@ def conv2d_weight_forward(
 ) -> np.ndarray:
     """dL/dw of conv2d: correlate the input x with the output gradient g. -> (C_out, C/G, kH, kW).
 
-    ``cols`` is x's im2col buffer when the forward pass kept it, ``g_cols`` g's output columns.
+    ``cols`` is x's im2col buffer when the forward pass kept it (a row of ones after x's rows is
+    left out), ``g_cols`` g's output columns.
     """
-    # speed: the forward pass's im2col buffer is reused (one im2col less per step), and both
-    # backward GEMMs share one copy of the gradient as columns
     if cols is None:
         cols = im2col(x, kernel, g.shape[2:], geo)
-    if g_cols is None and imagewise(cols.shape[1], geo):
+    k = x.shape[1] // geo.groups * kernel[0] * kernel[1]  # rows of a group's columns
+    return _weight_products(g, cols, g_cols, geo, k)[..., :k].reshape(g.shape[1], x.shape[1] // geo.groups, *kernel)
+
+
+def weight_and_bias_grads(
+    g: np.ndarray, cols: np.ndarray, g_cols: np.ndarray | None, w_shape: tuple[int, ...], geo: Geometry
+) -> tuple[np.ndarray, np.ndarray]:
+    """dL/dw and dL/db of conv2d in one product: ``cols`` has conv2d_forward's row of ones, whose
+    product with g is the sum of g over the batch and the pixels, the bias gradient.
+    -> (C_out, C, kH, kW), (C_out,)"""
+    k = math.prod(w_shape[1:])
+    products = _weight_products(g, cols, g_cols, geo, k)[0]  # (C_out, k + 1)
+    return products[:, :k].reshape(w_shape), np.ascontiguousarray(products[:, k])
+
+
+def has_ones_row(cols: np.ndarray | None, w_shape: tuple[int, ...]) -> bool:
+    """Whether conv2d_forward's ``cols`` carry the row of ones of a folded bias."""
+    return cols is not None and cols.shape[0] == 1 and cols.shape[1] == math.prod(w_shape[1:]) + 1
+
+
+def _weight_products(g: np.ndarray, cols: np.ndarray, g_cols: np.ndarray | None, geo: Geometry, k: int) -> np.ndarray:
+    """Every output channel's products with every row of ``cols`` (k rows of x, perhaps a row of
+    ones): (G, C_out/G, rows of cols)."""
+    # speed: the forward pass's im2col buffer is reused (one im2col less per step), and both
+    # backward GEMMs share one copy of the gradient as columns
+    if g_cols is None and imagewise(k, geo):
         # speed: (as conv2d_forward) one product per image, g read in its own (N, C_out, H*W)
         # order: no copy of g as columns; the images' products are summed after
         n, k, hw = g.shape[0], cols.shape[1], g.shape[2] * g.shape[3]
         per_image = np.matmul(g.reshape(n, g.shape[1], hw), cols[0].reshape(k, n, hw).transpose(1, 2, 0))
-        return per_image.sum(0).reshape(g.shape[1], x.shape[1], *kernel)
+        return per_image.sum(0)[None]
     if g_cols is None:
         g_cols = output_columns(g, geo.groups)
     # speed: (cols g^T)^T rather than g cols^T: numpy's GEMM runs this orientation faster here
-    gw = np.matmul(cols, g_cols.transpose(0, 2, 1)).transpose(0, 2, 1)
-    return gw.reshape(g.shape[1], x.shape[1] // geo.groups, *kernel)
+    return np.matmul(cols, g_cols.transpose(0, 2, 1)).transpose(0, 2, 1)

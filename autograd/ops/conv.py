@@ -83,10 +83,15 @@ class Conv2d(Op):
         gx = gw = gb = None
         # fast path on arrays (first-order): both GEMMs share one copy of the gradient as columns
         g_cols = None
-        if kernels.enabled and not isinstance(grad, Tensor) and fast.wants_output_columns(w.shape, geo, x_needs):
+        arrays = kernels.enabled and not isinstance(grad, Tensor)
+        if arrays and fast.wants_output_columns(w.shape, geo, x_needs):
             g_cols = fast.output_columns(grad, geo.groups)
         if x_needs:
             gx = either.apply(ConvTranspose2d, (grad, w, None), geo, x.shape[2:], g_cols)
+        if arrays and w_needs and b_needs and fast.has_ones_row(cols, w.shape):
+            # the forward's columns end in a row of ones (a folded bias): one product gives dw and db
+            gw, gb = fast.weight_and_bias_grads(grad, cols, g_cols, w.shape, geo)
+            return gx, gw, gb, None, None
         if w_needs:
             gw = either.apply(Conv2dWeight, (x, grad), w.shape[2:], geo, cols, g_cols)
         if b_needs:
