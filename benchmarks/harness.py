@@ -17,13 +17,14 @@ library: ``python SCRIPT --child LIB`` times LIB's cases and prints one line of 
    ``--retries`` times after a pause (5 s, then 10 s); when no try is quiet, the quietest is kept and
    marked;
 5. gates every repeat and every child on the machine's own speed: this VM now and then runs every
-   process about 1.6x slower for a while (seconds to minutes; a fixed workload's time jumps between
-   two levels), which /proc/stat does not show. A child times :func:`machine_probe` (a Python loop
-   and a numpy sine, one thread, about a millisecond) before and after its cases and around every
-   repeat; a case's median leaves out the repeats whose probe took more than ``MAX_SLOWDOWN``
-   (25%) longer than the child's fastest probe, and a child whose fastest probe took that much
-   longer than the run's fastest (the parent's own at the start included), or with a case that
-   never ran at the usual speed, is run again, as a loaded one is.
+   process about 1.6x slower for a while (seconds to minutes, each CPU on its own: a fixed
+   workload's time jumps between two levels), which /proc/stat does not show. A child times
+   :func:`machine_probe` (a Python loop and a numpy sine on each CPU in turn, about a millisecond
+   per CPU) before and after its cases and around every repeat; a case's median leaves out the
+   repeats whose probe took more than ``MAX_SLOWDOWN`` (25%) longer than the child's fastest
+   probe, and a child whose fastest probe took that much longer than the run's fastest (the
+   parent's own at the start included), or with a case that never ran at the usual speed, is run
+   again, as a loaded one is.
 
 The tables then show each case as ``median [min-max]`` over the processes (of each process's median
 time) and the ratio of the medians against a reference library, with the load and the probe's
@@ -160,22 +161,32 @@ def busy_share(seconds: float) -> float:
 
 
 def machine_probe(repeats: int = 15) -> float:
-    """Seconds of a fixed workload on one thread (a Python loop, then a numpy sine over 65,536
-    floats): the median of ``repeats``, about 1 ms each. Its time shows how fast the machine runs
-    right now; it takes a few milliseconds and starts no threads."""
+    """Seconds of a fixed workload (a Python loop, then a numpy sine over 65,536 floats) on the
+    slowest of this process's CPUs: the thread runs it on each CPU in turn (the median of
+    ``repeats`` there; about 1 ms each), then may run anywhere again. The slowdown this VM shows
+    comes and goes for each CPU on its own, and a two-thread GEMM runs at its slower CPU's pace.
+    No threads are started."""
     import numpy as np
 
     x = np.linspace(0.0, 1.0, 1 << 16, dtype=np.float32)
     y = np.empty_like(x)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        total = 0
-        for i in range(20_000):
-            total += i * i
-        np.sin(x, out=y)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    allowed = os.sched_getaffinity(0)
+    slowest = 0.0
+    try:
+        for cpu in sorted(allowed):
+            os.sched_setaffinity(0, {cpu})
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                total = 0
+                for i in range(20_000):
+                    total += i * i
+                np.sin(x, out=y)
+                times.append(time.perf_counter() - start)
+            slowest = max(slowest, statistics.median(times))
+    finally:
+        os.sched_setaffinity(0, allowed)
+    return slowest
 
 
 # ---------------------------------------------------------------- the child: timing one library
