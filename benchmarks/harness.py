@@ -24,7 +24,8 @@ library: ``python SCRIPT --child LIB`` times LIB's cases and prints one line of 
    repeats whose probe took more than ``MAX_SLOWDOWN`` (25%) longer than the child's fastest
    probe, and a child whose fastest probe took that much longer than the run's fastest (the
    parent's own at the start included), or with a case that never ran at the usual speed, is run
-   again, as a loaded one is.
+   again, as a loaded one is. Before each child starts, the parent waits (at most ``--speed-wait``,
+   60 s) for three probes in a row at the usual speed, so that a child starts on a fast machine.
 
 The tables then show each case as ``median [min-max]`` over the processes (of each process's median
 time) and the ratio of the medians against a reference library, with the load and the probe's
@@ -55,6 +56,8 @@ MAX_LOAD = 0.03  # others' share of the machine above which a child is run again
 RETRIES = 2  # extra tries of a loaded child
 RETRY_WAIT_S = 5.0  # pause before a retry
 START_WAIT_S = 60.0  # longest wait for a quiet machine before the first child
+SPEED_WAIT_S = 60.0  # longest wait, before each child, for the machine to run at its usual speed
+SPEED_SETTLE = 3  # probes in a row at the usual speed that end that wait
 QUIET_SAMPLE_S = 2.0  # how long the start check samples the machine's CPU use
 MAX_SLOWDOWN = 0.25  # a child whose machine probe ran this much slower than the run's fastest is run again
 
@@ -391,6 +394,7 @@ class Options:
     retry_wait_s: float = RETRY_WAIT_S
     start_wait_s: float = START_WAIT_S
     max_slowdown: float = MAX_SLOWDOWN
+    speed_wait_s: float = SPEED_WAIT_S
     log: Callable[[str], None] = field(default=lambda text: print(text, file=sys.stderr, flush=True))
 
 
@@ -410,6 +414,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--start-wait", type=float, default=START_WAIT_S, metavar="S", help="longest wait for a quiet machine at start"
     )
+    parser.add_argument(
+        "--speed-wait",
+        type=float,
+        default=SPEED_WAIT_S,
+        metavar="S",
+        help="longest wait, before each child, for the machine probe to show the usual speed (default 60)",
+    )
 
 
 def options_from(args: argparse.Namespace) -> Options:
@@ -420,6 +431,7 @@ def options_from(args: argparse.Namespace) -> Options:
         retries=args.retries,
         retry_wait_s=args.retry_wait,
         start_wait_s=args.start_wait,
+        speed_wait_s=args.speed_wait,
     )
 
 
@@ -437,6 +449,32 @@ class SpeedGate:
             return None
         self.fastest = min(self.fastest, *probes)
         return max(probes) / self.fastest
+
+    def wait(
+        self,
+        *,
+        max_wait_s: float,
+        max_slowdown: float = MAX_SLOWDOWN,
+        settle: int = SPEED_SETTLE,
+        probe: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> float | None:
+        """Wait, at most ``max_wait_s``, until ``settle`` probes in a row (0.2 s apart) run within
+        ``1 + max_slowdown`` of the fastest (each probe may lower the fastest). Returns the seconds
+        waited, or None when the machine never settled: the child then starts anyway and is judged
+        by its own probes (``probe``: :func:`machine_probe`)."""
+        start, in_a_row = clock(), 0
+        while True:
+            seconds = probe() if probe is not None else machine_probe()
+            self.fastest = min(self.fastest, seconds)
+            in_a_row = in_a_row + 1 if seconds <= self.fastest * (1 + max_slowdown) else 0
+            waited = clock() - start
+            if in_a_row >= settle:
+                return waited
+            if waited >= max_wait_s:
+                return None
+            sleep(0.2)
 
 
 def library_order(libs: Sequence[str], round_index: int) -> list[str]:
@@ -569,7 +607,9 @@ def run_phases(
             describe = f"{Path(script).stem} {lib} process {round_index + 1}/{options.processes}"
             command = (commands or {}).get(lib)
             report, tries, quiet = run_gated(
-                lambda lib=lib, command=command: run_child(script, lib, args, command),
+                lambda lib=lib, command=command, describe=describe: _run_at_speed(
+                    gate, options, describe, lambda: run_child(script, lib, args, command)
+                ),
                 max_load=options.max_load,
                 retries=options.retries,
                 retry_wait_s=options.retry_wait_s,
@@ -587,6 +627,19 @@ def run_phases(
             runs[lib].append(Run(lib=lib, report=report, tries=tries, quiet=quiet, slowdown=slow))
     options.log(f"{Path(script).stem}: timed in {time.monotonic() - started:.0f} s")
     return runs
+
+
+def _run_at_speed(
+    gate: SpeedGate, options: Options, describe: str, run: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """``run()`` once the machine runs at its usual speed (:meth:`SpeedGate.wait`), saying so when
+    that took a while."""
+    waited = gate.wait(max_wait_s=options.speed_wait_s, max_slowdown=options.max_slowdown)
+    if waited is None:
+        options.log(f"  {describe}: the machine stayed slowed for {options.speed_wait_s:g} s; starting anyway")
+    elif waited >= 1.0:
+        options.log(f"  {describe}: waited {waited:.0f} s for the machine's usual speed")
+    return run()
 
 
 # ---------------------------------------------------------------- summaries and tables

@@ -268,6 +268,48 @@ def test_when_every_try_is_slowed_the_least_slowed_is_kept_and_marked():
     assert "probe 1.40x" in rec.logged[-1]
 
 
+def test_speed_wait_ends_after_enough_usual_speed_probes_in_a_row():
+    rec = Recorder()
+    probes = iter([1.6e-3, 1.0e-3, 1.1e-3, 1.7e-3, 1.0e-3, 1.2e-3, 1.05e-3, 9.0e-3])
+    gate = harness.SpeedGate(fastest=1.0e-3)
+    waited = gate.wait(
+        max_wait_s=60, max_slowdown=0.25, settle=3, probe=lambda: next(probes), sleep=rec.sleep, clock=lambda: rec.now
+    )
+    assert waited == pytest.approx(1.2)  # 7 probes: a slow one breaks the first run of fast ones
+    assert rec.slept == [0.2] * 6
+
+
+def test_speed_wait_follows_a_faster_probe_and_gives_up_after_its_bound():
+    rec = Recorder()
+    gate = harness.SpeedGate(fastest=1.0e-3)
+    probes = iter([0.5e-3] + [1.0e-3] * 100)  # after a probe twice as fast, the old speed is a slowed one
+    waited = gate.wait(max_wait_s=1.9, probe=lambda: next(probes), sleep=rec.sleep, clock=lambda: rec.now)
+    assert waited is None and gate.fastest == 0.5e-3
+    assert rec.slept == [0.2] * 10  # the last probe, at 2.0 s, is past the bound
+
+
+def test_run_phases_waits_for_the_usual_speed_before_each_child(monkeypatch):
+    probes = iter([1e-3] * 3 + [2e-3] + [1e-3] * 6)  # the start's 3; slow once before the first child
+    events = []
+
+    def fake_child(script, lib, args, command):
+        events.append(lib)
+        return {"load": 0.0, "cases": {}, "probe": [1e-3]}
+
+    def fake_probe():
+        events.append("probe")
+        return next(probes)
+
+    monkeypatch.setattr(harness, "run_child", fake_child)
+    monkeypatch.setattr(harness, "wait_for_quiet", lambda **kwargs: "quiet")
+    monkeypatch.setattr(harness, "machine_probe", fake_probe)
+    monkeypatch.setattr(harness.time, "sleep", lambda seconds: None)
+    options = harness.Options(processes=1, retries=0, log=lambda text: None)
+    harness.run_phases(Path("bench_x.py"), ["dagrad", "torch"], options)
+    # 3 probes set the run's fastest, then 3 usual-speed probes in a row before each child
+    assert events == ["probe"] * 3 + ["probe"] * 4 + ["dagrad"] + ["probe"] * 3 + ["torch"]
+
+
 def test_library_order_rotates_so_each_library_goes_first_in_turn():
     assert [harness.library_order(["dagrad", "torch"], r) for r in range(3)] == [
         ["dagrad", "torch"],
@@ -345,6 +387,8 @@ def test_options_from_flags_read_the_load_limit_in_percent():
     options = harness.options_from(parser.parse_args(["--max-load", "5", "--processes", "1"]))
     assert (options.max_load, options.processes, options.retries) == (0.05, 1, harness.RETRIES)
     assert options.max_slowdown == harness.MAX_SLOWDOWN
+    assert options.speed_wait_s == harness.SPEED_WAIT_S
+    assert harness.options_from(parser.parse_args(["--speed-wait", "0"])).speed_wait_s == 0
     assert parser.parse_args(["--child", "torch"]).child == "torch"
 
 
