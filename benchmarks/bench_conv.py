@@ -21,8 +21,8 @@ forward+backward <= 1.0x PyTorch on both shapes. The forward rows are shown for 
 target: a training step always runs both).
 
 Run: ``python benchmarks/bench_conv.py`` (needs ``torch==2.13.0``: ``make oracle``); about a minute
-on a quiet 2-core machine, up to 4 minutes when every run is loaded and repeated. ``--help`` lists
-the harness's flags (``--processes 1`` for a quick look).
+on a quiet 2-core machine, longer when runs are loaded or slowed and repeated (up to a minute's wait
+before each). ``--help`` lists the harness's flags (``--processes 1`` for a quick look).
 """
 
 from __future__ import annotations

@@ -29,9 +29,10 @@ A second table splits a gc-off step into building the graph (forward), backward,
 Targets (issue 18): dagrad at least 10x faster than micrograd with gc on; with gc off the
 goal is 2x.
 
-Run: ``python benchmarks/bench_scalar.py`` (needs ``micrograd==0.1.0``: ``pip install -e '.[bench]'``);
-about 1.5 minutes on a quiet 2-core machine, up to 5 minutes when every run is loaded and repeated.
-``--help`` lists the harness's flags (``--processes 1`` for a quick look).
+Run: ``python benchmarks/bench_scalar.py`` (needs ``micrograd==0.1.0``: ``pip install -e
+'.[bench]'``); about 1.5 minutes on a quiet 2-core machine, longer when runs are loaded or slowed
+and repeated (up to a minute's wait before each). ``--help`` lists the harness's flags
+(``--processes 1`` for a quick look).
 """
 
 from __future__ import annotations

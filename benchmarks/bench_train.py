@@ -18,8 +18,8 @@ resident size before the first step (so the libraries' import sizes cancel).
 Targets (issue 18): step time <= 1.5x PyTorch at batch 16, 64 and 256; peak RSS within 1.5x.
 
 Run: ``python benchmarks/bench_train.py`` (needs ``torch==2.13.0``: ``make oracle``); about a minute
-on a quiet 2-core machine, up to 4 minutes when every run is loaded and repeated. ``--help`` lists the
-harness's flags (``--processes 1`` for a quick look).
+on a quiet 2-core machine, longer when runs are loaded or slowed and repeated (up to a minute's wait
+before each). ``--help`` lists the harness's flags (``--processes 1`` for a quick look).
 """
 
 from __future__ import annotations
