@@ -21,7 +21,7 @@ forward+backward <= 1.0x PyTorch on both shapes. The forward rows are shown for 
 target: a training step always runs both).
 
 Run: ``python benchmarks/bench_conv.py`` (needs ``torch==2.13.0``: ``make oracle``); about a minute
-on a quiet 2-core machine, longer when runs are loaded or slowed and repeated (up to a minute's wait
+on a quiet 2-core machine, longer when runs are loaded or slowed and repeated (up to 30 s of waiting
 before each). ``--help`` lists the harness's flags (``--processes 1`` for a quick look).
 """
 

@@ -28,7 +28,7 @@ Targets: dagrad / torch <= 1.0 (no slower than PyTorch eager per op) and
 HIPS / dagrad >= 2.5 (at least 2.5x faster than HIPS autograd).
 
 Run: ``python benchmarks/bench_overhead.py`` (needs ``torch==2.13.0``); about 40 s on a quiet 2-core
-machine, longer when runs are loaded or slowed and repeated (up to a minute's wait before each),
+machine, longer when runs are loaded or slowed and repeated (up to 30 s of waiting before each),
 plus a one-time venv setup. ``--help`` lists the harness's flags (``--processes 1`` for a quick
 look).
 """

@@ -31,7 +31,7 @@ goal is 2x.
 
 Run: ``python benchmarks/bench_scalar.py`` (needs ``micrograd==0.1.0``: ``pip install -e
 '.[bench]'``); about 1.5 minutes on a quiet 2-core machine, longer when runs are loaded or slowed
-and repeated (up to a minute's wait before each). ``--help`` lists the harness's flags
+and repeated (up to 30 s of waiting before each). ``--help`` lists the harness's flags
 (``--processes 1`` for a quick look).
 """
 

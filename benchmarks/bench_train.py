@@ -18,7 +18,7 @@ resident size before the first step (so the libraries' import sizes cancel).
 Targets (issue 18): step time <= 1.5x PyTorch at batch 16, 64 and 256; peak RSS within 1.5x.
 
 Run: ``python benchmarks/bench_train.py`` (needs ``torch==2.13.0``: ``make oracle``); about a minute
-on a quiet 2-core machine, longer when runs are loaded or slowed and repeated (up to a minute's wait
+on a quiet 2-core machine, longer when runs are loaded or slowed and repeated (up to 30 s of waiting
 before each). ``--help`` lists the harness's flags (``--processes 1`` for a quick look).
 """
 

@@ -25,7 +25,7 @@ library: ``python SCRIPT --child LIB`` times LIB's cases and prints one line of 
    probe, and a child whose fastest probe took that much longer than the run's fastest (the
    parent's own at the start included), or with a case that never ran at the usual speed, is run
    again, as a loaded one is. Before each child starts, the parent waits (at most ``--speed-wait``,
-   60 s) for three probes in a row at the usual speed, so that a child starts on a fast machine.
+   30 s) for three probes in a row at the usual speed, so that a child starts on a fast machine.
 
 The tables then show each case as ``median [min-max]`` over the processes (of each process's median
 time) and the ratio of the medians against a reference library, with the load and the probe's
@@ -56,7 +56,7 @@ MAX_LOAD = 0.03  # others' share of the machine above which a child is run again
 RETRIES = 2  # extra tries of a loaded child
 RETRY_WAIT_S = 5.0  # pause before a retry
 START_WAIT_S = 60.0  # longest wait for a quiet machine before the first child
-SPEED_WAIT_S = 60.0  # longest wait, before each child, for the machine to run at its usual speed
+SPEED_WAIT_S = 30.0  # longest wait, before each child, for the machine to run at its usual speed
 SPEED_SETTLE = 3  # probes in a row at the usual speed that end that wait
 QUIET_SAMPLE_S = 2.0  # how long the start check samples the machine's CPU use
 MAX_SLOWDOWN = 0.25  # a child whose machine probe ran this much slower than the run's fastest is run again
@@ -419,7 +419,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=SPEED_WAIT_S,
         metavar="S",
-        help="longest wait, before each child, for the machine probe to show the usual speed (default 60)",
+        help="longest wait, before each child, for the machine probe to show the usual speed (default 30)",
     )
 
 
