@@ -125,14 +125,16 @@ def gemm_child() -> None:
     results written into buffers made once (no fresh pages), and the long rows of the column
     matrices ``ROW_PAD`` elements further apart than their length (rows of a power-of-two length
     fall on the same cache sets, which slows the products 1.15-1.2x; dagrad's kernels do the same)."""
-    sys.path.insert(0, str(ROOT))  # for padded_rows: dagrad's ROW_PAD (dagrad needs numpy only)
+    sys.path.insert(0, str(ROOT))
+    from autograd.kernels.conv import ROW_PAD  # dagrad's own padding (importing dagrad needs numpy only)
+
     cases = {}
     for i, (xs, ws, padding) in enumerate(CONV_SHAPES, 1):
         rng = np.random.default_rng(i)
         h, w = out_hw(xs, ws, padding)
         k_dim, cols = ws[1] * ws[2] * ws[3], xs[0] * h * w
         w_mat = rng.standard_normal((ws[0], k_dim)).astype(np.float32)
-        col_buf, g_mat, y, dx = (padded_rows(rows, cols) for rows in (k_dim, ws[0], ws[0], k_dim))
+        col_buf, g_mat, y, dx = (padded_rows(rows, cols, ROW_PAD) for rows in (k_dim, ws[0], ws[0], k_dim))
         col_buf[...] = rng.standard_normal(col_buf.shape)
         g_mat[...] = rng.standard_normal(g_mat.shape)
         dw = np.empty((ws[0], k_dim), np.float32)
@@ -149,12 +151,9 @@ def gemm_child() -> None:
     harness.child_report("numpy", cases)
 
 
-def padded_rows(rows: int, length: int) -> np.ndarray:
-    """An empty float32 (rows, length) matrix whose rows lie ``ROW_PAD`` (autograd/kernels/conv.py)
-    elements further apart than their length."""
-    from autograd.kernels.conv import ROW_PAD
-
-    return np.empty((rows, length + ROW_PAD), np.float32)[:, :length]
+def padded_rows(rows: int, length: int, pad: int) -> np.ndarray:
+    """An empty float32 (rows, length) matrix whose rows lie ``pad`` elements further apart than their length."""
+    return np.empty((rows, length + pad), np.float32)[:, :length]
 
 
 def shape(dims: tuple) -> str:
