@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -59,9 +60,10 @@ class Node(Protocol):
 class OpNode(Node, Protocol):
     """A node made by an op (``_seq > 0``): it passes its gradient on to its parents."""
 
-    #: True for tensor ops: each gradient ``_backward`` returns is checked against its parent's
-    #: ``_out_shape`` and ``_out_dtype`` (a ``TensorNode``) and goes through ``_fit`` when it does not match.
-    _check_grads: bool
+    #: How the engine checks each gradient ``_backward`` returns: ``CHECK_NONE`` (Scalar),
+    #: ``CHECK_KIND`` or ``CHECK_EXACT`` (tensor ops; see below). A gradient that fails the
+    #: check goes through ``_fit``.
+    _check_grads: int
 
     def _backward(self, grad: Any) -> tuple:
         """The vector-Jacobian product: one gradient per parent (None where none is needed)."""
@@ -80,12 +82,24 @@ class TensorNode(Node, Protocol):
 
 @runtime_checkable
 class TensorOpNode(OpNode, TensorNode, Protocol):
-    """A tensor op node (``_check_grads`` true)."""
+    """A tensor op node (``_check_grads`` is ``CHECK_KIND`` or ``CHECK_EXACT``)."""
 
     def _fit(self, g: Any, parent: TensorNode, grads: tuple, kind: type) -> Any:
         """The slow path for a gradient that does not match ``parent`` exactly: convert a plain
         number (or the other kind of value) to ``parent``'s dtype, or raise an error naming the op."""
 
+
+#: What the engine checks of a gradient an op node returns (``OpNode._check_grads``):
+CHECK_NONE = 0  # nothing (Scalar: plain floats)
+CHECK_KIND = 1  # it is the pass's kind of value, an array or a Tensor (built-in tensor ops)
+CHECK_EXACT = 2  # that, and its parent's exact shape and dtype (a user's Function)
+
+#: True: built-in ops' gradients are checked as exactly as a user's Function's. They are off
+#: the check in ordinary use because the test suite proves every built-in op returns exact
+#: gradients, running with this switched on (``tests/conftest.py``); it costs about 5% of a
+#: small op's time. Set it (or the environment variable DAGRAD_CHECK_GRADS=1) to find a
+#: wrong gradient while developing an op.
+check_every_gradient = os.environ.get("DAGRAD_CHECK_GRADS") == "1"
 
 _NO_GRAD = object()  # a node queued by an edge that carried no gradient (None)
 
@@ -101,9 +115,8 @@ def run_backward(
 
     With ``accumulate`` leaves keep their gradient in ``.grad``; ``capture`` maps nodes whose
     total gradient the caller wants (``autograd.grad``) to a position, and the result maps
-    each position to that gradient. ``observer(node, grad, grads)``, if given, is called as
-    each node runs (``viz`` steps through backward with it). Grad mode (``create_graph``) is
-    the caller's business.
+    each position to that gradient. ``observer(node, grad, grads)``, if given, is called as each
+    node runs (``viz`` steps through it). Grad mode (``create_graph``) is the caller's business.
     """
     pending: dict = {}  # node -> the gradient summed so far in this pass
     waiting: dict = {}  # _seq -> op node, for the op nodes reached that have not run yet
@@ -137,16 +150,17 @@ def run_backward(
             grads = node._backward(grad)
             if observer is not None:
                 observer(node, grad, grads)
-            if node._check_grads:  # tensors: gradients come back as the same kind (array or Tensor)
-                kind = type(grad)
+            check = node._check_grads
+            if check:  # tensors: gradients come back as the same kind (array or Tensor)
+                kind, exact = type(grad), check == CHECK_EXACT or check_every_gradient  # (exact: and fit)
         i = -1  # (a counter, not zip(parents, grads): zip measured ~8% slower on Scalar graphs)
         for parent in parents:
             i += 1
             if parent is None:  # this input needs no gradient
                 continue
             g = grads[i]
-            if kind is not None and g is not None:  # a tensor gradient must match its input exactly
-                if type(g) is not kind or g.shape != parent._out_shape or g.dtype is not parent._out_dtype:
+            if kind is not None and g is not None:  # a tensor gradient: its kind (and shape and dtype)
+                if type(g) is not kind or exact and (g.shape != parent._out_shape or g.dtype is not parent._out_dtype):
                     g = node._fit(g, parent, grads, kind)  # a number to convert, or an error
             so_far = so_far_at(parent)
             if so_far is None:  # the first edge to reach it: queue it

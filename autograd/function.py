@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.engine import next_sequence_nr
+from autograd.engine import CHECK_EXACT, CHECK_KIND, next_sequence_nr
 from autograd.grad_mode import _state
 from autograd.tensor import Tensor, as_array, values_of
 
@@ -89,7 +89,7 @@ class Function:
     _hooks: list | None = None
     _retained: Any = None
     _receives = False  # the engine skips _receive until a hook or retain_grad needs it
-    _check_grads = True  # the engine checks the shape and dtype of every gradient backward returns
+    _check_grads = CHECK_EXACT  # the engine checks the kind, shape and dtype of every gradient backward returns
     _trace: str | None = None
     _backward_ran = False  # set once backward() has accumulated through this node as a root
     _versions: list = []  # (version counter, version when saved) per saved tensor
@@ -205,9 +205,10 @@ class Function:
             if view_of is not None:
                 _track_view(out, args[0], (cls, args[1:]))
             return out
-        if out_data.dtype.kind != "f":
+        dtype = out_data.dtype
+        if dtype.kind != "f":
             raise TypeError(
-                f"{cls.__name__} returned a {out_data.dtype} tensor from inputs that require "
+                f"{cls.__name__} returned a {dtype} tensor from inputs that require "
                 "grad; only real floating-point outputs can be differentiated."
             )
         out = Tensor._make(out_data, ctx, view_of)
@@ -215,7 +216,7 @@ class Function:
             _track_view(out, args[0], (cls, args[1:]))
         ctx._seq = next_sequence_nr()
         ctx._parents = parents
-        ctx._out_shape, ctx._out_dtype = out_data.shape, out_data.dtype
+        ctx._out_shape, ctx._out_dtype = out_data.shape, dtype
         if ctx._saved:
             ctx._remember_saved(result, out)
         if state.watched:  # detect_anomaly() or autograd.graph.record()
@@ -352,6 +353,9 @@ class Op(Function):
     """
 
     array_backward = True
+    #: The engine checks only that gradients stay arrays (or Tensors): the test suite proves
+    #: their shapes and dtypes, with ``autograd.engine.check_every_gradient`` on.
+    _check_grads = CHECK_KIND
 
     def _backward(self, grad: Any) -> tuple:
         """Engine protocol, for a built-in op: one ``backward`` serves both kinds of pass.

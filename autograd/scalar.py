@@ -29,7 +29,7 @@ import math
 from collections.abc import Callable
 from typing import NamedTuple
 
-from autograd.engine import next_sequence_nr, run_backward
+from autograd.engine import CHECK_NONE, next_sequence_nr, run_backward
 from autograd.function import _FREED  # the text PyTorch gives for a second backward
 
 Number = int | float
@@ -307,7 +307,7 @@ class Scalar:
     """
 
     __slots__ = ("data", "grad", "_a", "_b", "_back", "_aux", "label", "_seq", "_released")
-    _check_grads = False  # engine protocol: gradients are floats, nothing to check
+    _check_grads = CHECK_NONE  # engine protocol: gradients are floats, nothing to check
     _receives = False  # engine protocol: an op node keeps its gradient in _backward (leaves in _receive)
 
     def __init__(self, data: Number, label: str = "") -> None:

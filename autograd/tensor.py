@@ -542,6 +542,12 @@ class Tensor:
 
     # engine node protocol for a leaf (see autograd/engine.py)
     def _receive(self, grad: Any, accumulate: bool) -> Any:
+        if grad.shape != self._data.shape:  # (once a pass: the engine checks built-in ops' edges only on request)
+            raise RuntimeError(
+                f"the gradient that reached a leaf tensor of shape {tuple(self._data.shape)} has shape "
+                f"{tuple(grad.shape)}: was the tensor's .data replaced by one of another shape after the "
+                "forward pass? (set autograd.engine.check_every_gradient = True to name the op that made it)"
+            )
         if self._hooks:
             from autograd.function import run_hooks
 

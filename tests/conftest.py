@@ -7,9 +7,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+import autograd.engine
 import tolerance_audit
 import torch_oracle
 from torch_oracle import FREEZING, LIVE_SKIP_REASON, STORE, Oracle
+
+# Every gradient a built-in op returns is checked against its input's shape and dtype while the
+# suite runs (in its subprocesses too): what lets the engine skip those checks in ordinary use.
+autograd.engine.check_every_gradient = True
+os.environ["DAGRAD_CHECK_GRADS"] = "1"
 
 # "ci": derandomized and bounded, so the suite is repeatable and fast on 2 cores.
 settings.register_profile(

@@ -222,6 +222,60 @@ def test_engine_checks_gradient_dtype():
         BadDtype.apply(x).sum().backward()
 
 
+# Built-in ops' gradients are checked exactly only with check_every_gradient on (the suite runs
+# with it on, see conftest.py); these tests switch it off to check what ordinary use gets.
+
+
+def _doubling(name, base, backward):
+    """An op y = 2x of class ``base`` (a user's Function or a built-in-style Op) with ``backward``."""
+    return type(
+        name, (base,), {"forward": staticmethod(lambda ctx, x: x._data * 2), "backward": staticmethod(backward)}
+    )
+
+
+def test_a_users_function_is_checked_exactly_in_ordinary_use(monkeypatch):
+    monkeypatch.setattr(autograd.engine, "check_every_gradient", False)
+    bad_shape = _doubling("BadShape", Function, lambda ctx, grad: grad.sum())
+    with pytest.raises(RuntimeError, match=r"BadShape.backward returned a gradient of shape \(\)"):
+        (bad_shape.apply(leaf([1.0, 2.0])) * 1.0).sum().backward()
+
+
+def test_a_builtin_ops_gradient_is_checked_exactly_on_request(monkeypatch):
+    wrong_shape = _doubling("WrongShapeOp", autograd.function.Op, lambda ctx, grad: grad.sum(keepdims=True))
+    for on in (True, False):
+        monkeypatch.setattr(autograd.engine, "check_every_gradient", on)
+        x = leaf([1.0, 2.0])
+        y = wrong_shape.apply(x) * 1.0
+        if on:  # the engine names the op
+            with pytest.raises(RuntimeError, match=r"WrongShapeOp.backward returned a gradient of shape \(1,\)"):
+                y.sum().backward()
+        else:  # the leaf still refuses it, once it has arrived
+            with pytest.raises(RuntimeError, match=r"leaf tensor of shape \(2,\) has shape \(1,\)"):
+                y.sum().backward()
+        assert x.grad is None
+
+
+def test_a_leaf_whose_data_changed_shape_after_forward_refuses_its_gradient(monkeypatch):
+    for on in (True, False):
+        monkeypatch.setattr(autograd.engine, "check_every_gradient", on)
+        w = leaf([[1.0, 2.0], [3.0, 4.0]])
+        loss = (autograd.ones(3, 2, dtype=autograd.float64) @ w).sum()
+        w.data = autograd.zeros(3, dtype=autograd.float64)
+        with pytest.raises(RuntimeError, match=r"shape \(3,\)"):
+            loss.backward()
+        assert w.grad is None
+
+
+def test_builtin_ops_gradients_stay_arrays_without_the_exact_check(monkeypatch):
+    # a number (numpy's 0-d results are numpy scalars) becomes an array of the input's dtype
+    monkeypatch.setattr(autograd.engine, "check_every_gradient", False)
+    number_grad = _doubling("NumberGrad", autograd.function.Op, lambda ctx, grad: float(grad) * 2)
+    x = leaf(1.5, autograd.float32)
+    (number_grad.apply(x) * 3).backward()
+    assert type(x.grad._data) is np.ndarray and x.grad.dtype == autograd.float32
+    assert x.grad.item() == 6.0
+
+
 def test_engine_checks_number_of_gradients():
     class TwoForOne(Function):
         @staticmethod
