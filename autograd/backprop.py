@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from autograd.engine import run_backward
+from autograd.grad_mode import _state
 from autograd.tensor import values_of
 
 
@@ -59,6 +60,22 @@ def _seed(t: Any, grad: Any, position: str, create_graph: bool) -> Any:
     return g if create_graph else g._data
 
 
+def observing(observer: Any = None) -> Any:
+    """The engine's observer for a pass: ``observer`` (or None), and under detect_anomaly()
+    first a check of each op node's gradients for NaN and Inf as it runs, which names the op
+    and where it was made."""
+    if not _state.anomaly:
+        return observer
+
+    def check(node: Any, grad: Any, grads: tuple) -> None:
+        if hasattr(node, "_check_finite"):  # (an op node; leaves pass nothing on)
+            node._check_finite(grads)
+        if observer is not None:
+            observer(node, grad, grads)
+
+    return check
+
+
 def _node(t: Any) -> Any:
     """The engine node of a tensor: the op that made it, or the leaf itself."""
     return t.grad_fn if t.grad_fn is not None else t
@@ -77,7 +94,7 @@ def backward(
     with set_grad_enabled(create_graph):
         seeds = [_seed(t, g, "the output", create_graph) for t, g in zip(tensors, grads)]  # (checks t first)
         roots = [(_node(t), seed) for t, seed in zip(tensors, seeds)]
-        run_backward(roots, retain_graph, accumulate=True)
+        run_backward(roots, retain_graph, accumulate=True, observer=observing())
     for t in tensors:  # so that viz.backward_steps knows the gradients are already in .grad
         if t.grad_fn is not None:
             t.grad_fn._backward_ran = True
@@ -116,7 +133,7 @@ def grad(
     with set_grad_enabled(create_graph):
         seeds = [_seed(t, g, f"output {i}", create_graph) for i, (t, g) in enumerate(zip(outputs, grad_outputs))]
         roots = [(_node(t), seed) for t, seed in zip(outputs, seeds)]
-        found = run_backward(roots, retain_graph, accumulate=False, capture=capture)
+        found = run_backward(roots, retain_graph, accumulate=False, capture=capture, observer=observing())
     result = []
     for i, t in enumerate(inputs):
         g = found.get(capture[_node(t)])

@@ -278,7 +278,7 @@ class Function:
         return self._checked(grads)
 
     def _checked(self, grads: tuple) -> tuple:
-        """One gradient per input (None for those needing none); with detect_anomaly(), finite."""
+        """One gradient per input (None for those needing none)."""
         parents = self._parents
         if len(grads) != len(parents):
             raise RuntimeError(
@@ -286,8 +286,6 @@ class Function:
                 f"took {len(parents)} input(s); return one per input (None for inputs "
                 "that need no gradient)."
             )
-        if _state.watched and _state.anomaly:
-            self._check_finite(grads)
         return grads
 
     def _user_backward(self, grad: Tensor) -> Any:
@@ -309,7 +307,8 @@ class Function:
         )
 
     def _check_finite(self, grads: tuple) -> None:
-        """detect_anomaly(): raise if a gradient holds NaN or Inf, showing where the op was made."""
+        """detect_anomaly(): raise if a gradient holds NaN or Inf, showing where the op was made
+        (``autograd.backprop`` calls it as each node runs, while anomaly detection is on)."""
         for i, g in enumerate(grads):
             if g is not None and not np.all(np.isfinite(values_of(g))):
                 where = self._trace or "(created outside detect_anomaly)\n"
@@ -377,11 +376,7 @@ class Op(Function):
             grads = self.backward(self, grad)  # (built-in backwards are staticmethods)
         finally:
             self._arrays = False
-        if type(grads) is not tuple:
-            grads = (grads,)
-        if _state.watched and _state.anomaly:
-            self._check_finite(grads)
-        return grads
+        return grads if type(grads) is tuple else (grads,)
 
 
 def _failed(error: Exception, op: type, args: tuple) -> None:

@@ -521,6 +521,25 @@ def test_detect_anomaly_names_op_and_creation_site():
             y.sum().backward()
 
 
+def test_detect_anomaly_checks_autograd_grad_and_a_users_function():
+    class Reciprocal(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return 1 / x._data
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return -grad / (x * x)
+
+    x = leaf([0.0, 1.0])
+    with autograd.detect_anomaly(), np.errstate(divide="ignore"):
+        y = Reciprocal.apply(x + 0.0)
+        with pytest.raises(RuntimeError, match=r"ReciprocalBackward returned NaN or Inf"):
+            autograd.grad(y.sum(), x)
+
+
 def test_without_anomaly_mode_nan_passes_silently():
     x = leaf([0.0, 1.0])
     with np.errstate(divide="ignore"):

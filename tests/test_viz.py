@@ -483,6 +483,18 @@ def test_backward_steps_on_tensors_fill_grad_once():
     np.testing.assert_allclose(x.grad._data, twin.grad._data)
 
 
+def test_backward_steps_under_detect_anomaly_stop_at_the_op_that_made_an_inf():
+    x = autograd.tensor([0.0, 1.0], requires_grad=True)
+    with autograd.graph.record():
+        y = x.sqrt().sum()  # d sqrt / dx at 0 is inf
+    with autograd.detect_anomaly(), np.errstate(divide="ignore"):
+        with pytest.raises(RuntimeError, match="SqrtBackward returned NaN or Inf"):
+            viz.backward_steps(y, names={"x": x})
+    with np.errstate(divide="ignore"):  # without anomaly detection the inf passes
+        frames = viz.backward_steps(y, names={"x": x})
+    assert np.isinf(frames[-1].grads[frames[-1].graph.find(x).id][0])
+
+
 def test_backward_steps_of_a_vector_root_need_its_gradient():
     x = autograd.tensor([1.0, -2.0], requires_grad=True)
     y = x * 3.0

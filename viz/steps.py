@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.backprop import root_gradient
+from autograd.backprop import observing, root_gradient
 from autograd.engine import run_backward
 from autograd.grad_mode import no_grad
 from autograd.scalar import GATES, Scalar
@@ -373,7 +373,7 @@ def backward_steps(
         for s in scalars:  # a Scalar graph keeps its values: a finished graph can be replayed
             s._released = False
         try:
-            run_backward(list(zip(nodes, seeds)), retain_graph=True, accumulate=True, observer=recorder)
+            run_backward(list(zip(nodes, seeds)), retain_graph=True, accumulate=True, observer=observing(recorder))
         finally:
             for s, grad, released in before:
                 s._released = released
@@ -392,7 +392,7 @@ def backward_steps(
         )
     with no_grad():
         pairs = [(n, Tensor._make(s)) for n, s in zip(nodes, seeds)]
-        run_backward(pairs, retain_graph=retain_graph, accumulate=keep, observer=recorder)
+        run_backward(pairs, retain_graph=retain_graph, accumulate=keep, observer=observing(recorder))
     for r in roots:
         if keep and r.grad_fn is not None:
             r.grad_fn._backward_ran = True
