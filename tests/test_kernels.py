@@ -48,6 +48,24 @@ def assert_kernels_agree(op, inputs, rtol=1e-12, atol=1e-12):
     return fast
 
 
+def assert_plain_backward_agrees(op, inputs, x_needs, g):
+    """y = op(*inputs) and y.backward(g) (a first-order pass, on arrays) with the fast kernels and
+    with the reference: the same y and .grad of every input (the first one needs a gradient only
+    when ``x_needs``)."""
+    results = []
+    for reference in (False, True):
+        kernels.enabled = not reference
+        try:
+            ts = [autograd.tensor(a, requires_grad=x_needs or i > 0) for i, a in enumerate(inputs)]
+            y = op(*ts)
+            y.backward(autograd.tensor(g))
+            results.append([y._data.copy()] + [t.grad._data.copy() for t in ts if t.requires_grad])
+        finally:
+            kernels.enabled = True
+    for fast, ref in zip(*results):
+        np.testing.assert_allclose(fast, ref, rtol=1e-12, atol=1e-12)
+
+
 # ---------------------------------------------------------------- the switch
 
 
@@ -147,21 +165,29 @@ def test_conv2d_bias_in_the_product_gives_the_reference_gradients(monkeypatch, i
     and a plain backward takes dw and db from one product: the reference's y, dx, dw and db."""
     monkeypatch.setattr(fast_conv, "IMAGEWISE_K", imagewise_k)
     x, w, b, g = rand((3, 4, 7, 6), 1), rand((6, 4 // groups, 3, 3), 2), rand((6,), 3), rand((3, 6, 7, 6), 4)
-    results = []
-    for reference in (False, True):
-        kernels.enabled = not reference
-        try:
-            ts = [autograd.tensor(x, requires_grad=x_needs), autograd.tensor(w, requires_grad=True),
-                  autograd.tensor(b, requires_grad=True)]  # fmt: skip
-            y = autograd.conv2d(*ts, padding=1, groups=groups)
-            y.backward(autograd.tensor(g))
-            results.append([y._data.copy()] + [t.grad._data.copy() for t in ts if t.requires_grad])
-        finally:
-            kernels.enabled = True
-    for fast, ref in zip(*results):
-        np.testing.assert_allclose(fast, ref, rtol=1e-12, atol=1e-12)
+    assert_plain_backward_agrees(lambda *ts: autograd.conv2d(*ts, padding=1, groups=groups), [x, w, b], x_needs, g)
     cols = fast_conv.conv2d_forward(x, w, _conv_geometry(groups), b)[1]
     assert fast_conv.has_ones_row(cols, w.shape) == (groups == 1)
+
+
+@pytest.mark.parametrize("products", [0, 1 << 30])
+@pytest.mark.parametrize("bias, x_needs", [(True, True), (False, True), (True, False)])
+def test_pointwise_conv_agrees_with_the_reference_and_makes_no_columns(monkeypatch, products, bias, x_needs):
+    """A 1x1 convolution (stride 1, no padding, one group) takes products on the images as they lie
+    (the weight gradient per image up to POINTWISE_PRODUCTS numbers, else from columns): the
+    reference's values and first- and second-order gradients, and no columns on the way."""
+    monkeypatch.setattr(fast_conv, "POINTWISE_PRODUCTS", products)
+    x, w, b, g = rand((3, 4, 5, 6), 1), rand((7, 4, 1, 1), 2), rand((7,), 3), rand((3, 7, 5, 6), 4)
+    assert_kernels_agree(lambda x, w, *b: autograd.conv2d(x, w, *b), [x, w] + ([b] if bias else []))
+    assert_kernels_agree(lambda z, w: autograd.conv_transpose2d(z, w), [g, w])
+    if products:  # a plain backward (on arrays) makes no columns at all
+
+        def forbidden(*args, **kwargs):
+            raise AssertionError("columns made for a pointwise convolution")
+
+        monkeypatch.setattr(fast_conv, "im2col", forbidden)
+        monkeypatch.setattr(fast_conv, "output_columns", forbidden)
+    assert_plain_backward_agrees(autograd.conv2d, [x, w] + ([b] if bias else []), x_needs, g)
 
 
 def _conv_geometry(groups):

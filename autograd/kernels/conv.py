@@ -33,6 +33,9 @@ COLUMN_BLOCK_BYTES = 6 << 20
 # speed: conv2d's forward makes one product per image when its columns have fewer rows than this
 # (C/G * kH * kW): measured faster below 64 rows (9, 27, 32), slower from 72 rows up
 IMAGEWISE_K = 64
+# speed: a pointwise (1x1) convolution's weight gradient sums per-image products when they hold
+# at most this many numbers (N * C_out * C), else it makes columns (one product over the batch)
+POINTWISE_PRODUCTS = 1 << 21
 
 
 def _shifted_rows(x_w: int, out_w: int, geo: Geometry) -> bool:
@@ -180,15 +183,33 @@ def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.matmul(a, b, out=_columns(a.shape[:-1], b.shape[-1], np.result_type(a, b)))
 
 
+def pointwise(w_shape: tuple[int, ...], geo: Geometry, in_hw: tuple[int, ...], out_hw: tuple[int, ...]) -> bool:
+    """Whether a conv2d from ``in_hw`` to ``out_hw`` is a 1x1 kernel at stride 1 without padding,
+    one group, every pixel kept: then image n's output is the product W @ x[n], (C_out, C) @
+    (C, H*W), on the image as it lies."""
+    return (
+        w_shape[2:] == (1, 1)
+        and geo.stride == (1, 1)
+        and geo.padding == (0, 0)
+        and geo.groups == 1
+        and tuple(in_hw) == tuple(out_hw)
+    )
+
+
 def imagewise(rows: int, geo: Geometry) -> bool:
     """Whether conv2d's products go one image at a time: columns of fewer than IMAGEWISE_K rows
     (C/G * kH * kW), one group."""
     return geo.groups == 1 and rows < IMAGEWISE_K
 
 
-def wants_output_columns(w_shape: tuple[int, ...], geo: Geometry, x_needs: bool) -> bool:
-    """Whether conv2d's backward should make output_columns of its gradient: the input gradient
-    always uses them, the weight gradient unless it goes one image at a time."""
+def wants_output_columns(
+    w_shape: tuple[int, ...], geo: Geometry, x_needs: bool, x_hw: tuple[int, ...], g_hw: tuple[int, ...]
+) -> bool:
+    """Whether conv2d's backward should make output_columns of its gradient g: the input gradient
+    always uses them, the weight gradient unless it goes one image at a time; a pointwise
+    convolution's gradients use none."""
+    if pointwise(w_shape, geo, x_hw, g_hw):
+        return False
     return x_needs or not imagewise(w_shape[1] * w_shape[2] * w_shape[3], geo)
 
 
@@ -207,6 +228,15 @@ def conv2d_forward(
     """
     c_out, _, kh, kw = w.shape
     ho, wo = conv_output_hw(x.shape[2:], (kh, kw), geo) if out_hw is None else out_hw
+    if pointwise(w.shape, geo, x.shape[2:], (ho, wo)):
+        # speed: a 1x1 convolution needs no columns: y[n] = W @ x[n] on the images as they lie,
+        # written straight in (N, C_out, H*W) order (no im2col, no layout copies; forward +
+        # backward 1.4x faster at 64x32x16x16 -> 64 channels). No columns to keep.
+        n, c = x.shape[:2]
+        y = np.matmul(w.reshape(c_out, c), x.reshape(n, c, ho * wo), out=workspace.empty((n, c_out, ho * wo), w.dtype))
+        if b is not None:
+            y += b.reshape(c_out, 1)
+        return y.reshape(n, c_out, ho, wo), None
     # speed: with one group the bias rides in the product, as a column of w against a row of
     # ones in the columns: no pass over y to add it (and none over the gradient to sum it)
     fold = b is not None and geo.groups == 1
@@ -235,6 +265,11 @@ def conv_transpose2d_forward(
     """
     c_in, c_out_g, kh, kw = w.shape
     n = y.shape[0]
+    if pointwise(w.shape, geo, out_hw, y.shape[2:]):
+        # speed: (see conv2d_forward) z[n] = W^T @ y[n] on the images as they lie
+        hw = y.shape[2] * y.shape[3]
+        z = workspace.empty((n, c_out_g, hw), w.dtype)
+        return np.matmul(w.reshape(c_in, c_out_g).T, y.reshape(n, c_in, hw), out=z).reshape(n, c_out_g, *out_hw)
     w_mat = w.reshape(geo.groups, c_in // geo.groups, c_out_g * kh * kw).transpose(0, 2, 1)
     if y_cols is None:
         y_cols = output_columns(y, geo.groups)
@@ -254,6 +289,13 @@ def conv2d_weight_forward(
     ``cols`` is x's im2col buffer when the forward pass kept it (a row of ones after x's rows is
     left out), ``g_cols`` g's output columns.
     """
+    n, c, c_out = x.shape[0], x.shape[1], g.shape[1]
+    if pointwise((c_out, c, *kernel), geo, x.shape[2:], g.shape[2:]) and n * c_out * c <= POINTWISE_PRODUCTS:
+        # speed: (see conv2d_forward) the sum over images of g[n] @ x[n]^T, with no columns of
+        # either; the images' products, (N, C_out, C), are summed after
+        hw = x.shape[2] * x.shape[3]
+        per_image = np.matmul(g.reshape(n, c_out, hw), x.reshape(n, c, hw).transpose(0, 2, 1))
+        return per_image.sum(0).reshape(c_out, c, 1, 1)
     if cols is None:
         cols = im2col(x, kernel, g.shape[2:], geo)
     k = x.shape[1] // geo.groups * kernel[0] * kernel[1]  # rows of a group's columns

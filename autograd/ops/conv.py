@@ -84,7 +84,7 @@ class Conv2d(Op):
         # fast path on arrays (first-order): both GEMMs share one copy of the gradient as columns
         g_cols = None
         arrays = kernels.enabled and not isinstance(grad, Tensor)
-        if arrays and fast.wants_output_columns(w.shape, geo, x_needs):
+        if arrays and fast.wants_output_columns(w.shape, geo, x_needs, x.shape[2:], grad.shape[2:]):
             g_cols = fast.output_columns(grad, geo.groups)
         if x_needs:
             gx = either.apply(ConvTranspose2d, (grad, w, None), geo, x.shape[2:], g_cols)
