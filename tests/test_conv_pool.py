@@ -352,8 +352,8 @@ def test_conv_memory_stays_near_one_im2col_buffer():
     assert peak < 4 * im2col < jacobian / 1000
 
 
-@pytest.mark.parametrize("stride,groups", [(1, 1), (1, 2), (2, 1), (2, 2)])
-def test_transposed_columns_in_channel_blocks_give_the_same_gradients(monkeypatch, stride, groups):
+@pytest.mark.parametrize("stride, padding, groups", [(1, 0, 1), (1, 0, 2), (2, 1, 1), (2, 1, 2)])
+def test_transposed_columns_in_channel_blocks_give_the_same_gradients(monkeypatch, stride, padding, groups):
     """conv2d's input gradient builds its columns a block of channels at a time: one channel per
     block (the smallest blocks) must give exactly what one block of all channels gives."""
     from autograd.kernels import conv  # (the fast kernels: the reference has no column blocks)
@@ -362,7 +362,7 @@ def test_transposed_columns_in_channel_blocks_give_the_same_gradients(monkeypatc
 
     def grads():
         x.grad = w.grad = None
-        y = conv2d(x, w, stride=stride, padding=1, groups=groups)
+        y = conv2d(x, w, stride=stride, padding=padding, groups=groups)  # (padding 0 at stride 1: col2im)
         y.backward(rand(y.shape, 3, requires_grad=False))
         return x.grad.numpy().copy(), w.grad.numpy().copy()
 

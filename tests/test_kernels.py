@@ -196,13 +196,48 @@ def _conv_geometry(groups):
     return Geometry((1, 1), (1, 1), (1, 1), groups)
 
 
-@pytest.mark.parametrize("stride, groups", [(1, 1), (1, 2), (2, 1), (2, 2)])
-def test_col2im_in_channel_blocks_agrees_with_the_reference(monkeypatch, stride, groups):
+@pytest.mark.parametrize("stride, padding, groups", [(1, 0, 1), (1, 0, 2), (2, 1, 1), (2, 1, 2)])
+def test_col2im_in_channel_blocks_agrees_with_the_reference(monkeypatch, stride, padding, groups):
     """col2im builds its columns a block of channels at a time: blocks of one channel (the smallest)
     must still give the reference's gradients."""
     monkeypatch.setattr(fast_conv, "COLUMN_BLOCK_BYTES", 1)
     inputs = [rand((3, 4, 9, 8), 1), rand((6, 4 // groups, 3, 3), 2)]
-    assert_kernels_agree(lambda x, w: autograd.conv2d(x, w, stride=stride, padding=1, groups=groups), inputs)
+    op = lambda x, w: autograd.conv2d(x, w, stride=stride, padding=padding, groups=groups)  # noqa: E731
+    assert_kernels_agree(op, inputs)
+
+
+@pytest.mark.parametrize(
+    "x_shape, w_shape, kwargs",
+    [
+        ((2, 3, 9, 8), (4, 3, 3, 3), dict(padding=1)),
+        ((2, 4, 9, 8), (6, 2, 3, 3), dict(padding=(1, 2), dilation=(1, 2), groups=2)),
+        ((2, 2, 9, 7), (3, 2, 3, 5), dict(padding=(0, 2))),  # y shorter than x: no kernel row reaches every row
+        ((1, 2, 5, 6), (2, 2, 5, 3), dict(padding=(4, 1))),  # y taller than x
+        ((2, 2, 4, 3), (2, 2, 3, 7), dict(padding=(1, 3))),  # kernel columns that read past a whole row
+        ((0, 3, 5, 5), (4, 3, 3, 3), dict(padding=1)),  # an empty batch
+    ],
+)
+@pytest.mark.parametrize("block_bytes", [1, 1 << 30])
+def test_transposed_conv_by_kernel_rows_agrees_with_the_reference(monkeypatch, x_shape, w_shape, kwargs, block_bytes):
+    """At stride 1 with the output as wide as the input, conv2d's input gradient and conv_transpose2d
+    take kW sideways copies, one product and kH row adds (no col2im), one image at a time or the
+    whole batch at once (TRANSPOSE_BLOCK_BYTES): the reference's values and first- and second-order
+    gradients, both ops, and a plain backward."""
+
+    def no_col2im(*args, **kwargs):
+        raise AssertionError("col2im ran for a stride-1 convolution that keeps the width")
+
+    monkeypatch.setattr(fast_conv, "col2im", no_col2im)
+    monkeypatch.setattr(fast_conv, "TRANSPOSE_BLOCK_BYTES", block_bytes)
+    x, w = rand(x_shape, 1), rand(w_shape, 2)
+    b = rand((w_shape[0],), 3)
+    assert_kernels_agree(lambda x, w, b: autograd.conv2d(x, w, b, **kwargs), [x, w, b])
+    y = rand((x_shape[0], w_shape[0], *autograd.conv2d(autograd.tensor(x), autograd.tensor(w), **kwargs).shape[2:]), 4)
+    groups = kwargs.get("groups", 1)
+    wt = rand((w_shape[0], w_shape[1], *w_shape[2:]), 5)  # (C_y, C_z/G, kH, kW)
+    bt = rand((w_shape[1] * groups,), 6)
+    assert_kernels_agree(lambda y, w, b: autograd.conv_transpose2d(y, w, b, **kwargs), [y, wt, bt])
+    assert_plain_backward_agrees(lambda *ts: autograd.conv2d(*ts, **kwargs), [x, w, b], True, y)
 
 
 # ---------------------------------------------------------------- pooling

@@ -8,9 +8,11 @@ Every kernel works on "columns": a (G, rows, N * H_out * W_out) matrix whose las
 over the output pixels (n, y, x). When a stride-1 convolution keeps the width (W_out == W,
 as 3x3 with padding 1 does) an output row y reads whole rows y + i of the image, shifted
 sideways by j - padding; with the images flattened, kernel offset (i, j) reads one
-contiguous stretch, so im2col and col2im are kH * kW long copies/adds. The few reads that
-wrap around a row end stand for the zero padding and are zeroed. Other geometries use
-strided views (many shorter copies).
+contiguous stretch, so im2col is kH * kW long copies. The few reads that wrap around a row
+end stand for the zero padding and are zeroed. conv_transpose2d (conv2d's input gradient) in
+that layout splits the kernel: kW sideways copies of y (one per kernel column), one product
+that sums over the kernel columns and channels for every kernel row, and kH adds of whole rows
+(one per kernel row). Other geometries use strided views and col2im.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ ROW_PAD = 16
 # speed: conv_transpose2d (and conv2d's input gradient) makes its columns in blocks of at most
 # this many bytes, still in cache when added back
 COLUMN_BLOCK_BYTES = 6 << 20
+# speed, memory: conv_transpose2d at stride 1 (see _transpose_by_kernel_rows) makes its sideways
+# copies of y for a block of images at a time, at most this many bytes, still in cache when the
+# product reads them (the CNN step of bench_train at batch 256: 1.09x faster than in one block)
+TRANSPOSE_BLOCK_BYTES = 4 << 20
 # speed: conv2d's forward makes one product per image when its columns have fewer rows than this
 # (C/G * kH * kW): measured faster below 64 rows (9, 27, 32), slower from 72 rows up
 IMAGEWISE_K = 64
@@ -55,10 +61,10 @@ def _padded_rows(x: np.ndarray, geo: Geometry) -> np.ndarray:
     return flat
 
 
-def _zero_wrapped(tap: np.ndarray, j: int, geo: Geometry) -> None:
-    """Zero the columns where kernel column j wrapped around a row end. tap (..., H_out, W)."""
-    (_, pw), (_, dw), width = geo.padding, geo.dilation, tap.shape[-1]
-    shift = j * dw - pw  # tap j reads column x + shift: outside [0, W) is padding
+def _zero_wrapped(tap: np.ndarray, shift: int) -> None:
+    """Zero the columns that wrapped around a row end. tap (..., H_out, W): its column x holds
+    the image's column x + shift of the same row, so where that lies outside [0, W) it is padding."""
+    width = tap.shape[-1]
     if shift < 0:
         tap[..., : min(-shift, width)] = 0
     elif shift > 0:
@@ -89,7 +95,7 @@ def im2col(
             for j in range(kw):
                 start = i * dh * w + j * dw
                 cols[:, i, j] = images[:, :, start : start + ho * w]
-                _zero_wrapped(cols[:, i, j].reshape(c, n, ho, w), j, geo)
+                _zero_wrapped(cols[:, i, j].reshape(c, n, ho, w), j * dw - pw)
     else:
         if ph or pw:
             x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
@@ -113,20 +119,16 @@ def col2im(
 
     w_mat (G, C/G * kH * kW, C_y/G), y_cols (G, C_y/G, N * H_out * W_out) -> (N, C, H, W),
     where (H, W) = ``shape[2:]`` and (H_out, W_out) = ``out_hw``. The columns are made for a
-    block of channels at a time (at most COLUMN_BLOCK_BYTES), each block with one add per
-    kernel offset, never a loop over pixels.
+    block of channels at a time (at most COLUMN_BLOCK_BYTES), each block with one strided add
+    per kernel offset, never a loop over pixels.
     """
     n, c, h, w = shape
     groups, per_group = geo.groups, c // geo.groups
     (kh, kw), (ho, wo) = kernel, out_hw
     (ph, pw), (sh, sw), (dh, dw) = geo.padding, geo.stride, geo.dilation
-    shifted = _shifted_rows(w, wo, geo)
-    if shifted:  # laid out as _padded_rows
-        padded = workspace.zeros((groups, per_group, n, (h + 2 * ph) * w + 2 * pw), y_cols.dtype)
-    else:
-        full_h = max(h + 2 * ph, (ho - 1) * sh + dh * (kh - 1) + 1)
-        full_w = max(w + 2 * pw, (wo - 1) * sw + dw * (kw - 1) + 1)
-        padded = workspace.zeros((groups, per_group, n, full_h, full_w), y_cols.dtype)
+    full_h = max(h + 2 * ph, (ho - 1) * sh + dh * (kh - 1) + 1)
+    full_w = max(w + 2 * pw, (wo - 1) * sw + dw * (kw - 1) + 1)
+    padded = workspace.zeros((groups, per_group, n, full_h, full_w), y_cols.dtype)
     column_bytes = groups * per_group * kh * kw * y_cols.shape[-1] * y_cols.itemsize  # all columns at once
     step = math.ceil(per_group / max(1, math.ceil(column_bytes / COLUMN_BLOCK_BYTES)))  # channels per block
     for c0 in range(0, per_group, step):
@@ -135,20 +137,58 @@ def col2im(
         part = padded[:, c0:c1]
         for i in range(kh):
             for j in range(kw):
-                if shifted:
-                    _zero_wrapped(cols[:, :, i, j], j, geo)  # those columns belong to the padding
-                    start = i * dh * w + j * dw
-                    part[..., start : start + ho * w] += cols[:, :, i, j].reshape(groups, c1 - c0, n, ho * w)
-                else:
-                    rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-                    columns = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-                    part[..., rows, columns] += cols[:, :, i, j]
+                rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+                columns = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+                part[..., rows, columns] += cols[:, :, i, j]
         del cols  # its buffer is free for the next block
-    if shifted:
-        image = padded[..., pw + ph * w : pw + (ph + h) * w].reshape(c, n, h, w)
-    else:
-        image = padded.reshape(c, n, full_h, full_w)[:, :, ph : ph + h, pw : pw + w]
+    image = padded.reshape(c, n, full_h, full_w)[:, :, ph : ph + h, pw : pw + w]
     return workspace.contiguous(image.transpose(1, 0, 2, 3))
+
+
+def _sideways_copies(y_cols: np.ndarray, kw: int, geo: Geometry, width: int) -> np.ndarray:
+    """y_cols (G, C_y/G, N * H_y * W) -> (G, kW, C_y/G, N * H_y * W): copy j holds at column x
+    what conv_transpose2d's kernel column j adds onto column x: y's column x + pw - j*dw of the
+    same row (0 past either end of the row). One long copy per kernel column."""
+    groups, per_group, length = y_cols.shape
+    (_, pw), (_, dw) = geo.padding, geo.dilation
+    copies = _columns((groups, kw, per_group), length, y_cols.dtype)
+    for j in range(kw):
+        shift = pw - j * dw  # copies[:, j, :, q] = y_cols[:, :, q + shift]
+        tap, k = copies[:, j], min(abs(shift), length)
+        if shift >= 0:
+            tap[..., : length - k] = y_cols[..., k:]
+        else:
+            tap[..., k:] = y_cols[..., : length - k]
+        _zero_wrapped(tap.reshape(groups, per_group, length // width, width), shift)
+    return copies
+
+
+def _transpose_by_kernel_rows(y_cols: np.ndarray, w: np.ndarray, geo: Geometry, h_y: int, z: np.ndarray) -> None:
+    """conv_transpose2d when z is as wide as y at stride 1 (the shifted-rows layout):
+    z[n, c, Y] = sum over i of rows_i[c, n, Y + ph - i*dh], where rows_i, the sum over the kernel
+    columns j and the channels o of w[o, c, i, j] * (y shifted sideways for column j), are one
+    product of w (kH * C_z/G, kW * C_y/G) with _sideways_copies. Writes z (N, C_z, H, W), where
+    y_cols (G, C_y/G, N * H_y * W) are y's output_columns."""
+    c_y, c_z_g, kh, kw = w.shape
+    groups, (n, _, h, width) = geo.groups, z.shape
+    (ph, _), (dh, _) = geo.padding, geo.dilation
+    copies = _sideways_copies(y_cols, kw, geo, width)
+    # w_mat[g, i * C_z/G + c, j * C_y/G + o] = w[g * C_y/G + o, c, i, j]
+    w_mat = w.reshape(groups, c_y // groups, c_z_g, kh, kw).transpose(0, 3, 2, 4, 1)
+    w_mat = w_mat.reshape(groups, kh * c_z_g, kw * c_y // groups)
+    rows = _matmul(w_mat, copies.reshape(groups, kw * c_y // groups, y_cols.shape[-1]))
+    rows = rows.reshape(groups, kh, c_z_g, n, h_y, width).transpose(1, 3, 0, 2, 4, 5)  # (kH, N, G, C_z/G, H_y, W)
+    z = z.reshape(n, groups, c_z_g, h, width)
+    shifts = [ph - i * dh for i in range(kh)]  # kernel row i adds rows_i's row Y + shift onto z's row Y
+    first = next((i for i, s in enumerate(shifts) if 0 <= s <= h_y - h), None)  # one that covers every row
+    if first is None:
+        z[...] = 0
+    else:
+        z[...] = rows[first, ..., shifts[first] : shifts[first] + h, :]
+    for i, s in enumerate(shifts):
+        lo, hi = max(0, -s), min(h, h_y - s)
+        if i != first and lo < hi:
+            z[..., lo:hi, :] += rows[i, ..., lo + s : hi + s, :]
 
 
 def output_columns(t: np.ndarray, groups: int) -> np.ndarray:
@@ -270,9 +310,22 @@ def conv_transpose2d_forward(
         hw = y.shape[2] * y.shape[3]
         z = workspace.empty((n, c_out_g, hw), w.dtype)
         return np.matmul(w.reshape(c_in, c_out_g).T, y.reshape(n, c_in, hw), out=z).reshape(n, c_out_g, *out_hw)
-    w_mat = w.reshape(geo.groups, c_in // geo.groups, c_out_g * kh * kw).transpose(0, 2, 1)
     if y_cols is None:
         y_cols = output_columns(y, geo.groups)
+    if _shifted_rows(out_hw[1], y.shape[3], geo):
+        # speed: kW sideways copies of y, one product, kH adds of whole rows: no columns kH * kW
+        # times the size of z and no kH * kW adds of them (the 3x3 input gradient of a 64x32x16x16
+        # batch, with the gradient's columns, 1.1x faster)
+        # speed, memory: a block of images at a time, its copies at most TRANSPOSE_BLOCK_BYTES
+        z = workspace.empty((n, c_out_g * geo.groups, *out_hw), np.result_type(w, y_cols))
+        hw = y.shape[2] * y.shape[3]
+        copy_bytes = kw * y_cols.shape[0] * y_cols.shape[1] * hw * y_cols.itemsize  # one image's copies
+        step = max(1, TRANSPOSE_BLOCK_BYTES // max(1, copy_bytes))
+        for n0 in range(0, n, step):
+            n1 = min(n0 + step, n)
+            _transpose_by_kernel_rows(y_cols[..., n0 * hw : n1 * hw], w, geo, y.shape[2], z[n0:n1])
+        return z
+    w_mat = w.reshape(geo.groups, c_in // geo.groups, c_out_g * kh * kw).transpose(0, 2, 1)
     return col2im(w_mat, y_cols, (n, c_out_g * geo.groups, *out_hw), (kh, kw), y.shape[2:], geo)
 
 
