@@ -234,7 +234,7 @@ def test_transposed_conv_by_kernel_rows_agrees_with_the_reference(monkeypatch, x
     assert_kernels_agree(lambda x, w, b: autograd.conv2d(x, w, b, **kwargs), [x, w, b])
     y = rand((x_shape[0], w_shape[0], *autograd.conv2d(autograd.tensor(x), autograd.tensor(w), **kwargs).shape[2:]), 4)
     groups = kwargs.get("groups", 1)
-    wt = rand((w_shape[0], w_shape[1], *w_shape[2:]), 5)  # (C_y, C_z/G, kH, kW)
+    wt = rand(w_shape, 5)  # read as conv_transpose2d's (C_y, C_z/G, kH, kW)
     bt = rand((w_shape[1] * groups,), 6)
     assert_kernels_agree(lambda y, w, b: autograd.conv_transpose2d(y, w, b, **kwargs), [y, wt, bt])
     assert_plain_backward_agrees(lambda *ts: autograd.conv2d(*ts, **kwargs), [x, w, b], True, y)
