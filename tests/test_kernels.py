@@ -271,6 +271,40 @@ def test_max_pool2d_fast_and_reference_agree(k, s, p, d, ceil_mode, special, see
     np.testing.assert_array_equal(indices[0]._data, indices[1]._data)
 
 
+def at_offset(x, offset):
+    """A copy of ``x`` whose data starts ``offset`` bytes past a 64-byte boundary."""
+    raw = np.empty(x.nbytes + 128, np.uint8)
+    start = (offset - raw.ctypes.data) % 64
+    moved = raw[start : start + x.nbytes].view(x.dtype).reshape(x.shape)
+    moved[...] = x
+    assert moved.ctypes.data % 64 == offset
+    return moved
+
+
+@pytest.mark.parametrize("dtype, width", [(np.float32, 32), (np.float64, 16), (np.float32, 30)])
+@pytest.mark.parametrize("special", [None, np.nan, -np.inf])
+@pytest.mark.parametrize("padding", [0, 1])
+def test_max_pool_argmax_of_rows_moved_off_the_cache_line(dtype, width, special, padding):
+    """Rows of 128 bytes starting on a cache line are copied to start mid-line before the 2x2
+    argmax (kernels/pool.py _off_the_cache_line): the copy holds the same values, and the maximum
+    and argmax on it are the reference's; any other row length or start is used as it is."""
+    from autograd.ops import pool
+
+    x = with_specials((2, 3, 6, width), 5, special).astype(dtype)
+    geo = pool._pool_geometry(autograd.tensor(x), 2, 2, padding, 1, False, "max_pool2d")
+    expected = pool.window_max(pool._pad(x, geo, -np.inf), geo)
+    for offset in (0, 16):
+        padded = at_offset(pool._pad(x, geo, -np.inf), offset)
+        moved = fast_pool._off_the_cache_line(padded, geo)
+        if offset == 0 and padded.strides[-2] == 128:
+            assert moved is not padded and moved.ctypes.data % 64 == 16
+            np.testing.assert_array_equal(moved, padded)
+        else:
+            assert moved is padded
+        for got, want in zip(fast_pool.window_max(padded, geo, argmax=True), expected):
+            np.testing.assert_array_equal(got, want)
+
+
 SPECIALS = [np.inf, -np.inf, np.nan, -0.0, 0.0, -1.5, 2.0]
 
 
