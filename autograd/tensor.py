@@ -12,6 +12,7 @@ shortcut: with nothing to record they are just their numpy expression.
 from __future__ import annotations
 
 import threading
+import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -1530,6 +1531,69 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     """
     _on_cpu(device)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor that shares ``ndarray``'s memory, and its dtype (float64 stays float64): writing
+    into either shows in the other, as ``torch.from_numpy``. ``tensor(a)`` copies instead."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {_type_name(ndarray)})")
+    if ndarray.dtype.kind not in "biuf" or ndarray.dtype.itemsize > 8:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{ndarray.dtype.type.__name__}. The only supported types are: "
+            "float64, float32, float16, int64, int32, int16, int8, uint64, uint32, uint16, uint8, and bool."
+        )
+    if not ndarray.dtype.isnative:
+        raise ValueError(
+            "given numpy array has byte order different from the native byte order. "
+            "Conversion between byte orders is currently not supported."
+        )
+    if any(stride < 0 for stride in ndarray.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with negative strides are "
+            "not currently supported. (You can probably work around this by making a copy of your array "
+            "with array.copy().)"
+        )
+    if not ndarray.flags.writeable:
+        warnings.warn(
+            "The given NumPy array is not writable: the tensor shares its memory, so in-place operations on "
+            "the tensor will fail. Copy the array (or make it writable) before converting it to a tensor.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return Tensor._make(ndarray)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """``data`` as a tensor, copying only when it must: a Tensor of the wanted dtype is returned
+    as it is, and a numpy array of the wanted dtype shares its memory (``from_numpy``); anything
+    else is converted as ``tensor(data, dtype)`` does (a Tensor through ``.to(dtype)``, so its
+    graph is kept)."""
+    _on_cpu(device)
+    wanted = None if dtype is None else as_dtype(dtype)
+    if isinstance(data, Tensor):
+        return data if wanted is None or wanted == data.dtype else data.to(wanted)
+    if isinstance(data, np.ndarray) and (wanted is None or wanted == data.dtype):
+        return from_numpy(data)
+    return Tensor(data, dtype=dtype)
+
+
+def is_tensor(obj: Any) -> bool:
+    """Whether ``obj`` is a Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    """The number of elements of ``input``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"numel(): argument 'input' (position 1) must be Tensor, not {_type_name(input)}")
+    return input.numel()
+
+
+def _type_name(value: Any) -> str:
+    """A value's type as PyTorch's messages name it (``list``, ``numpy.float64``)."""
+    kind = type(value)
+    return f"numpy.{kind.__name__}" if kind.__module__ == "numpy" else kind.__name__
 
 
 def zeros(*size: int, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

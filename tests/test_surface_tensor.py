@@ -233,6 +233,80 @@ def test_factories(oracle):
     assert ours[-2:] == [tuple(theirs[-2]), theirs[-1]]
 
 
+def test_from_numpy_and_as_tensor_share_memory(oracle):
+    """from_numpy and as_tensor keep the array's memory and dtype (writes show both ways), copy
+    only for another dtype or for non-array data; numel and is_tensor as PyTorch."""
+
+    def program(L):
+        a = np.arange(6.0).reshape(2, 3)
+        t = L.from_numpy(a)
+        t.add_(1)
+        a[0, 0] = -5.0
+        shared = [a.copy(), t.numpy().copy(), dtype_name(t)]
+        kinds = [np.float32, np.float16, np.int32, np.int64, np.uint8, np.bool_]
+        dtypes = [dtype_name(L.from_numpy(np.zeros(2, k))) for k in kinds]
+        transposed = L.from_numpy(np.arange(6.0).reshape(2, 3).T)
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        b = np.ones(3)
+        return {
+            "shared": shared,
+            "dtypes": dtypes,
+            "transposed": [transposed.numpy().copy(), list(transposed.shape), transposed.sum().item()],
+            "as_tensor": [
+                dtype_name(L.as_tensor([1.5, 2.0])),
+                dtype_name(L.as_tensor([1, 2])),
+                dtype_name(L.as_tensor(b)),
+                bool(np.shares_memory(L.as_tensor(b).numpy(), b)),
+                bool(np.shares_memory(L.as_tensor(b, dtype=L.float64).numpy(), b)),
+                bool(np.shares_memory(L.as_tensor(b, dtype=L.float32).numpy(), b)),
+                dtype_name(L.as_tensor(b, dtype=L.float32)),
+                L.as_tensor(x) is x,
+                L.as_tensor(x, dtype=L.float32) is x,
+                L.as_tensor(x, dtype=L.float64) is x,
+                L.as_tensor(x, dtype=L.float64).requires_grad,
+            ],
+            "counts": [L.numel(x), L.numel(L.zeros(2, 3, 0)), L.is_tensor(x), L.is_tensor(b), L.is_tensor([1.0])],
+        }
+
+    ours, theirs = program(ag), oracle(program)
+    for a, b in zip(ours["shared"][:2], theirs["shared"][:2]):
+        np.testing.assert_array_equal(a, b)
+    assert ours["shared"][2] == theirs["shared"][2] == "float64"
+    assert ours["dtypes"] == list(theirs["dtypes"])
+    np.testing.assert_array_equal(ours["transposed"][0], theirs["transposed"][0])
+    assert ours["transposed"][1:] == list(theirs["transposed"][1:])
+    assert ours["as_tensor"] == list(theirs["as_tensor"]) and ours["counts"] == list(theirs["counts"])
+
+
+def test_from_numpy_errors_name_the_array_and_the_fix():
+    """PyTorch's words where it has them; dagrad's own list of the dtypes it holds."""
+    with pytest.raises(TypeError, match=r"expected np.ndarray \(got list\)"):
+        ag.from_numpy([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"expected np.ndarray \(got numpy.float64\)"):
+        ag.from_numpy(np.float64(2.0))
+    with pytest.raises(TypeError, match="numpy.str_. The only supported types are: float64, float32"):
+        ag.from_numpy(np.array(["a"]))
+    with pytest.raises(TypeError, match="numpy.complex128"):
+        ag.from_numpy(np.array([1j]))
+    with pytest.raises(ValueError, match="negative.*array.copy"):
+        ag.from_numpy(np.arange(3.0)[::-1])
+    with pytest.raises(ValueError, match="negative"):
+        ag.as_tensor(np.arange(3.0)[::-1])
+    with pytest.raises(ValueError, match="byte order"):
+        ag.from_numpy(np.arange(3.0).astype(">f8"))
+    frozen = np.arange(3.0)
+    frozen.flags.writeable = False
+    with pytest.warns(UserWarning, match="not writable"):
+        t = ag.from_numpy(frozen)
+    with pytest.raises(ValueError, match="read-only"):
+        t.add_(1)
+    np.testing.assert_array_equal(frozen, [0.0, 1.0, 2.0])
+    with pytest.raises(TypeError, match="must be Tensor, not list"):
+        ag.numel([1, 2])
+    with pytest.raises(RuntimeError, match="no 'cuda' device"):
+        ag.as_tensor([1.0], device="cuda")
+
+
 def test_zero_dim_formatting():
     t = ag.tensor(3.75)
     assert "%d" % t == "3" and "%.2f" % t == "3.75" and f"{t:.1f}" == "3.8"  # noqa: UP031  (the % protocol)
