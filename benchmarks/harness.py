@@ -26,6 +26,9 @@ library: ``python SCRIPT --child LIB`` times LIB's cases and prints one line of 
    parent's own at the start included), or with a case that never ran at the usual speed, is run
    again, as a loaded one is. Before each child starts, the parent waits (at most ``--speed-wait``,
    30 s) for three probes in a row at the usual speed, so that a child starts on a fast machine.
+   The run's fastest starts from the fastest probe earlier runs saw (``SPEED_RECORD``, kept per
+   CPU, Python and numpy; ``--forget-speed`` starts it afresh), so a run that is slowed
+   throughout is judged against the usual speed too, not against its own slow probes.
 
 The tables then show each case as ``median [min-max]`` over the processes (of each process's median
 time) and the ratio of the medians against a reference library, with the load and the probe's
@@ -60,6 +63,9 @@ SPEED_WAIT_S = 30.0  # longest wait, before each child, for the machine to run a
 SPEED_SETTLE = 3  # probes in a row at the usual speed that end that wait
 QUIET_SAMPLE_S = 2.0  # how long the start check samples the machine's CPU use
 MAX_SLOWDOWN = 0.25  # a child whose machine probe ran this much slower than the run's fastest is run again
+# the fastest probe earlier runs saw on this machine (and Python, numpy): a run that is slowed from
+# its first probe to its last is then still judged against the machine's usual speed
+SPEED_RECORD = Path(__file__).resolve().with_name(".speed_record.json")
 
 
 # ---------------------------------------------------------------- reading /proc
@@ -395,6 +401,8 @@ class Options:
     start_wait_s: float = START_WAIT_S
     max_slowdown: float = MAX_SLOWDOWN
     speed_wait_s: float = SPEED_WAIT_S
+    speed_record: Path | None = None  # where the machine's fastest probe is kept between runs (None: nowhere)
+    forget_speed: bool = False  # start the record afresh (after a change of machine)
     log: Callable[[str], None] = field(default=lambda text: print(text, file=sys.stderr, flush=True))
 
 
@@ -421,6 +429,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="longest wait, before each child, for the machine probe to show the usual speed (default 30)",
     )
+    parser.add_argument(
+        "--forget-speed",
+        action="store_true",
+        help=f"judge this run by its own fastest probe, not the fastest on record ({SPEED_RECORD.name})",
+    )
 
 
 def options_from(args: argparse.Namespace) -> Options:
@@ -432,7 +445,34 @@ def options_from(args: argparse.Namespace) -> Options:
         retry_wait_s=args.retry_wait,
         start_wait_s=args.start_wait,
         speed_wait_s=args.speed_wait,
+        speed_record=SPEED_RECORD,
+        forget_speed=args.forget_speed,
     )
+
+
+def speed_key() -> str:
+    """What a probe's time depends on besides the machine's state: the CPU, Python and numpy."""
+    import numpy as np
+
+    try:
+        cpu = cpu_model(Path("/proc/cpuinfo").read_text())
+    except OSError:
+        cpu = platform.processor() or "unknown CPU"
+    return f"{cpu}, {os.cpu_count()} CPUs; Python {platform.python_version()}; numpy {np.__version__}"
+
+
+def read_speed_record(path: Path, key: str) -> float | None:
+    """The fastest probe on record in ``path`` for ``key`` (None: no record, or another machine's)."""
+    try:
+        record = json.loads(path.read_text())
+        return float(record["fastest_s"]) if record.get("key") == key else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def write_speed_record(path: Path, key: str, fastest_s: float) -> None:
+    """Keep ``fastest_s`` as the fastest probe on record for ``key``."""
+    path.write_text(json.dumps({"key": key, "fastest_s": fastest_s}) + "\n")
 
 
 class SpeedGate:
@@ -600,7 +640,18 @@ def run_phases(
             max_wait_s=options.start_wait_s, max_load=options.max_load, load_limit=0.25 * (os.cpu_count() or 1)
         )
     )
-    gate = SpeedGate(min(machine_probe() for _ in range(3)))
+    now = min(machine_probe() for _ in range(3))
+    key = speed_key() if options.speed_record is not None else ""
+    record = None
+    if options.speed_record is not None and not options.forget_speed:
+        record = read_speed_record(options.speed_record, key)
+    if record is not None:
+        slowed = now > record * (1 + options.max_slowdown)
+        options.log(
+            f"machine probe {now * 1e3:.2f} ms, fastest on record {record * 1e3:.2f} ms"
+            + (" (the machine runs slowed now)" if slowed else "")
+        )
+    gate = SpeedGate(now if record is None else min(now, record))
     runs: dict[str, list[Run]] = {lib: [] for lib in libs}
     for round_index in range(options.processes):
         for lib in library_order(libs, round_index):
@@ -625,6 +676,8 @@ def run_phases(
                 + ("" if quiet else " (never quiet)")
             )
             runs[lib].append(Run(lib=lib, report=report, tries=tries, quiet=quiet, slowdown=slow))
+    if options.speed_record is not None:
+        write_speed_record(options.speed_record, key, gate.fastest)
     options.log(f"{Path(script).stem}: timed in {time.monotonic() - started:.0f} s")
     return runs
 

@@ -310,6 +310,46 @@ def test_run_phases_waits_for_the_usual_speed_before_each_child(monkeypatch):
     assert events == ["probe"] * 3 + ["probe"] * 4 + ["dagrad"] + ["probe"] * 3 + ["torch"]
 
 
+def test_speed_record_is_read_back_only_for_the_same_key(tmp_path):
+    path = tmp_path / "record.json"
+    assert harness.read_speed_record(path, "cpu A") is None  # no file yet
+    harness.write_speed_record(path, "cpu A", 0.8e-3)
+    assert harness.read_speed_record(path, "cpu A") == 0.8e-3
+    assert harness.read_speed_record(path, "cpu B") is None  # another machine's record
+    path.write_text("{not json")
+    assert harness.read_speed_record(path, "cpu A") is None
+
+
+def _slowed_run(monkeypatch, tmp_path, forget):
+    """run_phases on a machine slowed from start to end (every probe 1.6 ms) with 1.0 ms on record."""
+    path = tmp_path / "record.json"
+    harness.write_speed_record(path, harness.speed_key(), 1.0e-3)
+    monkeypatch.setattr(harness, "run_child", lambda *a: {"load": 0.0, "cases": {}, "probe": [1.6e-3]})
+    monkeypatch.setattr(harness, "wait_for_quiet", lambda **kwargs: "quiet")
+    monkeypatch.setattr(harness, "machine_probe", lambda: 1.6e-3)
+    monkeypatch.setattr(harness.time, "sleep", lambda seconds: None)
+    logged = []
+    options = harness.Options(
+        processes=1, retries=0, speed_wait_s=0, speed_record=path, forget_speed=forget, log=logged.append
+    )
+    runs = harness.run_phases(Path("bench_x.py"), ["dagrad"], options)
+    return runs["dagrad"][0], logged, harness.read_speed_record(path, harness.speed_key())
+
+
+def test_a_run_slowed_throughout_is_judged_against_the_fastest_probe_on_record(monkeypatch, tmp_path):
+    run, logged, kept = _slowed_run(monkeypatch, tmp_path, forget=False)
+    assert not run.quiet and run.slowdown == pytest.approx(1.6)
+    assert "machine probe 1.60 ms, fastest on record 1.00 ms (the machine runs slowed now)" in logged
+    assert kept == 1.0e-3  # a slower run never raises the record
+
+
+def test_forget_speed_judges_the_run_by_its_own_probes_and_starts_a_new_record(monkeypatch, tmp_path):
+    run, logged, kept = _slowed_run(monkeypatch, tmp_path, forget=True)
+    assert run.quiet and run.slowdown == pytest.approx(1.0)
+    assert not any("on record" in line for line in logged)
+    assert kept == 1.6e-3
+
+
 def test_library_order_rotates_so_each_library_goes_first_in_turn():
     assert [harness.library_order(["dagrad", "torch"], r) for r in range(3)] == [
         ["dagrad", "torch"],
@@ -389,6 +429,8 @@ def test_options_from_flags_read_the_load_limit_in_percent():
     assert options.max_slowdown == harness.MAX_SLOWDOWN
     assert options.speed_wait_s == harness.SPEED_WAIT_S
     assert harness.options_from(parser.parse_args(["--speed-wait", "0"])).speed_wait_s == 0
+    assert (options.speed_record, options.forget_speed) == (harness.SPEED_RECORD, False)
+    assert harness.options_from(parser.parse_args(["--forget-speed"])).forget_speed
     assert parser.parse_args(["--child", "torch"]).child == "torch"
 
 
