@@ -75,8 +75,8 @@ from autograd.ops.activation import log_softmax, relu, sigmoid, softmax, tanh
 from autograd.ops.arithmetic import add, div, mul, neg, pow, sub
 from autograd.ops.conv import conv2d, conv_transpose2d
 from autograd.ops.geometry import conv_arithmetic
-from autograd.ops.indexing import gather, index, index_select, scatter_add
-from autograd.ops.linalg import addmm, bmm, matmul, mm
+from autograd.ops.indexing import gather, index, index_select, masked_select, nonzero, scatter_add
+from autograd.ops.linalg import addmm, bmm, dot, einsum, matmul, mm, outer
 from autograd.ops.pointwise import (
     abs,
     acos,
@@ -113,6 +113,8 @@ from autograd.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from autograd.ops.reduce import (
     all,
     allclose,
+    amax,
+    amin,
     any,
     argmax,
     argmin,
@@ -124,6 +126,7 @@ from autograd.ops.reduce import (
     isfinite,
     isinf,
     isnan,
+    logsumexp,
     max,
     mean,
     min,
@@ -137,12 +140,15 @@ from autograd.ops.reduce import (
     var,
 )
 from autograd.ops.shape import (
+    broadcast_to,
     cat,
     chunk,
     clone,
+    diag,
     expand,
     flatten,
     flip,
+    hstack,
     narrow,
     pad,
     permute,
@@ -159,6 +165,7 @@ from autograd.ops.shape import (
     unbind,
     unsqueeze,
     view,
+    vstack,
 )
 from autograd.scalar import Scalar
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -199,6 +206,8 @@ __all__ = [
     "addmm",
     "all",
     "allclose",
+    "amax",
+    "amin",
     "any",
     "arange",
     "argmax",
@@ -213,6 +222,7 @@ __all__ = [
     "backward",
     "bmm",
     "bool_",
+    "broadcast_to",
     "cat",
     "ceil",
     "chunk",
@@ -228,8 +238,11 @@ __all__ = [
     "cumsum",
     "default_generator",
     "detect_anomaly",
+    "diag",
     "div",
+    "dot",
     "double",
+    "einsum",
     "empty",
     "enable_grad",
     "equal",
@@ -259,6 +272,7 @@ __all__ = [
     "gradgradcheck",
     "graph",
     "half",
+    "hstack",
     "index",
     "index_select",
     "initial_seed",
@@ -279,9 +293,11 @@ __all__ = [
     "log1p",
     "log2",
     "log_softmax",
+    "logsumexp",
     "logspace",
     "long",
     "manual_seed",
+    "masked_select",
     "matmul",
     "max",
     "max_pool2d",
@@ -295,11 +311,13 @@ __all__ = [
     "narrow",
     "neg",
     "no_grad",
+    "nonzero",
     "norm",
     "numel",
     "normal",
     "ones",
     "ones_like",
+    "outer",
     "pad",
     "permute",
     "pow",
@@ -354,6 +372,7 @@ __all__ = [
     "unsqueeze",
     "var",
     "view",
+    "vstack",
     "where",
     "workspace",
     "zeros",

@@ -1429,6 +1429,42 @@ class Tensor:
         """The slices at ``index`` along ``dim``."""
         return ops_index.index_select(self, dim, index)
 
+    def masked_select(self, mask: Tensor) -> Tensor:
+        """The elements where the bool ``mask`` is True, as a vector."""
+        return ops_index.masked_select(self, mask)
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        """The positions of the non-zero elements (int64, a row each)."""
+        return ops_index.nonzero(self, as_tuple=as_tuple)
+
+    def amax(self, dim: int | tuple[int, ...] = (), keepdim: bool = False) -> Tensor:
+        """Largest value over ``dim`` (all dimensions by default); values only."""
+        return ops_reduce.amax(self, dim, keepdim)
+
+    def amin(self, dim: int | tuple[int, ...] = (), keepdim: bool = False) -> Tensor:
+        """Smallest value over ``dim`` (all dimensions by default); values only."""
+        return ops_reduce.amin(self, dim, keepdim)
+
+    def logsumexp(self, dim: int | tuple[int, ...], keepdim: bool = False) -> Tensor:
+        """log(sum(exp(x))) over ``dim``, without overflow."""
+        return ops_reduce.logsumexp(self, dim, keepdim)
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        """The outer product with another vector."""
+        return ops_linalg.outer(self, vec2)
+
+    def dot(self, other: Tensor) -> Tensor:
+        """The inner product with another vector."""
+        return ops_linalg.dot(self, other)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """A matrix's diagonal as a vector, or a vector as a diagonal matrix."""
+        return ops_shape.diag(self, diagonal)
+
+    def broadcast_to(self, size: Sequence[int]) -> Tensor:
+        """Broadcast to ``size`` without copying (as ``expand``)."""
+        return ops_shape.broadcast_to(self, size)
+
     def repeat(self, *sizes: int) -> Tensor:
         """Tile along every dimension."""
         return ops_shape.repeat(self, *sizes)

@@ -122,6 +122,52 @@ CASES.update(
         "unbind": (lambda L, x: x.unbind(1), (MAT,)),
         "narrow": (lambda L, x: L.narrow(x, 1, 1, 2), (MAT,)),
         "range_index": (lambda L, x: x[range(0, 3, 2)], (MAT,)),
+        # reductions, products and selections that tutorials reach for now and then
+        "amax": (lambda L, x: (L.amax(x), x.amax(1)), (MAT,)),
+        "amax_dims": (lambda L, x: L.amax(x, (0, 2), keepdim=True), (BATCH,)),
+        "amin": (lambda L, x: (x.amin(), L.amin(x, -1, True)), (MAT,)),
+        "amax_ties": (lambda L, x: L.amax(L.stack([x * 2, x.detach() * 2]), 0), (MAT,)),
+        "amax_int": (lambda L, x: (L.amax(x, 1), x.amin(0)), (INTS,)),
+        "logsumexp": (lambda L, x: L.logsumexp(x, 1), (MAT,)),
+        "logsumexp_dims": (lambda L, x: x.logsumexp((0, 2), keepdim=True), (BATCH,)),
+        "logsumexp_large": (lambda L, x: L.logsumexp(x * 1000, 0), (MAT,)),
+        "logsumexp_float32": (lambda L, x: L.logsumexp(x * 50, -1), (MAT.astype(np.float32),)),
+        "logsumexp_int": (lambda L, x: L.logsumexp(x, 1), (INTS,)),
+        "logsumexp_bool_int": (lambda L, x: L.logsumexp(x > 0, 1), (INTS,)),
+        "logsumexp_empty": (lambda L, x: L.logsumexp(x[:0], 0), (MAT,)),
+        "logsumexp_infinite": (
+            lambda L, x: L.logsumexp(x + L.tensor([[-math.inf], [0.0], [math.inf]], dtype=L.float64), 1),
+            (MAT,),
+        ),
+        "outer": (lambda L, x: L.outer(x[0], x[1, :3]), (MAT,)),
+        "dot": (lambda L, x: (L.dot(x[0], x[1]), x[2].dot(x[0])), (MAT,)),
+        "einsum_matmul": (lambda L, a, b: L.einsum("ij,kj->ik", a, b), (MAT, MAT + 1)),
+        "einsum_batch": (lambda L, a, b: L.einsum("bij,bkj->bik", a, b), (BATCH, BATCH * 2)),
+        "einsum_implicit": (lambda L, a, b: L.einsum("ij,jk", a, b.t()), (MAT, MAT + 1)),
+        "einsum_trace": (lambda L, x: L.einsum("ii", x[:, :3]), (MAT,)),
+        "einsum_diagonal": (lambda L, x: L.einsum("ii->i", x[:, :3]), (MAT,)),
+        "einsum_repeated_batch": (lambda L, x: L.einsum("iij->ji", x[:, :, :3].permute(2, 1, 0)), (BATCH,)),
+        "einsum_ellipsis": (lambda L, a, b: L.einsum("...j,j->...", a, b[0]), (BATCH, MAT)),
+        "einsum_ellipsis_out": (lambda L, a: L.einsum("b...->...b", a), (BATCH,)),
+        "einsum_sum": (lambda L, x: (L.einsum("ij->j", x), L.einsum("ij->", x)), (MAT,)),
+        "einsum_list": (lambda L, x: L.einsum("i,j->ij", [x[0], x[1]]), (MAT,)),
+        "einsum_broadcast": (lambda L, a: L.einsum("ij,ij->i", a, a[:1] * 2), (MAT,)),
+        "einsum_three": (lambda L, a, b, c: L.einsum("ij,jk,kl->il", a, b.t(), c), (MAT, MAT + 1, MAT)),
+        "einsum_spaces": (lambda L, a: L.einsum("i j -> j i", a), (MAT,)),
+        "einsum_float32": (
+            lambda L, a, b: L.einsum("ij,kj->ik", a, b),
+            (MAT.astype(np.float32), UNIT.astype(np.float32)),
+        ),
+        "einsum_promotes": (lambda L, a, b: L.einsum("ij,ij->ij", a, b), (MAT.astype(np.float32), MAT)),
+        "diag_vector": (lambda L, x: L.diag(x[0]), (MAT,)),
+        "diag_vector_k": (lambda L, x: (L.diag(x[0], -2), x[1].diag(1)), (MAT,)),
+        "diag_matrix": (lambda L, x: (x.diag(), L.diag(x, 1), L.diag(x, -2), L.diag(x, 7)), (MAT,)),
+        "masked_select": (lambda L, x: L.masked_select(x, x > 0), (MAT,)),
+        "masked_select_broadcast": (lambda L, x: x[:1].masked_select(L.tensor([[True], [False], [True]])), (MAT,)),
+        "nonzero_int": (lambda L, x: (L.nonzero(x), *x.nonzero(as_tuple=True), L.nonzero(x[0, 0])), (INTS,)),
+        "hstack": (lambda L, x: (L.hstack([x, x[:, :1]]), L.hstack((x[0], x[1]))), (MAT,)),
+        "vstack": (lambda L, x: (L.vstack([x, x[0]]), L.vstack([x[0], x[1]])), (MAT,)),
+        "broadcast_to": (lambda L, x: (L.broadcast_to(x[0], (2, 4)), x[:1].broadcast_to((3, -1))), (MAT,)),
     }
 )
 
@@ -133,10 +179,14 @@ def test_matches_torch(name, oracle):
     check(run(ag, fn, *arrays), oracle(lambda torch, *a: run(torch, fn, *a), *arrays), rtol=rtol, atol=rtol * 1e-2)
 
 
+# no finite differences: a maximum shared by equal elements (a kink), results of -inf or inf
+NOT_SMOOTH = {"amax_ties", "logsumexp_empty", "logsumexp_infinite"}
+
+
 def differentiable(name):
     """A case whose inputs are all float64 and whose program has an output that requires grad."""
     fn, arrays = CASES[name]
-    if any(a.dtype != np.float64 for a in arrays):
+    if any(a.dtype != np.float64 for a in arrays) or name in NOT_SMOOTH:
         return False
     out = fn(ag, *[ag.tensor(a, requires_grad=True) for a in arrays])
     return any(o.requires_grad for o in (out if isinstance(out, (tuple, list)) else [out]))
@@ -332,3 +382,97 @@ def test_errors():
     with pytest.raises(RuntimeError, match="<= 2 dimensions"):
         ag.zeros(1, 2, 3).t()
     assert math.isclose(x.norm().item(), math.sqrt(30), rel_tol=1e-6)
+
+
+def test_more_surface_errors_use_pytorch_words():
+    """outer, dot, diag, masked_select, hstack/vstack, amax and einsum: PyTorch's error texts."""
+    m, v, w = ag.ones(2, 3), ag.ones(3), ag.ones(4)
+    with pytest.raises(RuntimeError, match="outer: Expected 1-D argument self, but got 2-D"):
+        ag.outer(m, v)
+    with pytest.raises(RuntimeError, match="outer: Expected 1-D argument vec2, but got 2-D"):
+        v.outer(m)
+    with pytest.raises(RuntimeError, match="1D tensors expected, but got 2D and 1D tensors"):
+        ag.dot(m, v)
+    with pytest.raises(RuntimeError, match=r"expected tensor \[3\] and src \[4\] .* got 3 and 4 elements"):
+        ag.dot(v, w)
+    with pytest.raises(RuntimeError, match="same dtype, but found Float and Double"):
+        ag.dot(v, v.double())
+    with pytest.raises(RuntimeError, match="Supports 1D or 2D tensors. Got 3D"):
+        ag.diag(ag.ones(2, 2, 2))
+    with pytest.raises(RuntimeError, match="expected BoolTensor for mask"):
+        ag.masked_select(m, ag.tensor([1, 0, 1]))
+    with pytest.raises(
+        RuntimeError, match=r"size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 1"
+    ):
+        ag.masked_select(m, ag.ones(4, dtype=ag.bool_))
+    with pytest.raises(RuntimeError, match="vstack expects a non-empty TensorList"):
+        ag.vstack([])
+    with pytest.raises(TypeError, match="must be tuple of Tensors, not Tensor"):
+        ag.hstack(m)
+    with pytest.raises(IndexError, match=r"amax\(\): Expected reduction dim 0 to have non-zero size"):
+        ag.amax(ag.ones(0, 2), 0)
+    assert ag.amax(ag.ones(0, 2), 1).shape == (0,) and ag.amin(ag.ones(2, 0), 0, keepdim=True).shape == (1, 0)
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'dim'"):
+        ag.logsumexp(m)  # (Python's words: PyTorch's own say "arguments")
+    with pytest.raises(
+        RuntimeError, match="subscript j has size 2 for operand 1 which does not broadcast with previously seen size 3"
+    ):
+        ag.einsum("ij,jk->ik", m, m)
+    with pytest.raises(RuntimeError, match="more operands were provided than specified"):
+        ag.einsum("ij->", m, m)
+    with pytest.raises(RuntimeError, match="fewer operands were provided than specified"):
+        ag.einsum("ij,jk->ik", m)
+    with pytest.raises(RuntimeError, match="output subscript k does not appear in the equation for any input operand"):
+        ag.einsum("ij->ik", m)
+    with pytest.raises(RuntimeError, match="output subscript i appears more than once"):
+        ag.einsum("ij->ii", m)
+    with pytest.raises(
+        RuntimeError, match=r"number of subscripts in the equation \(2\) does not match .* \(1\) for operand 0"
+    ):
+        ag.einsum("ij->i", v)
+    with pytest.raises(RuntimeError, match=r"invalid subscript given at index 1"):
+        ag.einsum("i1->i", m)
+    with pytest.raises(RuntimeError, match="subscript i is repeated for operand 0 but the sizes don't match, 3 != 2"):
+        ag.einsum("ii->i", m)
+    with pytest.raises(RuntimeError, match="found '.' for operand 0 that is not part of any ellipsis"):
+        ag.einsum("..i.->i", m)
+    with pytest.raises(
+        RuntimeError, match=r"subscripts in the equation \(3\) is more than the number of dimensions \(2\)"
+    ):
+        ag.einsum("ij...k->i", m)
+
+
+@pytest.mark.parametrize(
+    "equation, shapes",
+    [
+        ("ij,jk->ik", [(2, 3), (3, 4)]),
+        ("iij->ji", [(3, 3, 2)]),
+        ("ij->", [(2, 3)]),
+        ("i,i->", [(4,)] * 2),
+        ("...j,jk->...k", [(2, 1, 3), (3, 2)]),
+        ("bi,bi->b", [(3, 4), (1, 4)]),
+        ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]),
+    ],
+)
+def test_einsum_second_derivatives(equation, shapes):
+    """einsum's backward is itself einsums (with identities for diagonals and ones for summed-away
+    letters), so its gradient can be differentiated again."""
+    rng = np.random.default_rng(len(equation))
+    inputs = [ag.tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
+    assert ag.gradgradcheck(lambda *xs: ag.einsum(equation, *xs), inputs)
+
+
+def test_diag_second_derivatives():
+    rng = np.random.default_rng(3)
+    assert ag.gradgradcheck(lambda m: ag.diag(m, 1), [ag.tensor(rng.standard_normal((3, 4)), requires_grad=True)])
+    assert ag.gradgradcheck(lambda v: ag.diag(v, -2) * 3, [ag.tensor(rng.standard_normal(3), requires_grad=True)])
+
+
+def test_einsum_of_one_operand_is_a_copy():
+    """numpy's einsum returns a view for "ij->ij" and "ii->i"; PyTorch's result is a new tensor
+    here too, so writing to it leaves the operand as it was."""
+    m = ag.tensor([[1.0, 2.0], [3.0, 4.0]])
+    for equation in ("ij->ij", "ij", "ii->i", "ij->ji"):
+        y = ag.einsum(equation, m)
+        y.add_(10)
+        assert m.tolist() == [[1.0, 2.0], [3.0, 4.0]], equation

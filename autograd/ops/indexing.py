@@ -201,3 +201,44 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
         raise RuntimeError("index_select(): Index is supposed to be a vector of integers")
     (d,) = normalize_dims(dim, x.ndim) or (0,)
     return Index.apply(x, (slice(None),) * d + (positions.reshape(-1),))
+
+
+# ---------------------------------------------------------------- masked_select, nonzero
+
+
+def broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape ``a`` and ``b`` broadcast to, or PyTorch's error naming the first clash."""
+    n = max(len(a), len(b))
+    shape = []
+    for i in range(n):
+        sa = a[i - n + len(a)] if i - n + len(a) >= 0 else 1
+        sb = b[i - n + len(b)] if i - n + len(b) >= 0 else 1
+        if sa != sb and sa != 1 and sb != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at non-singleton dimension {i}"
+            )
+        shape.append(sb if sa == 1 else sa)
+    return tuple(shape)
+
+
+def masked_select(x: Tensor, mask: Tensor) -> Tensor:
+    """The elements of ``x`` where the bool ``mask`` is True, as a vector (in row-major order).
+
+    Shapes: x and mask broadcast together to (*) -> y (number of True entries,).
+    """
+    m = as_array(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    shape = broadcast_shape(x.shape, m.shape)
+    if x.shape != shape:
+        x = x.expand(shape)
+    return Index.apply(x, np.broadcast_to(m, shape))
+
+
+def nonzero(x: Tensor, *, as_tuple: bool = False) -> Any:
+    """The positions of the non-zero elements: an int64 (count, x.ndim) tensor, a row per element
+    in row-major order; with ``as_tuple=True`` one vector of positions per dimension."""
+    a = as_array(x)
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(np.int64)) for i in np.nonzero(a.reshape(1) if a.ndim == 0 else a))
+    return Tensor._make(np.argwhere(a).astype(np.int64))

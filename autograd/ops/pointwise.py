@@ -49,9 +49,10 @@ class Log(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        # dy/dx = 1 / x
+        # dy/dx = 1 / x (inf at x = 0, silently, as PyTorch)
         (x,) = ctx.saved_tensors
-        return grad / x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad / x
 
 
 class Sqrt(Op):

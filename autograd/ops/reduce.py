@@ -15,7 +15,7 @@ import numpy as np
 from autograd.function import Op
 from autograd.grad_mode import is_grad_enabled
 from autograd.ops import either
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, get_default_dtype
 
 
 def normalize_dims(dim: int | tuple[int, ...] | list[int] | None, ndim: int) -> tuple[int, ...]:
@@ -345,6 +345,48 @@ def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 
         return minimum(x, dim)
     return _extreme(x, dim, keepdim, False)
+
+
+def _amax(x: Tensor, dim: int | tuple[int, ...], keepdim: bool, largest: bool) -> Tensor:
+    name = "amax" if largest else "amin"
+    dims = normalize_dims(_all_if_empty(dim), x.ndim)
+    for d in dims:
+        if x.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    if x.numel() == 0:  # an empty result (another dimension is 0): a sum has its shape and graph
+        return Sum.apply(x, dims, keepdim)
+    return Amax.apply(x, dims, keepdim, largest)
+
+
+def amax(x: Tensor, dim: int | tuple[int, ...] = (), keepdim: bool = False) -> Tensor:
+    """Largest value over ``dim`` (every dimension by default: ``()``); ties share the gradient.
+
+    Shapes: x (*) -> y (* without dim, or 1s with keepdim). Unlike ``max(dim)`` it returns the
+    values only, and may reduce several dimensions at once.
+    """
+    return _amax(x, dim, keepdim, True)
+
+
+def amin(x: Tensor, dim: int | tuple[int, ...] = (), keepdim: bool = False) -> Tensor:
+    """Smallest value over ``dim`` (every dimension by default); ties share the gradient."""
+    return _amax(x, dim, keepdim, False)
+
+
+def logsumexp(x: Tensor, dim: int | tuple[int, ...], keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) over ``dim``, computed without overflow. Shapes: x (*) -> y (* reduced).
+
+    log sum exp(x) = m + log sum exp(x - m) for any constant m; with m the maximum no exp()
+    overflows. m is a constant (no gradient flows through it), so dy/dx = exp(x - m) / sum
+    exp(x - m) = softmax(x) either way. Integer inputs become the default float dtype.
+    """
+    if x.dtype.kind not in "fc":
+        x = x.to(get_default_dtype())
+    dims = normalize_dims(_all_if_empty(dim), x.ndim)
+    with np.errstate(invalid="ignore"):
+        m = np.max(x._data, axis=dims, keepdims=True, initial=-np.inf)
+    m[~np.isfinite(m)] = 0.0  # every element -inf (or an inf, or empty): shift by nothing
+    y = (x - Tensor._make(m)).exp().sum(dims, keepdim=True).log() + Tensor._make(m)
+    return y if keepdim else y.squeeze(dims)
 
 
 # ---------------------------------------------------------------- more reductions

@@ -512,3 +512,73 @@ def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices along ``dim``, each without that dimension."""
     (d,) = normalize_dims(dim, x.ndim)
     return tuple(x[(slice(None),) * d + (i,)] for i in range(x.shape[d]))
+
+
+# ---------------------------------------------------------------- broadcast_to, hstack/vstack, diag
+
+
+def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
+    """``x`` broadcast to ``shape`` without copying (as ``x.expand(shape)``; -1 keeps a size)."""
+    return expand(x, *shape)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Stack as rows: vectors (n,) become rows (1, n), then join along dimension 0."""
+    tensors = _stack_list(tensors, "vstack")
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join side by side: vectors end to end (dimension 0), anything else along dimension 1."""
+    tensors = [t.reshape(1) if t.ndim == 0 else t for t in _stack_list(tensors, "hstack")]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def _stack_list(tensors: Any, fn: str) -> list[Tensor]:
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    tensors = _tensor_list(tensors, fn)
+    if not tensors:
+        raise RuntimeError(f"{fn} expects a non-empty TensorList")
+    return tensors
+
+
+def _diagonal(shape: tuple[int, int], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (rows, columns) of diagonal ``k`` of a matrix of ``shape`` (k > 0: above the main one)."""
+    n, m = shape
+    count = max(0, min(n, m - k) if k >= 0 else min(n + k, m))
+    steps = np.arange(count)
+    return steps + max(-k, 0), steps + max(k, 0)
+
+
+class Diag(Op):
+    """y = diagonal ``k`` of a matrix x as a vector, or a vector x laid on diagonal ``k`` of zeros.
+
+    Shapes: x (n, m) -> y (count,); x (n,) -> y ``shape`` (square, n + |k|, unless given). Each
+    direction is the other's adjoint, so each backward is the other direction.
+    """
+
+    @staticmethod
+    def forward(ctx, x, k, shape):
+        ctx.k, ctx.shape = k, x.shape
+        if x.ndim == 2:
+            return x._data[_diagonal(x.shape, k)]  # (fancy indexing: a copy)
+        y = np.zeros(shape, dtype=x.dtype)
+        y[_diagonal(shape, k)] = x._data
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        # y_i = x[r_i, c_i]: each y_i's gradient goes back to (r_i, c_i); the other direction's
+        # gradient is read off those positions again: each direction is the other's adjoint
+        return either.apply(Diag, (grad,), ctx.k, ctx.shape), None, None
+
+
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """A 2-d tensor's ``diagonal``-th diagonal (0: the main one, > 0 above, < 0 below) as a
+    vector; a vector as the square matrix with it on that diagonal and zeros elsewhere."""
+    if x.ndim not in (1, 2):
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
+    k = operator.index(diagonal)
+    size = x.shape[0] + abs(k)
+    return Diag.apply(x, k, (size, size) if x.ndim == 1 else None)
