@@ -94,7 +94,57 @@ with torch.no_grad():
     print(f"prediction at 0.5: {model(torch.tensor([[0.5]])).item():.6f}")
 """
 
-PROGRAMS = {"mlp_with_dataloader": MLP_WITH_DATALOADER, "regression_with_scheduler": REGRESSION_WITH_SCHEDULER}
+ATTENTION_WITH_EINSUM = """
+import torch
+import torch.nn as nn
+
+torch.manual_seed(3)
+vocab, T, d = 7, 6, 8
+data = torch.randint(0, vocab, (32, T + 1))
+inputs, targets = data[:, :-1], data[:, 1:]
+
+
+class TinyAttention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.qkv = nn.Linear(d, 3 * d, bias=False)
+        self.out = nn.Linear(d, vocab)
+
+    def forward(self, idx):
+        x = self.embed(idx)
+        q, k, v = self.qkv(x).split(d, dim=-1)
+        scores = torch.einsum("btd,bsd->bts", q, k) / d**0.5
+        causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
+        scores = scores.masked_fill(~causal, float("-inf"))
+        weights = scores.softmax(dim=-1)
+        return self.out(torch.einsum("bts,bsd->btd", weights, v) + x)
+
+
+model = TinyAttention()
+optimizer = torch.optim.AdamW(model.parameters(), lr=0.05)
+for step in range(6):
+    logits = model(inputs)
+    # cross-entropy written out: log-sum-exp of the logits minus the target's logit
+    picked = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    loss = (torch.logsumexp(logits, dim=-1) - picked).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    print(f"step {step} loss {loss.item():.6f} largest grad {model.qkv.weight.grad.abs().amax().item():.6f}")
+
+w = model.out.weight
+print(f"row norms {torch.einsum('ij,ij->i', w, w).sqrt()[:3].tolist()}")
+print(f"dot {torch.dot(w[0], w[1]).item():.6f} outer trace {torch.outer(w[0], w[1]).diag().sum().item():.6f}")
+print(f"large weights {torch.masked_select(w, w.abs() > 0.3).numel()} first {torch.nonzero(w.abs() > 0.3)[0].tolist()}")
+print(f"stacked {tuple(torch.vstack([w[0], w[1]]).shape)} {tuple(torch.hstack([w[0], w[1]]).shape)}")
+"""
+
+PROGRAMS = {
+    "mlp_with_dataloader": MLP_WITH_DATALOADER,
+    "regression_with_scheduler": REGRESSION_WITH_SCHEDULER,
+    "attention_with_einsum": ATTENTION_WITH_EINSUM,
+}
 
 
 def run(source: str) -> str:
