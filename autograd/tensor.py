@@ -1465,6 +1465,20 @@ class Tensor:
         """Broadcast to ``size`` without copying (as ``expand``)."""
         return ops_shape.broadcast_to(self, size)
 
+    def repeat_interleave(self, repeats: int | Tensor, dim: int | None = None) -> Tensor:
+        """Each element (or slice along ``dim``) repeated in place: [a, b] -> [a, a, b, b]."""
+        return ops_shape.repeat_interleave(self, repeats, dim)
+
+    def unique(
+        self, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None
+    ) -> Any:
+        """The distinct elements in ascending order (and where each went, and how often)."""
+        return ops_reduce.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+        """How often each value 0..max occurs (or the sum of its weights)."""
+        return ops_reduce.bincount(self, weights, minlength)
+
     def repeat(self, *sizes: int) -> Tensor:
         """Tile along every dimension."""
         return ops_shape.repeat(self, *sizes)

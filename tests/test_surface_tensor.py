@@ -168,6 +168,33 @@ CASES.update(
         "hstack": (lambda L, x: (L.hstack([x, x[:, :1]]), L.hstack((x[0], x[1]))), (MAT,)),
         "vstack": (lambda L, x: (L.vstack([x, x[0]]), L.vstack([x[0], x[1]])), (MAT,)),
         "broadcast_to": (lambda L, x: (L.broadcast_to(x[0], (2, 4)), x[:1].broadcast_to((3, -1))), (MAT,)),
+        "meshgrid": (lambda L, a, b: L.meshgrid(a[0], b[1, :3], indexing="ij"), (MAT, MAT + 1)),
+        "meshgrid_xy": (lambda L, a: L.meshgrid([a[0], a[1, :3], a[2, :2]], indexing="xy"), (MAT,)),
+        "meshgrid_0d": (lambda L, a: L.meshgrid(a[0, 0], a[1], indexing="ij"), (MAT,)),
+        "repeat_interleave": (lambda L, x: (L.repeat_interleave(x, 2), x.repeat_interleave(3, dim=1)), (MAT,)),
+        "repeat_interleave_counts": (
+            lambda L, x: (x.repeat_interleave(L.tensor([2, 0, 1]), dim=0), L.repeat_interleave(x, L.tensor([2]))),
+            (MAT,),
+        ),
+        "repeat_interleave_alone_int": (lambda L, x: L.repeat_interleave(x[0].abs()), (INTS,)),
+        "unique_int": (
+            lambda L, x: (L.unique(x), *x.unique(return_inverse=True, return_counts=True), x.unique(sorted=False)),
+            (INTS,),
+        ),
+        "unique_dim_int": (
+            lambda L, x: L.unique(L.cat([x, x[:1]]), dim=0, return_inverse=True, return_counts=True),
+            (INTS,),
+        ),
+        "bincount_int": (
+            lambda L, x: (
+                L.bincount(x.abs()[0]),
+                x.abs()[1].bincount(minlength=9),
+                L.bincount(x.abs()[0], weights=L.tensor([0.5, 1.5, 2.0, -1.0])),
+                L.bincount(x.abs()[0], L.tensor([0.5, 1.5, 2.0, -1.0], dtype=L.float64)),
+                L.bincount(x.abs()[0], x[1]),
+            ),
+            (INTS,),
+        ),
     }
 )
 
@@ -432,6 +459,26 @@ def test_more_surface_errors_use_pytorch_words():
         ag.einsum("ij->i", v)
     with pytest.raises(RuntimeError, match=r"invalid subscript given at index 1"):
         ag.einsum("i1->i", m)
+    with pytest.raises(RuntimeError, match="Expected 0D or 1D tensor in the tensor list"):
+        ag.meshgrid(m, indexing="ij")
+    with pytest.raises(RuntimeError, match="meshgrid expects all tensors to have the same dtype"):
+        ag.meshgrid(v, ag.arange(2), indexing="ij")
+    with pytest.raises(RuntimeError, match='indexing must be one of "xy" or "ij", but received: foo'):
+        ag.meshgrid(v, indexing="foo")
+    with pytest.warns(UserWarning, match="required to pass the indexing argument"):
+        assert ag.meshgrid(v, w)[0].shape == (3, 4)
+    with pytest.raises(RuntimeError, match=r"repeats.size\(0\) = 2 and input.size\(0\) = 3"):
+        ag.repeat_interleave(v, ag.tensor([1, 2]), dim=0)
+    with pytest.raises(RuntimeError, match="Repeats must be non-negative"):
+        v.repeat_interleave(-1)
+    with pytest.raises(NotImplementedError, match="repeat_interleave_cpu"):
+        ag.repeat_interleave(v, v)
+    with pytest.raises(RuntimeError, match="bincount only supports 1-d non-negative integral inputs"):
+        ag.bincount(ag.tensor([-1]))
+    with pytest.raises(RuntimeError, match="bincount only supports 1-d non-negative integral inputs"):
+        ag.bincount(ag.ones(2, 2, dtype=ag.int64))
+    with pytest.raises(NotImplementedError, match="bincount_cpu"):
+        ag.bincount(v)
     with pytest.raises(RuntimeError, match="subscript i is repeated for operand 0 but the sizes don't match, 3 != 2"):
         ag.einsum("ii->i", m)
     with pytest.raises(RuntimeError, match="found '.' for operand 0 that is not part of any ellipsis"):

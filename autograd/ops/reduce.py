@@ -15,7 +15,7 @@ import numpy as np
 from autograd.function import Op
 from autograd.grad_mode import is_grad_enabled
 from autograd.ops import either
-from autograd.tensor import Tensor, get_default_dtype
+from autograd.tensor import Tensor, get_default_dtype, values_of
 
 
 def normalize_dims(dim: int | tuple[int, ...] | list[int] | None, ndim: int) -> tuple[int, ...]:
@@ -661,3 +661,46 @@ def _arg(fn: Any, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
     if x.ndim == 0:
         return Tensor._make(np.array(0))
     return Tensor._make(np.asarray(fn(x._data, axis=d, keepdims=keepdim)))
+
+
+# ---------------------------------------------------------------- unique, bincount
+
+
+def unique(
+    x: Tensor,
+    sorted: bool = True,
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+) -> Any:
+    """The distinct elements of x in ascending order (distinct slices along ``dim`` if given),
+    with ``return_inverse`` where each element of x went (x's shape) and ``return_counts`` how
+    often each occurs. Not differentiable. dagrad always sorts (``sorted=False`` too)."""
+    a = values_of(x)
+    if dim is not None:
+        (dim,) = normalize_dims(dim, a.ndim)
+    values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=dim)
+    out = [Tensor._make(values)]
+    if return_inverse:
+        out.append(Tensor._make(inverse.reshape(a.shape if dim is None else -1).astype(np.int64)))
+    if return_counts:
+        out.append(Tensor._make(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """How often each value 0, 1, ..., max(x) occurs in the 1-d non-negative integer x (at least
+    ``minlength`` bins); with ``weights``, the sum of the weights of each value's elements instead
+    (float32 weights give float32, any other weights float64). Not differentiable."""
+    a = values_of(x)
+    if a.dtype.kind not in "iu":
+        raise NotImplementedError(f'"bincount_cpu" not implemented for {a.dtype}: bincount counts integers')
+    if a.ndim != 1 or (a.size and a.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return Tensor._make(np.bincount(a, minlength=minlength).astype(np.int64))
+    w = values_of(weights)
+    if w.shape != a.shape:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    dtype = np.float32 if w.dtype == np.float32 else np.float64
+    return Tensor._make(np.bincount(a, weights=w, minlength=minlength).astype(dtype))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import operator
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +14,7 @@ import numpy as np
 from autograd.function import Op
 from autograd.ops import either
 from autograd.ops.reduce import normalize_dims, unbroadcast
-from autograd.tensor import Tensor, as_dtype
+from autograd.tensor import Tensor, as_dtype, values_of
 
 
 class Reshape(Op):
@@ -582,3 +583,76 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     k = operator.index(diagonal)
     size = x.shape[0] + abs(k)
     return Diag.apply(x, k, (size, size) if x.ndim == 1 else None)
+
+
+# ---------------------------------------------------------------- meshgrid, repeat_interleave
+
+
+def meshgrid(*tensors: Tensor, indexing: str | None = None) -> tuple[Tensor, ...]:
+    """Coordinate grids: for vectors of lengths (n0, n1, ...), tensor i of the result holds
+    ``tensors[i][j_i]`` at every position (j0, j1, ...). Shapes: (n_i,) each -> (n0, n1, ...) each;
+    with ``indexing="xy"`` the first two lengths swap places (n1, n0, ...), as for plotting.
+    The grids are broadcast views of the inputs (no copies); their gradients sum back."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    tensors = tuple(_tensor_list(list(tensors), "meshgrid"))
+    if indexing is None:
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+            UserWarning,
+            stacklevel=2,
+        )
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}-D")
+        if t.dtype != tensors[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        axes[0], axes[1] = 1, 0  # tensor 0 varies along dimension 1, tensor 1 along dimension 0
+    shape = [0] * len(tensors)
+    for t, axis in zip(tensors, axes):
+        shape[axis] = t.numel()
+    grids = []
+    for t, axis in zip(tensors, axes):
+        along = [1] * len(tensors)
+        along[axis] = -1
+        grids.append(t.reshape(along).expand(shape))
+    return tuple(grids)
+
+
+def repeat_interleave(x: Tensor, repeats: int | Tensor | None = None, dim: int | None = None) -> Tensor:
+    """Each element (or each slice along ``dim``) repeated ``repeats`` times in place:
+    [a, b] -> [a, a, b, b]. ``repeats`` is an int or an int64 vector (one count per slice, or one
+    for all); without ``dim`` x is flattened first. ``repeat_interleave(counts)`` alone gives
+    each position i ``counts[i]`` times. The gradient adds up the copies of each element."""
+    if repeats is None:  # the one-argument form: positions repeated by the counts they hold
+        counts = values_of(x)
+        if counts.ndim != 1 or counts.dtype.kind not in "iu":
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        x, repeats = Tensor._make(np.arange(counts.shape[0], dtype=np.int64)), x
+    if dim is None:
+        x, dim = x.reshape(-1), 0
+    (d,) = normalize_dims(dim, x.ndim) or (0,)
+    counts = np.asarray(values_of(repeats))
+    if counts.dtype.kind not in "iu":
+        raise NotImplementedError(
+            f'"repeat_interleave_cpu" not implemented for {counts.dtype}: repeats are counts (ints)'
+        )
+    if counts.ndim > 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    n = x.shape[d] if x.ndim else 1
+    if counts.ndim == 1 and counts.shape[0] not in (1, n):
+        raise RuntimeError(
+            "repeats must have the same size as input along dim, but got "
+            f"repeats.size(0) = {counts.shape[0]} and input.size({d}) = {n}"
+        )
+    if (counts < 0).any():
+        raise RuntimeError("Repeats must be non-negative")
+    positions = np.repeat(np.arange(n), np.broadcast_to(counts.reshape(-1), (n,)))
+    return x[(slice(None),) * d + (positions,)]
