@@ -19,7 +19,8 @@ library: ``python SCRIPT --child LIB`` times LIB's cases and prints one line of 
 5. gates every repeat and every child on the machine's own speed: this VM now and then runs every
    process about 1.6x slower for a while (seconds to minutes, each CPU on its own: a fixed
    workload's time jumps between two levels), which /proc/stat does not show. A child times
-   :func:`machine_probe` (a Python loop and a numpy sine on each CPU in turn, about a millisecond
+   :func:`machine_probe` (a Python loop and a numpy sine on each CPU in turn, in a thread of its
+   own so that the timing thread never changes CPU, about a millisecond
    per CPU) before and after its cases and around every repeat; a case's median leaves out the
    repeats whose probe took more than ``MAX_SLOWDOWN`` (25%) longer than the child's fastest
    probe, and a child whose fastest probe took that much longer than the run's fastest (the
@@ -48,6 +49,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -171,18 +173,23 @@ def busy_share(seconds: float) -> float:
 
 def machine_probe(repeats: int = 15) -> float:
     """Seconds of a fixed workload (a Python loop, then a numpy sine over 65,536 floats) on the
-    slowest of this process's CPUs: the thread runs it on each CPU in turn (the median of
-    ``repeats`` there; about 1 ms each), then may run anywhere again. The slowdown this VM shows
+    slowest of this process's CPUs: a probe thread runs it on each CPU in turn (the median of
+    ``repeats`` there; about 1 ms each) while the calling thread waits. The slowdown this VM shows
     comes and goes for each CPU on its own, and a two-thread GEMM runs at its slower CPU's pace.
-    No threads are started."""
+
+    The caller's own CPU affinity is never changed: pinning the timing thread itself to each CPU
+    in turn and back made the next two-thread OpenBLAS product after the probe take 8-14 ms where
+    it took 1 (11 of 15 tries against 0 of 15, measured in one process): the repeat a probe is
+    meant to vouch for was the one it slowed."""
     import numpy as np
 
     x = np.linspace(0.0, 1.0, 1 << 16, dtype=np.float32)
     y = np.empty_like(x)
-    allowed = os.sched_getaffinity(0)
-    slowest = 0.0
-    try:
-        for cpu in sorted(allowed):
+    allowed = sorted(os.sched_getaffinity(0))
+    medians: list[float] = []
+
+    def probe_each_cpu() -> None:  # (in its own thread: on Linux the affinity set here is this thread's)
+        for cpu in allowed:
             os.sched_setaffinity(0, {cpu})
             times = []
             for _ in range(repeats):
@@ -192,10 +199,14 @@ def machine_probe(repeats: int = 15) -> float:
                     total += i * i
                 np.sin(x, out=y)
                 times.append(time.perf_counter() - start)
-            slowest = max(slowest, statistics.median(times))
-    finally:
-        os.sched_setaffinity(0, allowed)
-    return slowest
+            medians.append(statistics.median(times))
+
+    prober = threading.Thread(target=probe_each_cpu, name="machine probe")
+    prober.start()
+    prober.join()
+    if len(medians) != len(allowed):
+        raise RuntimeError("the machine probe's thread failed (see its traceback above)")
+    return max(medians)
 
 
 # ---------------------------------------------------------------- the child: timing one library

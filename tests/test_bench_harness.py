@@ -24,6 +24,28 @@ ctxt 98765
 """
 
 
+# ---------------------------------------------------------------- the machine probe
+def test_machine_probe_pins_a_thread_of_its_own_never_the_caller(monkeypatch):
+    """The probe visits every CPU the process may use, from a thread of its own: changing the
+    timing thread's own affinity slowed the two-thread product that came next."""
+    import threading
+
+    calls = []
+    real = harness.os.sched_setaffinity
+
+    def recording(pid, cpus):
+        calls.append((threading.get_ident(), pid, set(cpus)))
+        return real(pid, cpus)
+
+    monkeypatch.setattr(harness.os, "sched_setaffinity", recording)
+    before = harness.os.sched_getaffinity(0)
+    seconds = harness.machine_probe(repeats=1)
+    assert seconds > 0
+    assert harness.os.sched_getaffinity(0) == before
+    assert [cpus for _, _, cpus in calls] == [{cpu} for cpu in sorted(before)]
+    assert all(ident != threading.get_ident() and pid == 0 for ident, pid, _ in calls)
+
+
 # ---------------------------------------------------------------- /proc
 def test_parse_proc_stat_counts_steal_and_irq_as_busy_and_skips_guest():
     times = harness.parse_proc_stat(PROC_STAT)
